@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kmem/machine.h: the machine-hook seam.
+ *
+ * Everything the portable core (src/) needs from the machine goes through
+ * the functions below.  platform/riscv implements them for bare metal under
+ * OpenSBI, platform/host implements them for the host twin (pthreads, a
+ * simulated physical memory and a software Sv39 walker).  An RTOS that owns
+ * boot implements this header and calls kmem_startup() (kmem/startup.h):
+ * this header is the porting guide.
+ *
+ * Rules for implementers:
+ *  - md_intr_disable()/md_intr_restore() nest: restore takes the value the
+ *    matching disable returned.
+ *  - md_sleep() is called with *lock held; it must release the lock, wait
+ *    until md_wakeup(chan) is called (or spuriously return), and re-take the
+ *    lock before returning.  Callers always re-check their condition.
+ *  - md_panic() never returns.
+ */
+#ifndef KMEM_MACHINE_H
+#define KMEM_MACHINE_H
+
+#include <kmem/types.h>
+
+struct kmem_spin;
+
+/* Identity. */
+u_int md_hartid(void);		/* this hart's id (any value; not 0-based) */
+u_int md_cpuid(void);		/* dense index 0..md_ncpus()-1 of this hart */
+u_int md_ncpus(void);		/* harts known to kmem */
+int md_cpu_domain(u_int cpuid);	/* NUMA domain of a cpu, from the FDT */
+
+/* Interrupts. */
+unsigned long md_intr_disable(void);
+void md_intr_restore(unsigned long saved);
+void md_cpu_relax(void);	/* spin-wait hint */
+
+/* Sleep and wakeup on a channel (any address). */
+void md_sleep(const void *chan, struct kmem_spin *lock);
+void md_wakeup(const void *chan);
+/* True when nothing but the caller could ever run (one hart, no threads). */
+bool md_sleep_would_deadlock(void);
+
+/* TLB maintenance.  va ranges are [sva, eva). */
+void md_tlb_flush_page(vm_offset_t va);	/* this hart */
+void md_tlb_flush_all(void);			/* this hart */
+/* Every other hart that may cache a translation of [sva, eva). */
+void md_tlb_shootdown(vm_offset_t sva, vm_offset_t eva);
+/* Make page-table stores visible to the walker before use. */
+void md_pt_barrier(void);
+/*
+ * Install a root page table: satp value (mode | asid | ppn).  Returns true
+ * when the hart accepted the mode (satp is WARL: an unsupported mode reads
+ * back as bare and nothing changes).
+ */
+bool md_satp_write(uint64_t satp);
+
+/*
+ * The VA through which C code reaches RAM once the page tables map the
+ * DMAP at dmap_min: dmap_min itself on a real hart; on the host twin, the
+ * buffer that simulates RAM (the simulated tables still map dmap_min).
+ */
+vm_offset_t md_dmap_va(vm_offset_t dmap_min);
+
+/* Console and the end of the run. */
+void md_console_write(const char *buf, size_t len);
+__kmem_noreturn void md_panic(const char *msg);
+__kmem_noreturn void md_exit(int code);
+
+/* A monotonic counter (ticks of md_time_freq() Hz) and the instret count. */
+uint64_t md_time(void);
+uint64_t md_time_freq(void);
+uint64_t md_instret(void);
+
+#endif /* KMEM_MACHINE_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kmem/spin.h: spinlocks for kmem's internal state.
+ *
+ * A kmem_spin is a test-and-test-and-set lock on a C11 atomic, taken with
+ * interrupts disabled on this hart (md_intr_disable) and released with them
+ * restored.  It is portable C11: on the host twin ThreadSanitizer sees the
+ * acquire/release pairs.  Every acquisition is counted (kmem_spin_count)
+ * so that tests and benchmarks can show which paths take which locks.
+ *
+ * Lock order (outer first), documented in the README:
+ *   kmem_map lock > vmem arena locks (child before parent) >
+ *   kernel_pmap lock > vm_domain free locks > lowmem list lock
+ */
+#ifndef KMEM_SPIN_H
+#define KMEM_SPIN_H
+
+#include <stdatomic.h>
+#include <kmem/types.h>
+
+struct kmem_spin {
+	atomic_uint	ks_locked;	/* 0 free, 1 held */
+	u_int		ks_owner;	/* cpuid + 1 of the holder, 0 if free */
+	unsigned long	ks_saved;	/* interrupt state of the holder */
+	const char	*ks_name;
+	unsigned long	ks_acquired;	/* acquisitions since init */
+};
+
+#define KMEM_SPIN_INITIALIZER(name) { 0, 0, 0, (name), 0 }
+
+void kmem_spin_init(struct kmem_spin *l, const char *name);
+void kmem_spin_lock(struct kmem_spin *l);
+void kmem_spin_unlock(struct kmem_spin *l);
+bool kmem_spin_owned(const struct kmem_spin *l);
+
+/* Total acquisitions of every kmem_spin since boot (all harts). */
+unsigned long kmem_spin_count(void);
+
+#endif /* KMEM_SPIN_H */

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * platform/riscv/machine.c: the machine hooks (kmem/machine.h) on bare
+ * metal: per-hart identity in TLS (tp), interrupts through sstatus.SIE,
+ * sfence.vma and SBI RFENCE, the SBI console, and the run's exit.
+ */
+#include <stdio.h>
+
+#include <kmem/fault.h>
+#include <kmem/machine.h>
+#include <kmem/spin.h>
+
+#include "riscv.h"
+
+/* Per-hart identity, one TLS block per hart (tp). */
+__thread u_int riscv_tls_cpuid;
+__thread u_int riscv_tls_hartid;
+
+u_int riscv_ncpus = 1;
+uint32_t riscv_cpu_hartid[MAXCPU];
+int riscv_cpu_domain[MAXCPU];
+volatile uint32_t *riscv_exit_reg;
+vm_paddr_t riscv_exit_pa;
+
+u_int
+md_hartid(void)
+{
+
+	return (riscv_tls_hartid);
+}
+
+u_int
+md_cpuid(void)
+{
+
+	return (riscv_tls_cpuid);
+}
+
+u_int
+md_ncpus(void)
+{
+
+	return (riscv_ncpus);
+}
+
+int
+md_cpu_domain(u_int cpuid)
+{
+
+	return (cpuid < riscv_ncpus ? riscv_cpu_domain[cpuid] : 0);
+}
+
+unsigned long
+md_intr_disable(void)
+{
+	unsigned long s;
+
+	__asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s) :: "memory");
+	return (s & SSTATUS_SIE);
+}
+
+void
+md_intr_restore(unsigned long saved)
+{
+
+	if (saved & SSTATUS_SIE)
+		csr_set(sstatus, SSTATUS_SIE);
+}
+
+void
+md_cpu_relax(void)
+{
+
+	__asm__ volatile("nop");
+}
+
+/*
+ * Sleep/wakeup.  Each channel hashes to a generation counter; md_sleep
+ * notes the generation, drops the lock and waits (wfi, woken by the IPI
+ * that md_wakeup sends) until the generation moves.
+ */
+#define NSLEEPQ 64
+static volatile unsigned long sleep_gen[NSLEEPQ];
+static volatile u_int sleepers;
+
+static u_int
+sleepq_hash(const void *chan)
+{
+
+	return ((u_int)(((uintptr_t)chan >> 4) * 2654435761u) % NSLEEPQ);
+}
+
+bool
+md_sleep_would_deadlock(void)
+{
+
+	return (riscv_ncpus_running() <= 1);
+}
+
+void
+md_sleep(const void *chan, struct kmem_spin *lock)
+{
+	unsigned long gen;
+	u_int h;
+
+	h = sleepq_hash(chan);
+	gen = __atomic_load_n(&sleep_gen[h], __ATOMIC_ACQUIRE);
+	__atomic_fetch_add(&sleepers, 1, __ATOMIC_SEQ_CST);
+	kmem_spin_unlock(lock);
+	csr_set(sie, SIE_SSIE);
+	while (__atomic_load_n(&sleep_gen[h], __ATOMIC_ACQUIRE) == gen) {
+		__asm__ volatile("wfi");
+		csr_clear(sip, SIP_SSIP);
+	}
+	__atomic_fetch_sub(&sleepers, 1, __ATOMIC_SEQ_CST);
+	kmem_spin_lock(lock);
+}
+
+void
+md_wakeup(const void *chan)
+{
+	u_int h;
+
+	h = sleepq_hash(chan);
+	__atomic_fetch_add(&sleep_gen[h], 1, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST) != 0)
+		riscv_ipi_others();
+}
+
+void
+md_tlb_flush_page(vm_offset_t va)
+{
+
+	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+
+void
+md_tlb_flush_all(void)
+{
+
+	__asm__ volatile("sfence.vma" ::: "memory");
+}
+
+void
+md_tlb_shootdown(vm_offset_t sva, vm_offset_t eva)
+{
+
+	riscv_shootdown(sva, eva);
+}
+
+void
+md_pt_barrier(void)
+{
+
+	__asm__ volatile("fence rw, rw" ::: "memory");
+}
+
+bool
+md_satp_write(uint64_t satp)
+{
+	uint64_t got;
+
+	__asm__ volatile("sfence.vma" ::: "memory");
+	csr_write(satp, satp);
+	got = csr_read(satp);
+	__asm__ volatile("sfence.vma" ::: "memory");
+	return (got == satp);
+}
+
+vm_offset_t
+md_dmap_va(vm_offset_t dmap_min)
+{
+
+	return (dmap_min);
+}
+
+void
+md_console_write(const char *buf, size_t len)
+{
+
+	sbi_console_write(buf, len);
+}
+
+void
+md_panic(const char *msg)
+{
+
+	kmem_panic_catch_hook(msg);
+	fflush(stdout);
+	printf("\n*** kmem panic (hart %u): %s\n", md_hartid(), msg);
+	fflush(stdout);
+	md_exit(KMEM_EXIT_PANIC);
+}
+
+/*
+ * End the run with code.  QEMU virt's test finisher takes 0x5555 for pass
+ * and 0x3333 | code << 16 for fail; without one (from the FDT), SBI SRST.
+ */
+void
+md_exit(int code)
+{
+
+	fflush(stdout);
+	if (riscv_exit_reg != NULL) {
+		*riscv_exit_reg = code == 0 ? 0x5555 :
+		    (0x3333 | ((uint32_t)code & 0xffff) << 16);
+	}
+	sbi_shutdown(code != 0);
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+uint64_t
+md_time(void)
+{
+
+	return (csr_read(time));
+}
+
+uint64_t
+md_time_freq(void)
+{
+
+	return (riscv_machine.timebase_frequency != 0 ?
+	    riscv_machine.timebase_frequency : 10000000);
+}
+
+uint64_t
+md_instret(void)
+{
+
+	return (csr_read(instret));
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * S-mode entry for kmem payloads.  OpenSBI enters the boot hart (any hart:
+ * it picks one at random) in S-mode with a0 = hart id, a1 = FDT physical
+ * address, paging off.  Secondary harts enter at kmem_secondary_entry
+ * through SBI HSM with a1 = a pointer to their start block.
+ */
+	.section .text.kmem.start, "ax", @progbits
+	.globl	_start
+_start:
+	.option push
+	.option norelax
+	la	gp, __global_pointer$
+	.option pop
+	csrw	sie, zero
+	csrw	sip, zero
+	la	sp, __boot_stack_top
+	mv	s0, a0
+	mv	s1, a1
+
+	/* Clear .tbss and .bss (the boot hart's TLS block is in place). */
+	la	t0, __bss_start
+	la	t1, __bss_end
+1:	bgeu	t0, t1, 2f
+	sd	zero, 0(t0)
+	addi	t0, t0, 8
+	j	1b
+2:
+	la	tp, __tls_base
+
+	/* Enable the FPU (sstatus.FS = Initial) and install the trap vector. */
+	li	t0, 0x2000
+	csrs	sstatus, t0
+	csrw	sscratch, zero
+	la	t0, kmem_trap_vector
+	csrw	stvec, t0
+
+	mv	a0, s0
+	mv	a1, s1
+	call	kmem_riscv_boot
+3:	wfi
+	j	3b
+
+/*
+ * Secondary harts: a1 points at { sp, tp, satp, entry } set up by the boot
+ * hart.  Paging is turned on with the kernel's root table before C runs.
+ */
+	.globl	kmem_secondary_entry
+kmem_secondary_entry:
+	.option push
+	.option norelax
+	la	gp, __global_pointer$
+	.option pop
+	csrw	sie, zero
+	ld	sp, 0(a1)
+	ld	tp, 8(a1)
+	ld	t0, 16(a1)
+	ld	t2, 24(a1)
+	li	t1, 0x2000
+	csrs	sstatus, t1
+	la	t1, kmem_trap_vector
+	csrw	stvec, t1
+	beqz	t0, 4f
+	sfence.vma
+	csrw	satp, t0
+	sfence.vma
+4:	jalr	t2
+5:	wfi
+	j	5b
