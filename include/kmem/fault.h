@@ -28,7 +28,7 @@
 #define KMEM_ACC_EXEC	0x4
 
 /* Exit code of a run ended by an unexpected fault or trap. */
-#define KMEM_EXIT_FAULT	99
+#define KMEM_EXIT_FAULT	97
 /* Exit code of a run ended by panic(). */
 #define KMEM_EXIT_PANIC	98
 

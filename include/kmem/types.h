@@ -102,8 +102,10 @@ _Static_assert(sizeof(void *) == 8, "kmem needs an LP64 target");
 #define VM_LOW_PAGES	0x02
 
 #if defined(__GNUC__)
+#ifndef __predict_true
 #define __predict_true(x)	__builtin_expect(!!(x), 1)
 #define __predict_false(x)	__builtin_expect(!!(x), 0)
+#endif
 #define __kmem_noreturn		__attribute__((__noreturn__))
 #define __kmem_printflike(f, a)	__attribute__((__format__(__printf__, f, a)))
 #else

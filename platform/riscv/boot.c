@@ -71,6 +71,8 @@ FILE *const stdin = &console_file;
 FILE *const stdout = &console_file;
 FILE *const stderr = &console_file;
 
+void _exit(int code);
+
 void
 _exit(int code)
 {
