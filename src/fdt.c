@@ -984,7 +984,7 @@ fdt_find_dev(const struct fdt_machine *m, const char *compatible)
 }
 
 const char *
-fdt_strerror(int err)
+fdt_errname(int err)
 {
 
 	if (err < 0)
@@ -1010,7 +1010,7 @@ fdt_print_size(uint64_t size)
 {
 
 	if (size < (1UL << 20))
-		kmem_printf("%11lu KiB    ", (u_long)(size >> 10));
+		kmem_printf("%11lu KiB", (u_long)(size >> 10));
 	else
 		kmem_printf("%8lu.%02lu MiB", (u_long)(size >> 20),
 		    (u_long)(((size & 0xfffff) * 100) >> 20));

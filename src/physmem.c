@@ -397,7 +397,7 @@ physmem_early_alloc(int domain, vm_size_t size, vm_size_t align,
 		    what != NULL ? what : "?", (u_long)size);
 	if (what == NULL)
 		what = "early";
-	if (size == 0 || size > ~(vm_size_t)0 - PAGE_MASK || align == 0 ||
+	if (size == 0 || size > ~(vm_size_t)0 - PAGE_MASK ||
 	    !powerof2(align) || domain >= physmem.ndomains)
 		return (0);
 	if (align < PAGE_SIZE)
@@ -426,7 +426,7 @@ physmem_print_size(uint64_t size)
 {
 
 	if (size < (1UL << 20))
-		kmem_printf("%10lu KiB    ", (u_long)(size >> 10));
+		kmem_printf("%10lu KiB", (u_long)(size >> 10));
 	else
 		kmem_printf("%7lu.%02lu MiB", (u_long)(size >> 20),
 		    (u_long)(((size & 0xfffff) * 100) >> 20));

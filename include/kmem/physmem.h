@@ -103,7 +103,7 @@ int physmem_init(const struct fdt_machine *m, vm_paddr_t fw_start,
 
 /*
  * Take size bytes (rounded up to pages) aligned to align (a power of two;
- * smaller than PAGE_SIZE means PAGE_SIZE) from domain (or the first domain
+ * 0 or smaller than PAGE_SIZE means PAGE_SIZE) from domain (or the first domain
  * with room if domain < 0).  Allocation runs downward from the top of the
  * domain's highest managed range, then the next lower range of the domain.
  * Pages skipped for alignment stay free (vm_phys frees what early[] does
