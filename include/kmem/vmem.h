@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kmem/vmem.h: resource arenas with vmem(9) semantics.
+ *
+ * An arena hands out ranges of integers ("addresses") in multiples of its
+ * quantum.  The semantics are FreeBSD's vmem(9) (from NetBSD, after Bonwick
+ * and Adams, "Magazines and Vmem", USENIX 2001):
+ *
+ *  - boundary tags on an address-ordered segment list; free segments sit on
+ *    size-class free lists (one exact class per size for 1..64 quanta, then
+ *    one class per power of two) and a bitmap of non-empty lists makes
+ *    instant fit (M_FIRSTFIT) constant time;
+ *  - busy segments are found by address through a hash that grows and
+ *    shrinks with the number of busy segments;
+ *  - an arena may import spans from a source (usually another arena) when
+ *    it runs dry and gives each span back when all of it is free again;
+ *  - sizes of 1..qcache_max quanta go through quantum caches: one object
+ *    cache per size with per-hart magazines in front of the arena, so the
+ *    common vmem_alloc/vmem_free of such a size takes no lock.
+ *
+ * Running out: an allocation first imports, then drains the quantum caches
+ * and calls the reclaim callback, then (M_WAITOK) sleeps until a free or an
+ * add wakes it.  M_NOWAIT returns ENOMEM.  An M_WAITOK allocation that can
+ * never succeed because nothing else could ever run to free space
+ * (md_sleep_would_deadlock()) panics and says so.
+ *
+ * Addresses are inclusive ranges in FreeBSD's sense: an allocation
+ * [a, a + size - 1] lies within [minaddr, maxaddr].
+ *
+ * Invalid frees (an address that is not allocated in the arena, or a size
+ * that differs from the allocated one after rounding to the quantum) panic
+ * with the arena's name, the address and the size.  A free of a quantum-
+ * cached size goes into a magazine without a lookup (that is what keeps it
+ * lock-free); such a bad free is caught when the round reaches the arena
+ * (drain, destroy), not at the call.
+ *
+ * Locking: one kmem_spin per arena ("vmem arena lock").  An arena's lock is
+ * never held while calling its import, release or reclaim function or the
+ * backend, so a child never holds its lock while entering its parent (lock
+ * order in kmem/spin.h: child arena before parent).  The boundary-tag pool
+ * lock and the magazine pool lock are leaves.
+ */
+#ifndef KMEM_VMEM_H
+#define KMEM_VMEM_H
+
+#include <stdatomic.h>
+#include <kmem/types.h>
+#include <kmem/spin.h>
+#include <kmem/vm_param.h>
+
+typedef struct vmem vmem_t;
+
+/** Import span(s) of @p size bytes from a source; 0 and *addrp on success. */
+typedef int (vmem_import_t)(void *arg, vmem_size_t size, int flags,
+    vmem_addr_t *addrp);
+/** Give back a span obtained from the import function. */
+typedef void (vmem_release_t)(void *arg, vmem_addr_t addr, vmem_size_t size);
+/** Called (arena lock not held) when an allocation is about to fail. */
+typedef void (vmem_reclaim_t)(vmem_t *vm, int flags);
+
+/**
+ * Backend for vmem's own memory: boundary-tag pages, vmem_create'd arena
+ * structures, grown hash tables and quantum-cache magazines.  @p size is a
+ * multiple of PAGE_SIZE; returns a directly usable pointer or NULL.  Called
+ * with no vmem lock held; it may itself allocate from a vmem arena.
+ */
+typedef void *(vmem_backend_alloc_t)(vmem_size_t size, int flags);
+typedef void (vmem_backend_free_t)(void *p, vmem_size_t size);
+
+#define VMEM_ADDR_MIN		0
+#define VMEM_ADDR_QCACHE_MIN	1	/* quantum caches never hold 0 */
+#define VMEM_ADDR_MAX		(~(vmem_addr_t)0)
+
+/* vmem_size() type masks. */
+#define VMEM_ALLOC	0x01
+#define VMEM_FREE	0x02
+#define VMEM_MAXFREE	0x10
+
+/**
+ * Create an arena in storage vmem allocates (from the backend, or from a
+ * small static pool before a backend is installed).
+ *
+ * @param name       name for dumps and panic messages (copied, truncated)
+ * @param base,size  initial span (size 0: none)
+ * @param quantum    unit of allocation, a power of two
+ * @param qcache_max largest size served by the quantum caches (a multiple of
+ *                   quantum; 0 for none; at most 16 quanta are cached)
+ * @param flags      M_WAITOK or M_NOWAIT
+ * @retval NULL if a parameter is invalid (see vmem_init), the initial span
+ *         cannot be added, or no storage is left.
+ */
+vmem_t *vmem_create(const char *name, vmem_addr_t base, vmem_size_t size,
+    vmem_size_t quantum, vmem_size_t qcache_max, int flags);
+
+/**
+ * Initialise an arena in caller-provided storage (for example a static
+ * struct vmem at boot, before any page allocator exists).
+ *
+ * @retval vm on success
+ * @retval NULL if quantum is 0 or not a power of two, qcache_max is not a
+ *         multiple of quantum, the initial span is invalid (see vmem_add),
+ *         or no boundary tag is left.  Nothing stays registered.
+ */
+vmem_t *vmem_init(vmem_t *vm, const char *name, vmem_addr_t base,
+    vmem_size_t size, vmem_size_t quantum, vmem_size_t qcache_max, int flags);
+
+/**
+ * Destroy an arena: drain its quantum caches, give imported spans back and
+ * free its storage if vmem_create made it.  Panics if segments are still
+ * allocated.
+ */
+void vmem_destroy(vmem_t *vm);
+
+/**
+ * Add the span [addr, addr + size) to the arena.  Wakes sleeping allocators.
+ *
+ * @retval 0 success
+ * @retval EINVAL size is 0, addr or size is not a multiple of the quantum,
+ *         the span wraps around the address space, or it overlaps a span
+ *         already in the arena
+ * @retval ENOMEM no boundary tag could be had (M_NOWAIT)
+ */
+int vmem_add(vmem_t *vm, vmem_addr_t addr, vmem_size_t size, int flags);
+
+/** Set the import/release functions; the arena must still be empty. */
+void vmem_set_import(vmem_t *vm, vmem_import_t *importfn,
+    vmem_release_t *releasefn, void *arg, vmem_size_t import_quantum);
+/** Imports stop once the arena's total size would exceed limit (0: none). */
+void vmem_set_limit(vmem_t *vm, vmem_size_t limit);
+/** Callback run (no arena lock held) before an allocation would fail. */
+void vmem_set_reclaim(vmem_t *vm, vmem_reclaim_t *reclaimfn);
+
+/**
+ * Allocate size bytes (rounded up to the quantum) with no constraint.
+ * flags: M_WAITOK or M_NOWAIT, and one of M_BESTFIT, M_FIRSTFIT (instant
+ * fit), M_NEXTFIT (none given: M_BESTFIT).
+ *
+ * @retval 0 success, *addrp set
+ * @retval EINVAL size is 0, flags carry both M_WAITOK and M_NOWAIT or more
+ *         than one fit strategy, or addrp is NULL
+ * @retval ENOMEM size overflows when rounded, or (M_NOWAIT) no space
+ */
+int vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp);
+
+/** Free a vmem_alloc'd range (same size).  Invalid frees panic. */
+void vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size);
+
+/**
+ * Allocate with constraints, exactly as FreeBSD's vmem_xalloc: the result a
+ * satisfies a % align == phase, [a, a + size - 1] does not cross a multiple
+ * of nocross, and minaddr <= a, a + size - 1 <= maxaddr.  Never served from
+ * the quantum caches.
+ *
+ * @param align   0 (the quantum) or a power of two multiple of the quantum
+ * @param phase   a multiple of the quantum, less than align (0 if align 0)
+ * @param nocross 0 (none) or a power of two multiple of the quantum, at
+ *                least the rounded size, with [phase, phase + size - 1] not
+ *                crossing it
+ * @retval 0 success, *addrp set
+ * @retval EINVAL size 0, a constraint above broken, minaddr > maxaddr,
+ *         M_NEXTFIT with a window narrower than the whole range, bad flags
+ *         (as vmem_alloc) or addrp NULL
+ * @retval ENOMEM size overflows when rounded, the window [minaddr, maxaddr]
+ *         has no room for any range meeting the constraints, or (M_NOWAIT)
+ *         no space
+ */
+int vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
+    vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
+    vmem_addr_t maxaddr, int flags, vmem_addr_t *addrp);
+
+/** Free a vmem_xalloc'd range (same size).  Invalid frees panic. */
+void vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size);
+
+/**
+ * Arena sizes: VMEM_ALLOC bytes allocated (quantum-cached rounds count as
+ * allocated until drained), VMEM_FREE bytes free, VMEM_ALLOC | VMEM_FREE
+ * the total, VMEM_MAXFREE the largest free segment.  Any other mask: 0.
+ */
+vmem_size_t vmem_size(vmem_t *vm, int typemask);
+
+/** size rounded up to the arena's quantum (wraps to 0 if it overflows). */
+vmem_size_t vmem_roundup_size(vmem_t *vm, vmem_size_t size);
+
+/** Return every round held in vm's quantum caches to the arena. */
+void vmem_drain(vmem_t *vm);
+/** vmem_drain() on every arena (the lowmem handler calls this). */
+void vmem_drain_all(void);
+
+/** Human-readable dump of one arena / of every arena to the console. */
+void vmem_print(vmem_t *vm);
+void vmem_printall(void);
+
+/** Install the backend for vmem's own memory (see vmem_backend_alloc_t). */
+void vmem_set_backend(vmem_backend_alloc_t *allocfn,
+    vmem_backend_free_t *freefn);
+
+/* ===================================================================== */
+/*  Implementation, do not touch fields.  struct vmem is a complete type  */
+/*  only so that callers can provide storage (static struct vmem arena).  */
+/* ===================================================================== */
+
+#define VMEM_NAME_MAX		15
+#define VMEM_QCACHE_IDX_MAX	16	/* quantum-cached sizes: 1..16 quanta */
+#define VMEM_NEXACT		64	/* exact free-list classes: 1..64 quanta */
+#define VMEM_NFREELIST		(VMEM_NEXACT + 58)	/* + powers of two */
+#define VMEM_FLWORDS		((VMEM_NFREELIST + 63) / 64)
+#define VMEM_HASH0_SHIFT	6
+#define VMEM_HASH0_SIZE		(1U << VMEM_HASH0_SHIFT)
+
+struct vmem_btag;
+struct vmem_mag;
+
+/* One hart's magazines for every cached size of one arena. */
+struct vmem_qcpu {
+	atomic_uint		qp_busy;	/* owner inside its section */
+	atomic_uint		qp_claim;	/* a drainer holds the mags */
+	struct {
+		struct vmem_mag	*loaded;
+		struct vmem_mag	*prev;
+	} qp_mag[VMEM_QCACHE_IDX_MAX];
+};
+
+/* The depot of one cached size. */
+struct vmem_qcache {
+	struct kmem_spin	qc_lock;	/* "vmem depot lock" */
+	struct vmem_mag		*qc_full;
+	struct vmem_mag		*qc_empty;
+	vmem_size_t		qc_size;
+};
+
+struct vmem {
+	struct kmem_spin	vm_lock;	/* "vmem arena lock" */
+	char			vm_name[VMEM_NAME_MAX + 1];
+	struct vmem		*vm_next;	/* all arenas */
+	u_int			vm_flags;
+
+	/* Constant after vmem_init. */
+	int			vm_quantum_shift;
+	vmem_size_t		vm_quantum_mask;
+	vmem_size_t		vm_qcache_max;
+
+	/* Under vm_lock. */
+	struct vmem_btag	*vm_seghead;	/* segment list, by address */
+	struct vmem_btag	*vm_segtail;
+	struct vmem_btag	*vm_spans;	/* span tags, by address */
+	struct vmem_btag	*vm_freetags;	/* this arena's tag cache */
+	u_int			vm_nfreetags;
+	u_int			vm_nwaiters;
+	u_int			vm_rehashing;
+	u_int			vm_hashshift;	/* 64 - log2(hash size) */
+	struct vmem_btag	**vm_hashlist;
+	vmem_size_t		vm_hashsize;
+	vmem_size_t		vm_nbusytag;
+	vmem_size_t		vm_inuse;
+	vmem_size_t		vm_size;
+	vmem_size_t		vm_limit;
+	vmem_addr_t		vm_cursor;	/* M_NEXTFIT: next address */
+	struct vmem_btag	*vm_cursor_bt;	/* M_NEXTFIT: search start */
+	unsigned long		vm_flbits[VMEM_FLWORDS];
+	struct vmem_btag	*vm_freelist[VMEM_NFREELIST];
+	struct vmem_btag	*vm_hash0[VMEM_HASH0_SIZE];
+
+	vmem_import_t		*vm_importfn;
+	vmem_release_t		*vm_releasefn;
+	void			*vm_arg;
+	vmem_size_t		vm_import_quantum;
+	vmem_reclaim_t		*vm_reclaimfn;
+
+	/* Quantum caches. */
+	struct vmem_qcache	vm_qcache[VMEM_QCACHE_IDX_MAX];
+	struct vmem_qcpu	vm_qcpu[MAXCPU];
+};
+
+#endif /* KMEM_VMEM_H */

@@ -1,0 +1,2049 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vmem.c: resource arenas (vmem(9)).
+ *
+ * How an arena is kept:
+ *
+ *  - Every range the arena knows is covered by boundary tags on one
+ *    doubly-linked segment list in address order.  A span tag (imported or
+ *    static) comes first, then the free and busy segments that tile the
+ *    span exactly.  Two free segments are never adjacent inside a span: a
+ *    free coalesces with its neighbours at once.  Span tags also sit on a
+ *    separate address-ordered span list (for vmem_add's overlap check and
+ *    for finding where a new span goes).
+ *  - A free segment of q quanta is on free list q - 1 when q <= 64, and on
+ *    list 64 + fls(q) - 7 otherwise (one list per power of two).  Bit i of
+ *    vm_flbits is set iff list i is non-empty, so the first usable list is a
+ *    mask and a bit scan away: instant fit is constant time.
+ *  - A busy segment is on a hash chain keyed by its start address.  The
+ *    table starts embedded in struct vmem and is regrown (or shrunk) by the
+ *    allocating or freeing thread after it dropped the arena lock.
+ *  - Boundary tags come from a global pool (a leaf lock) seeded with a
+ *    static boot array and refilled a page at a time from the backend,
+ *    outside every arena lock, whenever it runs low; each arena keeps a
+ *    small cache of tags so a locked operation never has to ask for one.
+ *
+ * Quantum caches (Bonwick's magazines): for each cached size an arena has a
+ * depot (full and empty magazines under a spin lock) and, per hart, a
+ * loaded and a previous magazine.  The owner hart touches its magazines
+ * with interrupts off and without any lock.  A drainer (vmem_drain, from
+ * any hart) takes them away with a Dekker-style handshake: the owner sets
+ * qp_busy then reads qp_claim; the drainer sets qp_claim then waits for
+ * qp_busy to be clear; both with sequentially consistent atomics, so one
+ * of them always sees the other.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <kmem/vmem.h>
+
+#include "kmem_private.h"
+#include "vmem_private.h"
+
+#define BT_TYPE_SPAN		VMEM_SEG_SPAN
+#define BT_TYPE_SPAN_STATIC	VMEM_SEG_SPAN_STATIC
+#define BT_TYPE_FREE		VMEM_SEG_FREE
+#define BT_TYPE_BUSY		VMEM_SEG_BUSY
+
+struct vmem_btag {
+	struct vmem_btag	*bt_snext;	/* segment list */
+	struct vmem_btag	*bt_sprev;
+	struct vmem_btag	*bt_lnext;	/* free list, hash or span list */
+	struct vmem_btag	**bt_lpprev;	/* free list and span list */
+	vmem_addr_t		bt_start;
+	vmem_size_t		bt_size;
+	uint8_t			bt_type;
+	uint8_t			bt_fl;		/* free list index */
+};
+
+#define BT_END(bt)	((bt)->bt_start + (bt)->bt_size - 1)
+
+/* Magazines: 256 bytes, 16 to a page. */
+#define VMEM_MAG_ROUNDS	30
+struct vmem_mag {
+	struct vmem_mag		*m_next;
+	u_int			m_rounds;
+	u_int			m_pad;
+	vmem_addr_t		m_obj[VMEM_MAG_ROUNDS];
+};
+_Static_assert(sizeof(struct vmem_mag) == 256, "magazine size");
+
+#define VMEM_FITMASK	(M_BESTFIT | M_FIRSTFIT | M_NEXTFIT)
+/* Internal: a quantum-cache fill; never drain, reclaim or sleep. */
+#define VMEM_I_NODRAIN	0x40000000
+#define VMEM_IMPORT_FLAGS (M_NOWAIT | M_WAITOK | M_USE_RESERVE | M_NOVM | \
+    M_NORECLAIM)
+
+/* vm_flags */
+#define VMEM_F_BACKEND	0x1	/* vmem_create storage from the backend */
+#define VMEM_F_BOOTPOOL	0x2	/* vmem_create storage from the boot pool */
+
+/* Tags an operation may need: two to import a span, two to clip. */
+#define BT_MAXALLOC	4
+#define BT_MAXFREE	32	/* per-arena tag cache high-water mark */
+#define VMEM_BOOT_TAGS	512
+#define VMEM_BT_LOWAT	96	/* refill the pool below this */
+#define VMEM_BOOT_ARENAS 4
+
+#define VMEM_HASH_MIN_SHIFT	9	/* a grown table: at least one page */
+#define VMEM_HASH_MAX_SHIFT	20
+
+static vmem_backend_alloc_t *vmem_backend_alloc;
+static vmem_backend_free_t *vmem_backend_free;
+
+/* The boundary-tag pool (leaf lock). */
+static struct kmem_spin vmem_bt_lock = KMEM_SPIN_INITIALIZER("vmem btag pool");
+static struct vmem_btag *vmem_bt_pool;
+static atomic_ulong vmem_bt_npool;
+static bool vmem_bt_booted;
+static atomic_uint vmem_bt_refilling;
+static struct vmem_btag vmem_boot_tags[VMEM_BOOT_TAGS];
+
+/* The magazine pool (leaf lock). */
+static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
+static struct vmem_mag *vmem_mag_pool;
+
+/* Every arena, and vmem_create's boot storage. */
+static struct kmem_spin vmem_list_lock = KMEM_SPIN_INITIALIZER("vmem list");
+static struct vmem *vmem_list;
+static struct vmem vmem_boot_arenas[VMEM_BOOT_ARENAS];
+static bool vmem_boot_arena_used[VMEM_BOOT_ARENAS];
+
+static void vmem_xfree_batch(vmem_t *vm, const vmem_addr_t *addrs, u_int n,
+    vmem_size_t size);
+
+/* ------------------------------------------------------------ bit scans */
+
+static const uint8_t vmem_debruijn[64] = {
+	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+};
+
+/* Index of the lowest set bit of x != 0 (isolate, multiply, look up). */
+static inline u_int
+vmem_ctz(unsigned long x)
+{
+
+	return (vmem_debruijn[((x & -x) * 0x03f79d71b4cb0a89UL) >> 58]);
+}
+
+/* ------------------------------------------------------------ free lists */
+
+static inline u_int
+vmem_flclass(const vmem_t *vm, vmem_size_t size)
+{
+	vmem_size_t q;
+
+	q = size >> vm->vm_quantum_shift;
+	if (q <= VMEM_NEXACT)
+		return ((u_int)q - 1);
+	return (VMEM_NEXACT - 7 + (u_int)kmem_flsl(q));
+}
+
+/* The first list all of whose members are at least size (instant fit). */
+static inline u_int
+vmem_flfirst(const vmem_t *vm, vmem_size_t size)
+{
+	vmem_size_t q, low;
+	u_int c;
+
+	q = size >> vm->vm_quantum_shift;
+	if (q <= VMEM_NEXACT)
+		return ((u_int)q - 1);
+	c = VMEM_NEXACT - 7 + (u_int)kmem_flsl(q);
+	low = c == VMEM_NEXACT ? VMEM_NEXACT + 1 :
+	    (vmem_size_t)1 << (c - VMEM_NEXACT + 6);
+	return (q == low ? c : c + 1);
+}
+
+/* The first non-empty free list at or above idx, or -1. */
+static inline int
+vmem_flnext(const vmem_t *vm, u_int idx)
+{
+	unsigned long bits;
+	u_int w;
+
+	w = idx >> 6;
+	if (w >= VMEM_FLWORDS)
+		return (-1);
+	bits = vm->vm_flbits[w] & (~0UL << (idx & 63));
+	while (bits == 0) {
+		if (++w >= VMEM_FLWORDS)
+			return (-1);
+		bits = vm->vm_flbits[w];
+	}
+	return ((int)(w * 64 + vmem_ctz(bits)));
+}
+
+static inline void
+bt_insfree(vmem_t *vm, struct vmem_btag *bt)
+{
+	struct vmem_btag **head;
+	u_int fl;
+
+	fl = vmem_flclass(vm, bt->bt_size);
+	bt->bt_fl = (uint8_t)fl;
+	head = &vm->vm_freelist[fl];
+	bt->bt_lnext = *head;
+	if (*head != NULL)
+		(*head)->bt_lpprev = &bt->bt_lnext;
+	bt->bt_lpprev = head;
+	*head = bt;
+	vm->vm_flbits[fl >> 6] |= 1UL << (fl & 63);
+}
+
+static inline void
+bt_remfree(vmem_t *vm, struct vmem_btag *bt)
+{
+	u_int fl;
+
+	*bt->bt_lpprev = bt->bt_lnext;
+	if (bt->bt_lnext != NULL)
+		bt->bt_lnext->bt_lpprev = bt->bt_lpprev;
+	fl = bt->bt_fl;
+	if (vm->vm_freelist[fl] == NULL)
+		vm->vm_flbits[fl >> 6] &= ~(1UL << (fl & 63));
+}
+
+/* ------------------------------------------------------------- tag supply */
+
+/* Seed the pool with the boot tags, once. */
+static void
+vmem_bootstrap(void)
+{
+	u_int i;
+
+	kmem_spin_lock(&vmem_bt_lock);
+	if (!vmem_bt_booted) {
+		for (i = 0; i < VMEM_BOOT_TAGS; i++) {
+			vmem_boot_tags[i].bt_lnext = vmem_bt_pool;
+			vmem_bt_pool = &vmem_boot_tags[i];
+		}
+		atomic_fetch_add_explicit(&vmem_bt_npool, VMEM_BOOT_TAGS,
+		    memory_order_relaxed);
+		vmem_bt_booted = true;
+	}
+	kmem_spin_unlock(&vmem_bt_lock);
+}
+
+/*
+ * Top the tag pool up from the backend when it runs low.  Called with no
+ * vmem lock held.  Only one refill runs at a time; a refill's own backend
+ * allocation (which may allocate from an arena, and so come back here)
+ * lives on the tags still in the pool: that is the reserve.
+ */
+static void
+vmem_bt_refill(void)
+{
+	struct vmem_btag *bt, *head;
+	unsigned long n, i;
+	char *p;
+
+	if (vmem_backend_alloc == NULL ||
+	    atomic_exchange(&vmem_bt_refilling, 1) != 0)
+		return;
+	p = vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
+	if (p != NULL) {
+		n = PAGE_SIZE / sizeof(struct vmem_btag);
+		head = NULL;
+		for (i = 0; i < n; i++) {
+			bt = (struct vmem_btag *)(void *)(p +
+			    i * sizeof(struct vmem_btag));
+			bt->bt_lnext = head;
+			head = bt;
+		}
+		kmem_spin_lock(&vmem_bt_lock);
+		bt = head;
+		while (bt->bt_lnext != NULL)
+			bt = bt->bt_lnext;
+		bt->bt_lnext = vmem_bt_pool;
+		vmem_bt_pool = head;
+		atomic_fetch_add_explicit(&vmem_bt_npool, n,
+		    memory_order_relaxed);
+		kmem_spin_unlock(&vmem_bt_lock);
+	}
+	atomic_store(&vmem_bt_refilling, 0);
+}
+
+static inline void
+vmem_bt_refill_maybe(void)
+{
+
+	if (__predict_false(atomic_load_explicit(&vmem_bt_npool,
+	    memory_order_relaxed) < VMEM_BT_LOWAT))
+		vmem_bt_refill();
+}
+
+/*
+ * Make sure the arena holds BT_MAXALLOC tags.  Arena lock held; takes the
+ * pool lock (a leaf).  Returns ENOMEM if the pool is empty.
+ */
+static int
+bt_fill_slow(vmem_t *vm)
+{
+	struct vmem_btag *bt;
+
+	kmem_spin_lock(&vmem_bt_lock);
+	while (vm->vm_nfreetags < 2 * BT_MAXALLOC &&
+	    (bt = vmem_bt_pool) != NULL) {
+		vmem_bt_pool = bt->bt_lnext;
+		atomic_fetch_sub_explicit(&vmem_bt_npool, 1,
+		    memory_order_relaxed);
+		bt->bt_lnext = vm->vm_freetags;
+		vm->vm_freetags = bt;
+		vm->vm_nfreetags++;
+	}
+	kmem_spin_unlock(&vmem_bt_lock);
+	return (vm->vm_nfreetags >= BT_MAXALLOC ? 0 : ENOMEM);
+}
+
+static inline int
+bt_fill(vmem_t *vm)
+{
+
+	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC))
+		return (0);
+	return (bt_fill_slow(vm));
+}
+
+static inline struct vmem_btag *
+bt_alloc(vmem_t *vm)
+{
+	struct vmem_btag *bt;
+
+	bt = vm->vm_freetags;
+	KMEM_CHECK(bt != NULL, ("bt_alloc: arena \"%s\" has no tag left",
+	    vm->vm_name));
+	vm->vm_freetags = bt->bt_lnext;
+	vm->vm_nfreetags--;
+	return (bt);
+}
+
+/* Give tags above the high-water mark back to the pool. */
+static void
+bt_trim(vmem_t *vm, u_int keep)
+{
+	struct vmem_btag *bt;
+	u_long n;
+
+	n = 0;
+	kmem_spin_lock(&vmem_bt_lock);
+	while (vm->vm_nfreetags > keep) {
+		bt = vm->vm_freetags;
+		vm->vm_freetags = bt->bt_lnext;
+		vm->vm_nfreetags--;
+		bt->bt_lnext = vmem_bt_pool;
+		vmem_bt_pool = bt;
+		n++;
+	}
+	atomic_fetch_add_explicit(&vmem_bt_npool, n, memory_order_relaxed);
+	kmem_spin_unlock(&vmem_bt_lock);
+}
+
+static inline void
+bt_free(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	bt->bt_lnext = vm->vm_freetags;
+	vm->vm_freetags = bt;
+	if (__predict_false(++vm->vm_nfreetags > BT_MAXFREE))
+		bt_trim(vm, BT_MAXFREE / 2);
+}
+
+/* ------------------------------------------------------------ segment list */
+
+static inline void
+bt_insseg_after(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *prev)
+{
+
+	bt->bt_sprev = prev;
+	bt->bt_snext = prev->bt_snext;
+	if (prev->bt_snext != NULL)
+		prev->bt_snext->bt_sprev = bt;
+	else
+		vm->vm_segtail = bt;
+	prev->bt_snext = bt;
+}
+
+static inline void
+bt_insseg_before(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *next)
+{
+
+	if (next == NULL) {
+		bt->bt_snext = NULL;
+		bt->bt_sprev = vm->vm_segtail;
+		if (vm->vm_segtail != NULL)
+			vm->vm_segtail->bt_snext = bt;
+		else
+			vm->vm_seghead = bt;
+		vm->vm_segtail = bt;
+		return;
+	}
+	bt->bt_snext = next;
+	bt->bt_sprev = next->bt_sprev;
+	if (next->bt_sprev != NULL)
+		next->bt_sprev->bt_snext = bt;
+	else
+		vm->vm_seghead = bt;
+	next->bt_sprev = bt;
+}
+
+/* Unlink bt from the segment list and give it back to the tag cache. */
+static inline void
+bt_remseg(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	if (vm->vm_cursor_bt == bt)
+		vm->vm_cursor_bt = bt->bt_sprev != NULL ? bt->bt_sprev :
+		    bt->bt_snext;
+	if (bt->bt_sprev != NULL)
+		bt->bt_sprev->bt_snext = bt->bt_snext;
+	else
+		vm->vm_seghead = bt->bt_snext;
+	if (bt->bt_snext != NULL)
+		bt->bt_snext->bt_sprev = bt->bt_sprev;
+	else
+		vm->vm_segtail = bt->bt_sprev;
+	bt_free(vm, bt);
+}
+
+static inline void
+bt_remspan(struct vmem_btag *span)
+{
+
+	*span->bt_lpprev = span->bt_lnext;
+	if (span->bt_lnext != NULL)
+		span->bt_lnext->bt_lpprev = span->bt_lpprev;
+}
+
+/* ------------------------------------------------------------ busy hash */
+
+#define VMEM_GOLDEN	0x9e3779b97f4a7c15UL
+
+static inline struct vmem_btag **
+bt_hashhead(const vmem_t *vm, vmem_addr_t addr)
+{
+
+	return (&vm->vm_hashlist[((addr >> vm->vm_quantum_shift) *
+	    VMEM_GOLDEN) >> vm->vm_hashshift]);
+}
+
+static inline void
+bt_insbusy(vmem_t *vm, struct vmem_btag *bt)
+{
+	struct vmem_btag **head;
+
+	head = bt_hashhead(vm, bt->bt_start);
+	bt->bt_lnext = *head;
+	*head = bt;
+	vm->vm_nbusytag++;
+	vm->vm_inuse += bt->bt_size;
+}
+
+/* Hash size wanted for the current load, or 0 if the table is fine. */
+static vmem_size_t
+vmem_hash_want(const vmem_t *vm)
+{
+	vmem_size_t n, want;
+
+	if (vmem_backend_alloc == NULL || vm->vm_rehashing)
+		return (0);
+	n = vm->vm_nbusytag;
+	if (n > 2 * vm->vm_hashsize &&
+	    vm->vm_hashsize < (1UL << VMEM_HASH_MAX_SHIFT)) {
+		want = 1UL << VMEM_HASH_MIN_SHIFT;
+		while (want < n && want < (1UL << VMEM_HASH_MAX_SHIFT))
+			want <<= 1;
+		return (want);
+	}
+	if (vm->vm_hashsize > VMEM_HASH0_SIZE && n * 8 < vm->vm_hashsize) {
+		want = VMEM_HASH0_SIZE;
+		while (want < 2 * n)
+			want <<= 1;
+		if (want > VMEM_HASH0_SIZE &&
+		    want < (1UL << VMEM_HASH_MIN_SHIFT))
+			want = 1UL << VMEM_HASH_MIN_SHIFT;
+		return (want < vm->vm_hashsize ? want : 0);
+	}
+	return (0);
+}
+
+/*
+ * Resize the busy hash to fit the load.  Called with no lock held; takes
+ * the arena lock.  The new table comes from the backend (M_NOWAIT); when
+ * none is to be had the old table simply stays.
+ */
+static void
+vmem_rehash(vmem_t *vm)
+{
+	struct vmem_btag **newtab, **oldtab, *bt, *next, **head;
+	vmem_size_t want, oldsize, i;
+	u_int shift;
+
+	kmem_spin_lock(&vm->vm_lock);
+	want = vmem_hash_want(vm);
+	if (want == 0) {
+		kmem_spin_unlock(&vm->vm_lock);
+		return;
+	}
+	vm->vm_rehashing = 1;
+	kmem_spin_unlock(&vm->vm_lock);
+
+	if (want <= VMEM_HASH0_SIZE)
+		newtab = vm->vm_hash0;
+	else
+		newtab = vmem_backend_alloc(round_page(want * sizeof(*newtab)),
+		    M_NOWAIT);
+	kmem_spin_lock(&vm->vm_lock);
+	if (newtab == NULL) {
+		vm->vm_rehashing = 0;
+		kmem_spin_unlock(&vm->vm_lock);
+		return;
+	}
+	memset(newtab, 0, want * sizeof(*newtab));
+	shift = 64 - (u_int)(kmem_flsl(want) - 1);
+	oldtab = vm->vm_hashlist;
+	oldsize = vm->vm_hashsize;
+	for (i = 0; i < oldsize; i++) {
+		for (bt = oldtab[i]; bt != NULL; bt = next) {
+			next = bt->bt_lnext;
+			head = &newtab[((bt->bt_start >> vm->vm_quantum_shift) *
+			    VMEM_GOLDEN) >> shift];
+			bt->bt_lnext = *head;
+			*head = bt;
+		}
+	}
+	vm->vm_hashlist = newtab;
+	vm->vm_hashsize = want;
+	vm->vm_hashshift = shift;
+	vm->vm_rehashing = 0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (oldtab != vm->vm_hash0)
+		vmem_backend_free(oldtab, round_page(oldsize * sizeof(*oldtab)));
+}
+
+/* ------------------------------------------------------------- fitting */
+
+/*
+ * Find the lowest a in the segment [bstart, bend] (inclusive) with
+ * a % align == phase, [a, a + size - 1] inside [minaddr, maxaddr] and not
+ * crossing a multiple of nocross.  The constraints were checked by
+ * vmem_xalloc_args().  True and *addrp on success.
+ */
+static inline bool
+vmem_fit(vmem_addr_t bstart, vmem_addr_t bend, vmem_size_t size,
+    vmem_size_t align, vmem_size_t phase, vmem_size_t nocross,
+    vmem_addr_t minaddr, vmem_addr_t maxaddr, vmem_addr_t *addrp)
+{
+	vmem_addr_t start, end, a, off, b;
+
+	start = bstart > minaddr ? bstart : minaddr;
+	end = bend < maxaddr ? bend : maxaddr;
+	if (start > end)
+		return (false);
+	off = (start - phase) & (align - 1);
+	a = off != 0 ? start + (align - off) : start;
+	if (a < start)
+		return (false);
+	if (nocross != 0 && ((a ^ (a + size - 1)) & -nocross) != 0) {
+		/* Next multiple of nocross, plus phase (align < nocross). */
+		b = (a | (nocross - 1)) + 1;
+		if (b == 0)
+			return (false);
+		a = b + phase;
+		if (a < b)
+			return (false);
+	}
+	if (a > end || end - a < size - 1)
+		return (false);
+	*addrp = a;
+	return (true);
+}
+
+/*
+ * Find a free segment for the request (arena lock held).  M_FIRSTFIT looks
+ * at the head of each list whose every member is big enough; M_BESTFIT
+ * (and a first fit that found nothing) walks each list from the request's
+ * own class up.  Returns the tag and *addrp, or NULL.
+ */
+static struct vmem_btag *
+vmem_find(vmem_t *vm, vmem_size_t size, vmem_size_t align, vmem_size_t phase,
+    vmem_size_t nocross, vmem_addr_t minaddr, vmem_addr_t maxaddr, int strat,
+    vmem_addr_t *addrp)
+{
+	struct vmem_btag *bt;
+	u_int first;
+	int i;
+
+	if (strat == M_FIRSTFIT) {
+		first = vmem_flfirst(vm, size);
+		for (i = vmem_flnext(vm, first); i >= 0;
+		    i = vmem_flnext(vm, (u_int)i + 1)) {
+			bt = vm->vm_freelist[i];
+			if (vmem_fit(bt->bt_start, BT_END(bt), size, align,
+			    phase, nocross, minaddr, maxaddr, addrp))
+				return (bt);
+		}
+	}
+	for (i = vmem_flnext(vm, vmem_flclass(vm, size)); i >= 0;
+	    i = vmem_flnext(vm, (u_int)i + 1)) {
+		for (bt = vm->vm_freelist[i]; bt != NULL; bt = bt->bt_lnext) {
+			if (bt->bt_size >= size &&
+			    vmem_fit(bt->bt_start, BT_END(bt), size, align,
+			    phase, nocross, minaddr, maxaddr, addrp))
+				return (bt);
+		}
+	}
+	return (NULL);
+}
+
+/* M_NEXTFIT: the first fit at or after the cursor, wrapping once. */
+static struct vmem_btag *
+vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
+    vmem_size_t phase, vmem_size_t nocross, vmem_addr_t *addrp)
+{
+	struct vmem_btag *bt;
+
+	bt = vm->vm_cursor_bt != NULL ? vm->vm_cursor_bt : vm->vm_seghead;
+	for (; bt != NULL; bt = bt->bt_snext)
+		if (bt->bt_type == BT_TYPE_FREE && bt->bt_size >= size &&
+		    vmem_fit(bt->bt_start, BT_END(bt), size, align, phase,
+		    nocross, vm->vm_cursor, VMEM_ADDR_MAX, addrp))
+			return (bt);
+	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext)
+		if (bt->bt_type == BT_TYPE_FREE && bt->bt_size >= size &&
+		    vmem_fit(bt->bt_start, BT_END(bt), size, align, phase,
+		    nocross, VMEM_ADDR_MIN, VMEM_ADDR_MAX, addrp))
+			return (bt);
+	return (NULL);
+}
+
+/*
+ * Cut [addr, addr + size) out of the free segment bt and make it busy.
+ * Arena lock held; needs at most two tags (bt_fill was called).
+ */
+static void
+vmem_clip(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *nb;
+
+	bt_remfree(vm, bt);
+	if (addr != bt->bt_start) {
+		nb = bt_alloc(vm);
+		nb->bt_type = BT_TYPE_FREE;
+		nb->bt_start = bt->bt_start;
+		nb->bt_size = addr - bt->bt_start;
+		bt->bt_start = addr;
+		bt->bt_size -= nb->bt_size;
+		bt_insseg_before(vm, nb, bt);
+		bt_insfree(vm, nb);
+	}
+	if (bt->bt_size != size) {
+		nb = bt_alloc(vm);
+		nb->bt_type = BT_TYPE_FREE;
+		nb->bt_start = addr + size;
+		nb->bt_size = bt->bt_size - size;
+		bt->bt_size = size;
+		bt_insseg_after(vm, nb, bt);
+		bt_insfree(vm, nb);
+	}
+	bt->bt_type = BT_TYPE_BUSY;
+	bt_insbusy(vm, bt);
+}
+
+/* ------------------------------------------------------------ spans */
+
+/* True if [addr, addr + size - 1] overlaps a span of vm (lock held). */
+static bool
+vmem_span_overlaps(const vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	const struct vmem_btag *sp;
+
+	for (sp = vm->vm_spans; sp != NULL; sp = sp->bt_lnext) {
+		if (sp->bt_start > addr + size - 1)
+			break;
+		if (BT_END(sp) >= addr)
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * Add the span [addr, addr + size) (arena lock held, two tags available,
+ * no overlap).  A static span that directly follows a static span extends
+ * it, so the two can coalesce.  Wakes waiters.
+ */
+static void
+vmem_add1(vmem_t *vm, vmem_addr_t addr, vmem_size_t size, int type)
+{
+	struct vmem_btag **pp, *prevspan, *span, *fb, *last;
+
+	prevspan = NULL;
+	pp = &vm->vm_spans;
+	while (*pp != NULL && (*pp)->bt_start < addr) {
+		prevspan = *pp;
+		pp = &(*pp)->bt_lnext;
+	}
+	if (type == BT_TYPE_SPAN_STATIC && prevspan != NULL &&
+	    prevspan->bt_type == BT_TYPE_SPAN_STATIC &&
+	    BT_END(prevspan) + 1 == addr) {
+		last = *pp != NULL ? (*pp)->bt_sprev : vm->vm_segtail;
+		prevspan->bt_size += size;
+		if (last->bt_type == BT_TYPE_FREE) {
+			bt_remfree(vm, last);
+			last->bt_size += size;
+			bt_insfree(vm, last);
+		} else {
+			fb = bt_alloc(vm);
+			fb->bt_type = BT_TYPE_FREE;
+			fb->bt_start = addr;
+			fb->bt_size = size;
+			bt_insseg_after(vm, fb, last);
+			bt_insfree(vm, fb);
+		}
+	} else {
+		span = bt_alloc(vm);
+		span->bt_type = (uint8_t)type;
+		span->bt_start = addr;
+		span->bt_size = size;
+		span->bt_lnext = *pp;
+		span->bt_lpprev = pp;
+		if (*pp != NULL)
+			(*pp)->bt_lpprev = &span->bt_lnext;
+		bt_insseg_before(vm, span, *pp);
+		*pp = span;
+		fb = bt_alloc(vm);
+		fb->bt_type = BT_TYPE_FREE;
+		fb->bt_start = addr;
+		fb->bt_size = size;
+		bt_insseg_after(vm, fb, span);
+		bt_insfree(vm, fb);
+	}
+	vm->vm_size += size;
+	if (vm->vm_nwaiters != 0)
+		md_wakeup(vm);
+}
+
+/*
+ * Import a span big enough for the request from the source.  Arena lock
+ * held; dropped around the import function.  Returns 0 or ENOMEM.
+ */
+static int
+vmem_import(vmem_t *vm, vmem_size_t size, vmem_size_t align,
+    vmem_size_t nocross, int flags)
+{
+	vmem_size_t isize, extra, iq;
+	vmem_addr_t addr;
+	int error;
+
+	extra = align > vm->vm_quantum_mask + 1 ? align : 0;
+	if (nocross > extra)
+		extra = nocross;
+	isize = size;
+	if (extra != 0) {
+		if (extra > (VMEM_ADDR_MAX - size) / 2)
+			return (ENOMEM);
+		isize = size + 2 * extra;
+	}
+	iq = vm->vm_import_quantum;
+	if (iq > 1) {
+		if (isize > VMEM_ADDR_MAX - (iq - 1))
+			return (ENOMEM);
+		isize = (isize + iq - 1) / iq * iq;
+	}
+	if (vm->vm_limit != 0 && (isize > vm->vm_limit ||
+	    vm->vm_size > vm->vm_limit - isize))
+		return (ENOMEM);
+	kmem_spin_unlock(&vm->vm_lock);
+	error = vm->vm_importfn(vm->vm_arg, isize, flags & VMEM_IMPORT_FLAGS,
+	    &addr);
+	kmem_spin_lock(&vm->vm_lock);
+	if (error != 0)
+		return (ENOMEM);
+	if ((addr & vm->vm_quantum_mask) != 0 || (isize & vm->vm_quantum_mask)
+	    != 0 || addr + isize - 1 < addr ||
+	    vmem_span_overlaps(vm, addr, isize)) {
+		kmem_spin_unlock(&vm->vm_lock);
+		panic("vmem_import: arena \"%s\": source gave 0x%lx size 0x%lx, "
+		    "misaligned or overlapping a span already present",
+		    vm->vm_name, (u_long)addr, (u_long)isize);
+	}
+	if (bt_fill(vm) != 0) {
+		/* No tag to describe it: give the span back. */
+		kmem_spin_unlock(&vm->vm_lock);
+		if (vm->vm_releasefn != NULL)
+			vm->vm_releasefn(vm->vm_arg, addr, isize);
+		kmem_spin_lock(&vm->vm_lock);
+		return (ENOMEM);
+	}
+	vmem_add1(vm, addr, isize, BT_TYPE_SPAN);
+	return (0);
+}
+
+/*
+ * Give back every imported span that is wholly free (arena lock held,
+ * dropped around each release).  Used when an allocation fails so that
+ * spans imported for it do not linger.
+ */
+static void
+vmem_release_idle(vmem_t *vm)
+{
+	struct vmem_btag *sp, *fb;
+	vmem_addr_t a;
+	vmem_size_t s;
+
+	if (vm->vm_releasefn == NULL)
+		return;
+again:
+	for (sp = vm->vm_spans; sp != NULL; sp = sp->bt_lnext) {
+		fb = sp->bt_snext;
+		if (sp->bt_type != BT_TYPE_SPAN || fb == NULL ||
+		    fb->bt_type != BT_TYPE_FREE || fb->bt_size != sp->bt_size)
+			continue;
+		a = sp->bt_start;
+		s = sp->bt_size;
+		bt_remfree(vm, fb);
+		bt_remseg(vm, fb);
+		bt_remspan(sp);
+		bt_remseg(vm, sp);
+		vm->vm_size -= s;
+		kmem_spin_unlock(&vm->vm_lock);
+		vm->vm_releasefn(vm->vm_arg, a, s);
+		kmem_spin_lock(&vm->vm_lock);
+		goto again;
+	}
+}
+
+/*
+ * Out of space: import, then drain the quantum caches and reclaim, then
+ * (M_WAITOK) sleep.  Arena lock held; may be dropped.  Returns true when
+ * the caller should search again, false when it should fail.
+ */
+static bool
+vmem_try_fetch(vmem_t *vm, vmem_size_t size, vmem_size_t align,
+    vmem_size_t nocross, int flags)
+{
+	vmem_size_t avail;
+
+	if (vm->vm_importfn != NULL &&
+	    vmem_import(vm, size, align, nocross, flags) == 0)
+		return (true);
+	if ((flags & VMEM_I_NODRAIN) != 0)
+		return (false);
+	if (vm->vm_qcache_max != 0 || vm->vm_reclaimfn != NULL) {
+		avail = vm->vm_size - vm->vm_inuse;
+		kmem_spin_unlock(&vm->vm_lock);
+		if (vm->vm_qcache_max != 0)
+			vmem_drain(vm);
+		if (vm->vm_reclaimfn != NULL)
+			vm->vm_reclaimfn(vm, flags);
+		kmem_spin_lock(&vm->vm_lock);
+		if (vm->vm_size - vm->vm_inuse > avail)
+			return (true);
+	}
+	if ((flags & M_NOWAIT) != 0)
+		return (false);
+	if (md_sleep_would_deadlock()) {
+		kmem_spin_unlock(&vm->vm_lock);
+		panic("vmem_xalloc: arena \"%s\": M_WAITOK allocation of 0x%lx "
+		    "bytes can never succeed: no space, and sleeping would "
+		    "deadlock (nothing else can run to free any)",
+		    vm->vm_name, (u_long)size);
+	}
+	__atomic_store_n(&vm->vm_nwaiters, vm->vm_nwaiters + 1,
+	    __ATOMIC_RELAXED);
+	md_sleep(vm, &vm->vm_lock);
+	__atomic_store_n(&vm->vm_nwaiters, vm->vm_nwaiters - 1,
+	    __ATOMIC_RELAXED);
+	return (true);
+}
+
+/* ------------------------------------------------------------ allocation */
+
+static inline bool
+vmem_flags_bad(int flags)
+{
+	int strat;
+
+	strat = flags & VMEM_FITMASK;
+	return ((flags & (M_NOWAIT | M_WAITOK)) == (M_NOWAIT | M_WAITOK) ||
+	    (strat & (strat - 1)) != 0);
+}
+
+/*
+ * Check vmem_xalloc's arguments; on success *sizep is the rounded size,
+ * *alignp the effective alignment, *stratp the fit strategy.
+ */
+static int
+vmem_xalloc_args(const vmem_t *vm, vmem_size_t size0, vmem_size_t *alignp,
+    vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
+    vmem_addr_t maxaddr, int flags, vmem_addr_t *addrp, vmem_size_t *sizep,
+    int *stratp)
+{
+	vmem_size_t size, align, qmask;
+	vmem_addr_t a;
+	int strat;
+
+	qmask = vm->vm_quantum_mask;
+	if (addrp == NULL || size0 == 0 || vmem_flags_bad(flags))
+		return (EINVAL);
+	strat = flags & VMEM_FITMASK;
+	if (strat == 0)
+		strat = M_BESTFIT;
+	align = *alignp;
+	if (align == 0)
+		align = qmask + 1;
+	else if (!powerof2(align) || (align & qmask) != 0)
+		return (EINVAL);
+	if ((phase & qmask) != 0 || phase >= align)
+		return (EINVAL);
+	if (size0 > VMEM_ADDR_MAX - qmask)
+		return (ENOMEM);
+	size = (size0 + qmask) & ~qmask;
+	if (nocross != 0 && (!powerof2(nocross) || (nocross & qmask) != 0 ||
+	    nocross < size || ((phase ^ (phase + size - 1)) & -nocross) != 0))
+		return (EINVAL);
+	if (minaddr > maxaddr)
+		return (EINVAL);
+	if (strat == M_NEXTFIT && (minaddr != VMEM_ADDR_MIN ||
+	    maxaddr != VMEM_ADDR_MAX))
+		return (EINVAL);
+	if (!vmem_fit(minaddr, maxaddr, size, align, phase, nocross, minaddr,
+	    maxaddr, &a))
+		return (ENOMEM);
+	*alignp = align;
+	*sizep = size;
+	*stratp = strat;
+	return (0);
+}
+
+/*
+ * The allocator proper, arguments checked.  Takes the arena lock; may
+ * sleep for M_WAITOK.  Returns 0 or ENOMEM.
+ */
+static int
+vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
+    vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
+    vmem_addr_t maxaddr, int flags, int strat, vmem_addr_t *addrp)
+{
+	struct vmem_btag *bt;
+	vmem_addr_t addr;
+	bool grow, notags;
+	int error;
+
+	vmem_bt_refill_maybe();
+	kmem_spin_lock(&vm->vm_lock);
+	notags = false;
+	for (;;) {
+		if (__predict_false(bt_fill(vm) != 0)) {
+			notags = true;
+			error = ENOMEM;
+			break;
+		}
+		if (strat == M_NEXTFIT)
+			bt = vmem_find_nextfit(vm, size, align, phase, nocross,
+			    &addr);
+		else
+			bt = vmem_find(vm, size, align, phase, nocross,
+			    minaddr, maxaddr, strat, &addr);
+		if (bt != NULL) {
+			vmem_clip(vm, bt, addr, size);
+			if (strat == M_NEXTFIT) {
+				vm->vm_cursor = addr + size;
+				vm->vm_cursor_bt = bt;
+			}
+			*addrp = addr;
+			error = 0;
+			break;
+		}
+		if (!vmem_try_fetch(vm, size, align, nocross, flags)) {
+			error = ENOMEM;
+			break;
+		}
+	}
+	if (__predict_false(error != 0))
+		vmem_release_idle(vm);
+	grow = __predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize) &&
+	    vmem_hash_want(vm) != 0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (grow)
+		vmem_rehash(vm);
+	if (notags && (flags & (M_NOWAIT | VMEM_I_NODRAIN)) == 0)
+		panic("vmem_xalloc: arena \"%s\": out of boundary tags for an "
+		    "M_WAITOK allocation of 0x%lx bytes (no backend memory)",
+		    vm->vm_name, (u_long)size);
+	return (error);
+}
+
+int
+vmem_xalloc(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
+    vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
+    vmem_addr_t maxaddr, int flags, vmem_addr_t *addrp)
+{
+	vmem_size_t size;
+	int error, strat;
+
+	error = vmem_xalloc_args(vm, size0, &align, phase, nocross, minaddr,
+	    maxaddr, flags, addrp, &size, &strat);
+	if (error != 0)
+		return (error);
+	return (vmem_xalloc1(vm, size, align, phase, nocross, minaddr, maxaddr,
+	    flags & ~VMEM_I_NODRAIN, strat, addrp));
+}
+
+/*
+ * Free one busy segment (arena lock held).  Panics (after dropping the
+ * lock) on an invalid free.  Returns true when the segment's imported span
+ * became wholly free and was taken out: the caller must release
+ * [*spanaddr, *spanaddr + *spansize) after dropping the lock.
+ */
+static bool
+vmem_xfree1(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    vmem_addr_t *spanaddr, vmem_size_t *spansize)
+{
+	struct vmem_btag *bt, **pp, *t;
+	vmem_size_t rsize;
+
+	rsize = (size + vm->vm_quantum_mask) & ~vm->vm_quantum_mask;
+	pp = bt_hashhead(vm, addr);
+	while ((bt = *pp) != NULL && bt->bt_start != addr)
+		pp = &bt->bt_lnext;
+	if (__predict_false(bt == NULL)) {
+		kmem_spin_unlock(&vm->vm_lock);
+		panic("vmem_xfree: arena \"%s\": 0x%lx (size 0x%lx) is not "
+		    "allocated", vm->vm_name, (u_long)addr, (u_long)size);
+	}
+	if (__predict_false(bt->bt_size != rsize || size == 0)) {
+		kmem_spin_unlock(&vm->vm_lock);
+		panic("vmem_xfree: arena \"%s\": 0x%lx freed with size 0x%lx "
+		    "but allocated with size 0x%lx", vm->vm_name, (u_long)addr,
+		    (u_long)size, (u_long)bt->bt_size);
+	}
+	*pp = bt->bt_lnext;
+	vm->vm_nbusytag--;
+	vm->vm_inuse -= bt->bt_size;
+	bt->bt_type = BT_TYPE_FREE;
+
+	t = bt->bt_snext;
+	if (t != NULL && t->bt_type == BT_TYPE_FREE) {
+		bt_remfree(vm, t);
+		bt->bt_size += t->bt_size;
+		bt_remseg(vm, t);
+	}
+	t = bt->bt_sprev;
+	if (t->bt_type == BT_TYPE_FREE) {
+		bt_remfree(vm, t);
+		bt->bt_start = t->bt_start;
+		bt->bt_size += t->bt_size;
+		bt_remseg(vm, t);
+		t = bt->bt_sprev;
+	}
+	if (t->bt_type == BT_TYPE_SPAN && vm->vm_releasefn != NULL &&
+	    t->bt_size == bt->bt_size) {
+		*spanaddr = t->bt_start;
+		*spansize = t->bt_size;
+		bt_remseg(vm, bt);
+		bt_remspan(t);
+		bt_remseg(vm, t);
+		vm->vm_size -= *spansize;
+		return (true);
+	}
+	bt_insfree(vm, bt);
+	if (__predict_false(vm->vm_nwaiters != 0))
+		md_wakeup(vm);
+	return (false);
+}
+
+void
+vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	vmem_addr_t sa;
+	vmem_size_t ss;
+	bool rel, shrink;
+
+	kmem_spin_lock(&vm->vm_lock);
+	rel = vmem_xfree1(vm, addr, size, &sa, &ss);
+	shrink = __predict_false(vm->vm_hashsize > VMEM_HASH0_SIZE) &&
+	    vmem_hash_want(vm) != 0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (rel)
+		vm->vm_releasefn(vm->vm_arg, sa, ss);
+	if (shrink)
+		vmem_rehash(vm);
+}
+
+/* Free n segments of one size under one hold of the lock (drains). */
+static void
+vmem_xfree_batch(vmem_t *vm, const vmem_addr_t *addrs, u_int n,
+    vmem_size_t size)
+{
+	vmem_addr_t sa;
+	vmem_size_t ss;
+	bool shrink;
+	u_int i;
+
+	if (n == 0)
+		return;
+	kmem_spin_lock(&vm->vm_lock);
+	for (i = 0; i < n; i++) {
+		if (vmem_xfree1(vm, addrs[i], size, &sa, &ss)) {
+			kmem_spin_unlock(&vm->vm_lock);
+			vm->vm_releasefn(vm->vm_arg, sa, ss);
+			kmem_spin_lock(&vm->vm_lock);
+		}
+	}
+	shrink = vm->vm_hashsize > VMEM_HASH0_SIZE && vmem_hash_want(vm) != 0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (shrink)
+		vmem_rehash(vm);
+}
+
+/*
+ * Allocate up to n quantum-cache rounds of one size under one hold of the
+ * lock (instant fit, never below VMEM_ADDR_QCACHE_MIN, one import at
+ * most, never sleeps).  Returns how many it got.
+ */
+static u_int
+vmem_xalloc_batch(vmem_t *vm, vmem_size_t size, vmem_addr_t *addrs, u_int n)
+{
+	struct vmem_btag *bt;
+	vmem_addr_t addr;
+	bool imported, grow;
+	u_int i;
+
+	imported = false;
+	vmem_bt_refill_maybe();
+	kmem_spin_lock(&vm->vm_lock);
+	for (i = 0; i < n; i++) {
+		if (bt_fill(vm) != 0)
+			break;
+		bt = vmem_find(vm, size, vm->vm_quantum_mask + 1, 0, 0,
+		    VMEM_ADDR_QCACHE_MIN, VMEM_ADDR_MAX, M_FIRSTFIT, &addr);
+		if (bt == NULL) {
+			if (i == 0 && !imported && vm->vm_importfn != NULL &&
+			    vmem_import(vm, size, vm->vm_quantum_mask + 1, 0,
+			    M_NOWAIT) == 0) {
+				imported = true;
+				i--;
+				continue;
+			}
+			break;
+		}
+		vmem_clip(vm, bt, addr, size);
+		addrs[i] = addr;
+	}
+	grow = vm->vm_nbusytag > 2 * vm->vm_hashsize && vmem_hash_want(vm) != 0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (grow)
+		vmem_rehash(vm);
+	return (i);
+}
+
+/* ------------------------------------------------------------ quantum caches */
+
+static struct vmem_mag *
+vmem_mag_get(void)
+{
+	struct vmem_mag *m, *head;
+	char *p;
+	u_int i, n;
+
+	kmem_spin_lock(&vmem_mag_lock);
+	m = vmem_mag_pool;
+	if (m != NULL)
+		vmem_mag_pool = m->m_next;
+	kmem_spin_unlock(&vmem_mag_lock);
+	if (m != NULL || vmem_backend_alloc == NULL)
+		return (m);
+	p = vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
+	if (p == NULL)
+		return (NULL);
+	n = PAGE_SIZE / sizeof(struct vmem_mag);
+	head = NULL;
+	for (i = 1; i < n; i++) {
+		m = (struct vmem_mag *)(void *)(p + i * sizeof(*m));
+		m->m_next = head;
+		head = m;
+	}
+	kmem_spin_lock(&vmem_mag_lock);
+	m = head;
+	while (m->m_next != NULL)
+		m = m->m_next;
+	m->m_next = vmem_mag_pool;
+	vmem_mag_pool = head;
+	kmem_spin_unlock(&vmem_mag_lock);
+	m = (struct vmem_mag *)(void *)p;
+	m->m_rounds = 0;
+	return (m);
+}
+
+static void
+vmem_mag_put(struct vmem_mag *m)
+{
+
+	kmem_spin_lock(&vmem_mag_lock);
+	m->m_next = vmem_mag_pool;
+	vmem_mag_pool = m;
+	kmem_spin_unlock(&vmem_mag_lock);
+}
+
+/*
+ * Enter this hart's magazine section: interrupts off, qp_busy set, and no
+ * drainer holding the magazines.  NULL (interrupts restored) if a drainer
+ * does: wait for it and retry.
+ */
+static inline struct vmem_qcpu *
+qc_enter(vmem_t *vm, unsigned long *sp)
+{
+	struct vmem_qcpu *qp;
+
+	*sp = md_intr_disable();
+	qp = &vm->vm_qcpu[md_cpuid()];
+	atomic_store_explicit(&qp->qp_busy, 1, memory_order_seq_cst);
+	if (__predict_false(atomic_load_explicit(&qp->qp_claim,
+	    memory_order_seq_cst) != 0)) {
+		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
+		md_intr_restore(*sp);
+		return (NULL);
+	}
+	return (qp);
+}
+
+static inline void
+qc_exit(struct vmem_qcpu *qp, unsigned long s)
+{
+
+	atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
+	md_intr_restore(s);
+}
+
+static void
+qc_wait_claim(vmem_t *vm)
+{
+	struct vmem_qcpu *qp;
+
+	qp = &vm->vm_qcpu[md_cpuid()];
+	while (atomic_load_explicit(&qp->qp_claim, memory_order_acquire) != 0)
+		md_cpu_relax();
+}
+
+/* A quantum-cache miss: depot, then a batch from the arena, then xalloc. */
+static int
+qc_alloc_slow(vmem_t *vm, u_int idx, int flags, vmem_addr_t *addrp)
+{
+	struct vmem_qcache *qc;
+	struct vmem_qcpu *qp;
+	struct vmem_mag *m, *full;
+	vmem_size_t size;
+	unsigned long s;
+	u_int n;
+
+	qc = &vm->vm_qcache[idx];
+	size = qc->qc_size;
+	for (;;) {
+		if ((qp = qc_enter(vm, &s)) == NULL) {
+			qc_wait_claim(vm);
+			continue;
+		}
+		m = qp->qp_mag[idx].loaded;
+		if (m != NULL && m->m_rounds != 0)
+			goto take;
+		m = qp->qp_mag[idx].prev;
+		if (m != NULL && m->m_rounds != 0) {
+			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
+			qp->qp_mag[idx].loaded = m;
+			goto take;
+		}
+		kmem_spin_lock(&qc->qc_lock);
+		if ((full = qc->qc_full) != NULL) {
+			qc->qc_full = full->m_next;
+			if (m != NULL) {
+				m->m_next = qc->qc_empty;
+				qc->qc_empty = m;
+			}
+			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
+			qp->qp_mag[idx].loaded = full;
+			kmem_spin_unlock(&qc->qc_lock);
+			m = full;
+			goto take;
+		}
+		kmem_spin_unlock(&qc->qc_lock);
+		qc_exit(qp, s);
+		break;
+	}
+
+	/* The depot has no full magazine: fill one from the arena. */
+	kmem_spin_lock(&qc->qc_lock);
+	if ((m = qc->qc_empty) != NULL)
+		qc->qc_empty = m->m_next;
+	kmem_spin_unlock(&qc->qc_lock);
+	if (m == NULL)
+		m = vmem_mag_get();
+	if (m == NULL)
+		goto direct;
+	n = vmem_xalloc_batch(vm, size, m->m_obj, VMEM_MAG_ROUNDS / 2);
+	if (n == 0) {
+		vmem_mag_put(m);
+		goto direct;
+	}
+	m->m_rounds = n - 1;
+	*addrp = m->m_obj[n - 1];
+	if (m->m_rounds == 0) {
+		vmem_mag_put(m);
+		return (0);
+	}
+	for (;;) {
+		if ((qp = qc_enter(vm, &s)) == NULL) {
+			qc_wait_claim(vm);
+			continue;
+		}
+		kmem_spin_lock(&qc->qc_lock);
+		full = qp->qp_mag[idx].loaded;
+		if (full == NULL || full->m_rounds == 0) {
+			if (full != NULL) {
+				full->m_next = qc->qc_empty;
+				qc->qc_empty = full;
+			}
+			qp->qp_mag[idx].loaded = m;
+		} else {
+			m->m_next = qc->qc_full;
+			qc->qc_full = m;
+		}
+		kmem_spin_unlock(&qc->qc_lock);
+		qc_exit(qp, s);
+		return (0);
+	}
+
+take:
+	*addrp = m->m_obj[--m->m_rounds];
+	qc_exit(qp, s);
+	return (0);
+
+direct:
+	return (vmem_xalloc1(vm, size, vm->vm_quantum_mask + 1, 0, 0,
+	    VMEM_ADDR_MIN, VMEM_ADDR_MAX, flags,
+	    (flags & VMEM_FITMASK) != 0 ? flags & VMEM_FITMASK : M_BESTFIT,
+	    addrp));
+}
+
+/* A quantum-cache free that found the loaded magazine full (or none). */
+static void
+qc_free_slow(vmem_t *vm, u_int idx, vmem_addr_t addr)
+{
+	struct vmem_qcache *qc;
+	struct vmem_qcpu *qp;
+	struct vmem_mag *m, *e;
+	unsigned long s;
+
+	qc = &vm->vm_qcache[idx];
+	for (;;) {
+		if ((qp = qc_enter(vm, &s)) == NULL) {
+			qc_wait_claim(vm);
+			continue;
+		}
+		m = qp->qp_mag[idx].loaded;
+		if (m != NULL && m->m_rounds < VMEM_MAG_ROUNDS)
+			goto put;
+		m = qp->qp_mag[idx].prev;
+		if (m != NULL && m->m_rounds < VMEM_MAG_ROUNDS) {
+			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
+			qp->qp_mag[idx].loaded = m;
+			goto put;
+		}
+		kmem_spin_lock(&qc->qc_lock);
+		if ((e = qc->qc_empty) != NULL) {
+			qc->qc_empty = e->m_next;
+			if (m != NULL) {
+				m->m_next = qc->qc_full;
+				qc->qc_full = m;
+			}
+			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
+			qp->qp_mag[idx].loaded = e;
+			kmem_spin_unlock(&qc->qc_lock);
+			m = e;
+			goto put;
+		}
+		kmem_spin_unlock(&qc->qc_lock);
+		qc_exit(qp, s);
+		/* No empty magazine: get one, then try again. */
+		e = vmem_mag_get();
+		if (e == NULL) {
+			vmem_xfree(vm, addr, qc->qc_size);
+			return;
+		}
+		e->m_rounds = 0;
+		kmem_spin_lock(&qc->qc_lock);
+		e->m_next = qc->qc_empty;
+		qc->qc_empty = e;
+		kmem_spin_unlock(&qc->qc_lock);
+	}
+put:
+	m->m_obj[m->m_rounds++] = addr;
+	qc_exit(qp, s);
+}
+
+/* Free every round of a list of magazines and return them to the pool. */
+static void
+qc_release_mags(vmem_t *vm, struct vmem_mag *m, vmem_size_t size)
+{
+	struct vmem_mag *next;
+
+	for (; m != NULL; m = next) {
+		next = m->m_next;
+		vmem_xfree_batch(vm, m->m_obj, m->m_rounds, size);
+		m->m_rounds = 0;
+		vmem_mag_put(m);
+	}
+}
+
+void
+vmem_drain(vmem_t *vm)
+{
+	struct vmem_mag *lists[VMEM_QCACHE_IDX_MAX], *m, *t;
+	struct vmem_qcpu *qp;
+	struct vmem_qcache *qc;
+	u_int c, i, nq, expect;
+
+	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
+	if (nq == 0)
+		return;
+	for (i = 0; i < nq; i++)
+		lists[i] = NULL;
+	/* Take every hart's magazines. */
+	for (c = 0; c < MAXCPU; c++) {
+		qp = &vm->vm_qcpu[c];
+		for (;;) {
+			expect = 0;
+			if (atomic_compare_exchange_strong_explicit(
+			    &qp->qp_claim, &expect, 1, memory_order_seq_cst,
+			    memory_order_relaxed))
+				break;
+			md_cpu_relax();
+		}
+		while (atomic_load_explicit(&qp->qp_busy,
+		    memory_order_seq_cst) != 0)
+			md_cpu_relax();
+		for (i = 0; i < nq; i++) {
+			if ((m = qp->qp_mag[i].loaded) != NULL) {
+				m->m_next = lists[i];
+				lists[i] = m;
+			}
+			if ((m = qp->qp_mag[i].prev) != NULL) {
+				m->m_next = lists[i];
+				lists[i] = m;
+			}
+			qp->qp_mag[i].loaded = NULL;
+			qp->qp_mag[i].prev = NULL;
+		}
+		atomic_store_explicit(&qp->qp_claim, 0, memory_order_release);
+	}
+	/* And the depots. */
+	for (i = 0; i < nq; i++) {
+		qc = &vm->vm_qcache[i];
+		kmem_spin_lock(&qc->qc_lock);
+		for (m = qc->qc_full; m != NULL; m = t) {
+			t = m->m_next;
+			m->m_next = lists[i];
+			lists[i] = m;
+		}
+		for (m = qc->qc_empty; m != NULL; m = t) {
+			t = m->m_next;
+			m->m_next = lists[i];
+			lists[i] = m;
+		}
+		qc->qc_full = qc->qc_empty = NULL;
+		kmem_spin_unlock(&qc->qc_lock);
+		qc_release_mags(vm, lists[i], qc->qc_size);
+	}
+}
+
+void
+vmem_drain_all(void)
+{
+	vmem_t *vm;
+
+	kmem_spin_lock(&vmem_list_lock);
+	for (vm = vmem_list; vm != NULL; vm = vm->vm_next)
+		vmem_drain(vm);
+	kmem_spin_unlock(&vmem_list_lock);
+}
+
+/* ------------------------------------------------------------ public entry */
+
+int
+vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
+{
+	struct vmem_qcpu *qp;
+	struct vmem_mag *m;
+	unsigned long s;
+	u_int idx;
+
+	if (size - 1 < vm->vm_qcache_max && addrp != NULL &&
+	    !vmem_flags_bad(flags)) {
+		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+		s = md_intr_disable();
+		qp = &vm->vm_qcpu[md_cpuid()];
+		atomic_store_explicit(&qp->qp_busy, 1, memory_order_seq_cst);
+		if (__predict_true(atomic_load_explicit(&qp->qp_claim,
+		    memory_order_seq_cst) == 0)) {
+			m = qp->qp_mag[idx].loaded;
+			if (__predict_true(m != NULL && m->m_rounds != 0)) {
+				*addrp = m->m_obj[--m->m_rounds];
+				atomic_store_explicit(&qp->qp_busy, 0,
+				    memory_order_release);
+				md_intr_restore(s);
+				return (0);
+			}
+		}
+		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
+		md_intr_restore(s);
+		return (qc_alloc_slow(vm, idx, flags, addrp));
+	}
+	return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
+	    flags, addrp));
+}
+
+void
+vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_qcpu *qp;
+	struct vmem_mag *m;
+	unsigned long s;
+	u_int idx;
+
+	if (size - 1 < vm->vm_qcache_max && addr >= VMEM_ADDR_QCACHE_MIN &&
+	    (addr & vm->vm_quantum_mask) == 0 &&
+	    __atomic_load_n(&vm->vm_nwaiters, __ATOMIC_RELAXED) == 0) {
+		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+		s = md_intr_disable();
+		qp = &vm->vm_qcpu[md_cpuid()];
+		atomic_store_explicit(&qp->qp_busy, 1, memory_order_seq_cst);
+		if (__predict_true(atomic_load_explicit(&qp->qp_claim,
+		    memory_order_seq_cst) == 0)) {
+			m = qp->qp_mag[idx].loaded;
+			if (__predict_true(m != NULL &&
+			    m->m_rounds < VMEM_MAG_ROUNDS)) {
+				m->m_obj[m->m_rounds++] = addr;
+				atomic_store_explicit(&qp->qp_busy, 0,
+				    memory_order_release);
+				md_intr_restore(s);
+				return;
+			}
+		}
+		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
+		md_intr_restore(s);
+		qc_free_slow(vm, idx, addr);
+		return;
+	}
+	vmem_xfree(vm, addr, size);
+}
+
+int
+vmem_add(vmem_t *vm, vmem_addr_t addr, vmem_size_t size, int flags)
+{
+	int error;
+
+	(void)flags;
+	if (size == 0 || ((addr | size) & vm->vm_quantum_mask) != 0 ||
+	    addr + size - 1 < addr)
+		return (EINVAL);
+	vmem_bt_refill_maybe();
+	kmem_spin_lock(&vm->vm_lock);
+	if (vmem_span_overlaps(vm, addr, size))
+		error = EINVAL;
+	else if (bt_fill(vm) != 0)
+		error = ENOMEM;
+	else {
+		vmem_add1(vm, addr, size, BT_TYPE_SPAN_STATIC);
+		error = 0;
+	}
+	kmem_spin_unlock(&vm->vm_lock);
+	return (error);
+}
+
+void
+vmem_set_import(vmem_t *vm, vmem_import_t *importfn,
+    vmem_release_t *releasefn, void *arg, vmem_size_t import_quantum)
+{
+
+	kmem_spin_lock(&vm->vm_lock);
+	if (vm->vm_size != 0) {
+		kmem_spin_unlock(&vm->vm_lock);
+		panic("vmem_set_import: arena \"%s\" is not empty (size "
+		    "0x%lx)", vm->vm_name, (u_long)vm->vm_size);
+	}
+	vm->vm_importfn = importfn;
+	vm->vm_releasefn = releasefn;
+	vm->vm_arg = arg;
+	vm->vm_import_quantum = import_quantum;
+	kmem_spin_unlock(&vm->vm_lock);
+}
+
+void
+vmem_set_limit(vmem_t *vm, vmem_size_t limit)
+{
+
+	kmem_spin_lock(&vm->vm_lock);
+	vm->vm_limit = limit;
+	kmem_spin_unlock(&vm->vm_lock);
+}
+
+void
+vmem_set_reclaim(vmem_t *vm, vmem_reclaim_t *reclaimfn)
+{
+
+	kmem_spin_lock(&vm->vm_lock);
+	vm->vm_reclaimfn = reclaimfn;
+	kmem_spin_unlock(&vm->vm_lock);
+}
+
+void
+vmem_set_backend(vmem_backend_alloc_t *allocfn, vmem_backend_free_t *freefn)
+{
+
+	vmem_backend_alloc = allocfn;
+	vmem_backend_free = freefn;
+}
+
+vmem_size_t
+vmem_roundup_size(vmem_t *vm, vmem_size_t size)
+{
+
+	return ((size + vm->vm_quantum_mask) & ~vm->vm_quantum_mask);
+}
+
+/* Give every tag of vm back to the pool (teardown; arena lock held). */
+static void
+vmem_free_all_tags(vmem_t *vm)
+{
+	struct vmem_btag *bt, *next;
+
+	for (bt = vm->vm_seghead; bt != NULL; bt = next) {
+		next = bt->bt_snext;
+		bt->bt_lnext = vm->vm_freetags;
+		vm->vm_freetags = bt;
+		vm->vm_nfreetags++;
+	}
+	vm->vm_seghead = vm->vm_segtail = NULL;
+	vm->vm_spans = NULL;
+	bt_trim(vm, 0);
+}
+
+static vmem_t *
+vmem_init1(vmem_t *vm, const char *name, vmem_addr_t base, vmem_size_t size,
+    vmem_size_t quantum, vmem_size_t qcache_max, int flags, u_int vmflags)
+{
+	vmem_size_t nq;
+	u_int i;
+
+	if (vm == NULL || quantum == 0 || !powerof2(quantum) ||
+	    (qcache_max & (quantum - 1)) != 0)
+		return (NULL);
+	vmem_bootstrap();
+	memset(vm, 0, sizeof(*vm));
+	kmem_spin_init(&vm->vm_lock, "vmem arena lock");
+	if (name == NULL)
+		name = "vmem";
+	for (i = 0; i < VMEM_NAME_MAX && name[i] != '\0'; i++)
+		vm->vm_name[i] = name[i];
+	vm->vm_name[i] = '\0';
+	vm->vm_flags = vmflags;
+	vm->vm_quantum_shift = kmem_flsl(quantum) - 1;
+	vm->vm_quantum_mask = quantum - 1;
+	vm->vm_import_quantum = quantum;
+	nq = qcache_max >> vm->vm_quantum_shift;
+	if (nq > VMEM_QCACHE_IDX_MAX)
+		nq = VMEM_QCACHE_IDX_MAX;
+	vm->vm_qcache_max = nq << vm->vm_quantum_shift;
+	for (i = 0; i < VMEM_QCACHE_IDX_MAX; i++) {
+		kmem_spin_init(&vm->vm_qcache[i].qc_lock, "vmem depot lock");
+		vm->vm_qcache[i].qc_size = (vmem_size_t)(i + 1) <<
+		    vm->vm_quantum_shift;
+	}
+	for (i = 0; i < MAXCPU; i++) {
+		atomic_init(&vm->vm_qcpu[i].qp_busy, 0);
+		atomic_init(&vm->vm_qcpu[i].qp_claim, 0);
+	}
+	vm->vm_hashlist = vm->vm_hash0;
+	vm->vm_hashsize = VMEM_HASH0_SIZE;
+	vm->vm_hashshift = 64 - VMEM_HASH0_SHIFT;
+	if (size != 0 && vmem_add(vm, base, size, flags) != 0) {
+		kmem_spin_lock(&vm->vm_lock);
+		vmem_free_all_tags(vm);
+		kmem_spin_unlock(&vm->vm_lock);
+		return (NULL);
+	}
+	kmem_spin_lock(&vmem_list_lock);
+	vm->vm_next = vmem_list;
+	vmem_list = vm;
+	kmem_spin_unlock(&vmem_list_lock);
+	return (vm);
+}
+
+vmem_t *
+vmem_init(vmem_t *vm, const char *name, vmem_addr_t base, vmem_size_t size,
+    vmem_size_t quantum, vmem_size_t qcache_max, int flags)
+{
+
+	return (vmem_init1(vm, name, base, size, quantum, qcache_max, flags,
+	    0));
+}
+
+vmem_t *
+vmem_create(const char *name, vmem_addr_t base, vmem_size_t size,
+    vmem_size_t quantum, vmem_size_t qcache_max, int flags)
+{
+	vmem_t *vm, *r;
+	u_int i, vmflags;
+
+	vm = NULL;
+	vmflags = 0;
+	if (vmem_backend_alloc != NULL) {
+		vm = vmem_backend_alloc(round_page(sizeof(*vm)),
+		    flags & (M_NOWAIT | M_WAITOK));
+		vmflags = VMEM_F_BACKEND;
+	} else {
+		kmem_spin_lock(&vmem_list_lock);
+		for (i = 0; i < VMEM_BOOT_ARENAS; i++) {
+			if (!vmem_boot_arena_used[i]) {
+				vmem_boot_arena_used[i] = true;
+				vm = &vmem_boot_arenas[i];
+				break;
+			}
+		}
+		kmem_spin_unlock(&vmem_list_lock);
+		vmflags = VMEM_F_BOOTPOOL;
+	}
+	if (vm == NULL)
+		return (NULL);
+	r = vmem_init1(vm, name, base, size, quantum, qcache_max, flags,
+	    vmflags);
+	if (r == NULL) {
+		if (vmflags == VMEM_F_BACKEND)
+			vmem_backend_free(vm, round_page(sizeof(*vm)));
+		else {
+			kmem_spin_lock(&vmem_list_lock);
+			vmem_boot_arena_used[vm - vmem_boot_arenas] = false;
+			kmem_spin_unlock(&vmem_list_lock);
+		}
+	}
+	return (r);
+}
+
+void
+vmem_destroy(vmem_t *vm)
+{
+	struct vmem_btag *sp, **tab;
+	vmem_t **pp;
+	vmem_addr_t a;
+	vmem_size_t s, tsize;
+
+	vmem_drain(vm);
+	kmem_spin_lock(&vm->vm_lock);
+	if (vm->vm_nbusytag != 0) {
+		s = vm->vm_inuse;
+		a = vm->vm_nbusytag;
+		kmem_spin_unlock(&vm->vm_lock);
+		panic("vmem_destroy: arena \"%s\" still has %lu segments "
+		    "(0x%lx bytes) allocated", vm->vm_name, (u_long)a,
+		    (u_long)s);
+	}
+	kmem_spin_unlock(&vm->vm_lock);
+
+	kmem_spin_lock(&vmem_list_lock);
+	for (pp = &vmem_list; *pp != NULL; pp = &(*pp)->vm_next)
+		if (*pp == vm) {
+			*pp = vm->vm_next;
+			break;
+		}
+	kmem_spin_unlock(&vmem_list_lock);
+
+	kmem_spin_lock(&vm->vm_lock);
+	/* Imported spans go back to their source. */
+	while (vm->vm_releasefn != NULL) {
+		for (sp = vm->vm_spans; sp != NULL; sp = sp->bt_lnext)
+			if (sp->bt_type == BT_TYPE_SPAN)
+				break;
+		if (sp == NULL)
+			break;
+		a = sp->bt_start;
+		s = sp->bt_size;
+		bt_remfree(vm, sp->bt_snext);
+		bt_remseg(vm, sp->bt_snext);
+		bt_remspan(sp);
+		bt_remseg(vm, sp);
+		vm->vm_size -= s;
+		kmem_spin_unlock(&vm->vm_lock);
+		vm->vm_releasefn(vm->vm_arg, a, s);
+		kmem_spin_lock(&vm->vm_lock);
+	}
+	vmem_free_all_tags(vm);
+	tab = vm->vm_hashlist;
+	tsize = vm->vm_hashsize;
+	vm->vm_hashlist = vm->vm_hash0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (tab != vm->vm_hash0)
+		vmem_backend_free(tab, round_page(tsize * sizeof(*tab)));
+	if ((vm->vm_flags & VMEM_F_BACKEND) != 0)
+		vmem_backend_free(vm, round_page(sizeof(*vm)));
+	else if ((vm->vm_flags & VMEM_F_BOOTPOOL) != 0) {
+		kmem_spin_lock(&vmem_list_lock);
+		vmem_boot_arena_used[vm - vmem_boot_arenas] = false;
+		kmem_spin_unlock(&vmem_list_lock);
+	}
+}
+
+vmem_size_t
+vmem_size(vmem_t *vm, int typemask)
+{
+	struct vmem_btag *bt;
+	vmem_size_t r;
+	int w, top;
+
+	kmem_spin_lock(&vm->vm_lock);
+	switch (typemask) {
+	case VMEM_ALLOC:
+		r = vm->vm_inuse;
+		break;
+	case VMEM_FREE:
+		r = vm->vm_size - vm->vm_inuse;
+		break;
+	case VMEM_ALLOC | VMEM_FREE:
+		r = vm->vm_size;
+		break;
+	case VMEM_MAXFREE:
+		r = 0;
+		for (w = VMEM_FLWORDS - 1; w >= 0; w--) {
+			if (vm->vm_flbits[w] != 0) {
+				top = w * 64 + kmem_flsl(vm->vm_flbits[w]) - 1;
+				for (bt = vm->vm_freelist[top]; bt != NULL;
+				    bt = bt->bt_lnext)
+					if (bt->bt_size > r)
+						r = bt->bt_size;
+				break;
+			}
+		}
+		break;
+	default:
+		r = 0;
+		break;
+	}
+	kmem_spin_unlock(&vm->vm_lock);
+	return (r);
+}
+
+/* ------------------------------------------------------------ dumps */
+
+static const char *
+bt_type_name(int type)
+{
+
+	switch (type) {
+	case BT_TYPE_SPAN:
+		return ("span (imported)");
+	case BT_TYPE_SPAN_STATIC:
+		return ("span (static)");
+	case BT_TYPE_FREE:
+		return ("free");
+	case BT_TYPE_BUSY:
+		return ("busy");
+	default:
+		return ("BOGUS");
+	}
+}
+
+void
+vmem_print(vmem_t *vm)
+{
+	struct vmem_btag *bt;
+
+	kmem_spin_lock(&vm->vm_lock);
+	kmem_printf("vmem %p \"%s\": quantum 0x%lx, size 0x%lx, in use 0x%lx, "
+	    "free 0x%lx\n", (void *)vm, vm->vm_name,
+	    (u_long)vm->vm_quantum_mask + 1, (u_long)vm->vm_size,
+	    (u_long)vm->vm_inuse, (u_long)(vm->vm_size - vm->vm_inuse));
+	kmem_printf("  busy segments %lu, hash buckets %lu, cached tags %u, "
+	    "qcache_max 0x%lx, import %s, limit 0x%lx, waiters %u\n",
+	    (u_long)vm->vm_nbusytag, (u_long)vm->vm_hashsize,
+	    vm->vm_nfreetags, (u_long)vm->vm_qcache_max,
+	    vm->vm_importfn != NULL ? "yes" : "no", (u_long)vm->vm_limit,
+	    vm->vm_nwaiters);
+	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext)
+		kmem_printf("  %s0x%016lx-0x%016lx (0x%lx) %s\n",
+		    bt->bt_type <= BT_TYPE_SPAN_STATIC ? "" : "  ",
+		    (u_long)bt->bt_start, (u_long)BT_END(bt),
+		    (u_long)bt->bt_size, bt_type_name(bt->bt_type));
+	kmem_spin_unlock(&vm->vm_lock);
+}
+
+void
+vmem_printall(void)
+{
+	vmem_t *vm;
+
+	kmem_spin_lock(&vmem_list_lock);
+	for (vm = vmem_list; vm != NULL; vm = vm->vm_next)
+		vmem_print(vm);
+	kmem_spin_unlock(&vmem_list_lock);
+}
+
+/* ------------------------------------------------------------ checks */
+
+void
+vmem_walk(vmem_t *vm, void (*fn)(void *, int, vmem_addr_t, vmem_size_t),
+    void *arg)
+{
+	struct vmem_btag *bt;
+
+	kmem_spin_lock(&vm->vm_lock);
+	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext)
+		fn(arg, bt->bt_type, bt->bt_start, bt->bt_size);
+	kmem_spin_unlock(&vm->vm_lock);
+}
+
+#define CHECK(c, ...) do {						\
+	if (!(c)) {							\
+		snprintf(why, whylen, __VA_ARGS__);			\
+		goto bad;						\
+	}								\
+} while (0)
+
+int
+vmem_check(vmem_t *vm, char *why, size_t whylen)
+{
+	struct vmem_btag *bt, *sp, *t, **spp;
+	vmem_size_t nbusy, inuse, size, nfree, nhash, i;
+	vmem_addr_t next;
+	u_int fl;
+	bool in_span;
+
+	kmem_spin_lock(&vm->vm_lock);
+	nbusy = inuse = size = nfree = 0;
+	sp = NULL;
+	spp = &vm->vm_spans;
+	next = 0;
+	in_span = false;
+	CHECK(vm->vm_seghead == NULL || vm->vm_seghead->bt_sprev == NULL,
+	    "head has a prev");
+	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
+		CHECK(bt->bt_snext == NULL || bt->bt_snext->bt_sprev == bt,
+		    "broken seg links at 0x%lx", (u_long)bt->bt_start);
+		CHECK(bt->bt_snext != NULL || vm->vm_segtail == bt,
+		    "tail mismatch");
+		CHECK(bt->bt_size != 0 && (bt->bt_size & vm->vm_quantum_mask)
+		    == 0 && (bt->bt_start & vm->vm_quantum_mask) == 0,
+		    "bad segment 0x%lx+0x%lx", (u_long)bt->bt_start,
+		    (u_long)bt->bt_size);
+		if (bt->bt_type == BT_TYPE_SPAN ||
+		    bt->bt_type == BT_TYPE_SPAN_STATIC) {
+			CHECK(!in_span || next == sp->bt_start + sp->bt_size,
+			    "span 0x%lx not tiled", (u_long)sp->bt_start);
+			CHECK(sp == NULL || bt->bt_start > BT_END(sp),
+			    "spans out of order at 0x%lx",
+			    (u_long)bt->bt_start);
+			CHECK(*spp == bt && bt->bt_lpprev == spp,
+			    "span list mismatch at 0x%lx",
+			    (u_long)bt->bt_start);
+			spp = &bt->bt_lnext;
+			sp = bt;
+			size += bt->bt_size;
+			next = bt->bt_start;
+			in_span = true;
+			continue;
+		}
+		CHECK(sp != NULL, "segment before any span");
+		CHECK(bt->bt_start == next, "gap or overlap at 0x%lx "
+		    "(expected 0x%lx)", (u_long)bt->bt_start, (u_long)next);
+		CHECK(BT_END(bt) <= BT_END(sp), "segment 0x%lx past its span",
+		    (u_long)bt->bt_start);
+		next = bt->bt_start + bt->bt_size;
+		if (bt->bt_type == BT_TYPE_FREE) {
+			nfree++;
+			t = bt->bt_snext;
+			CHECK(t == NULL || t->bt_type != BT_TYPE_FREE,
+			    "adjacent free segments at 0x%lx",
+			    (u_long)bt->bt_start);
+			fl = vmem_flclass(vm, bt->bt_size);
+			CHECK(bt->bt_fl == fl, "free 0x%lx on list %u, wants %u",
+			    (u_long)bt->bt_start, bt->bt_fl, fl);
+			for (t = vm->vm_freelist[fl]; t != NULL && t != bt;
+			    t = t->bt_lnext)
+				;
+			CHECK(t == bt, "free 0x%lx missing from its list",
+			    (u_long)bt->bt_start);
+		} else {
+			CHECK(bt->bt_type == BT_TYPE_BUSY, "bad type %d",
+			    bt->bt_type);
+			nbusy++;
+			inuse += bt->bt_size;
+			for (t = *bt_hashhead(vm, bt->bt_start);
+			    t != NULL && t != bt; t = t->bt_lnext)
+				;
+			CHECK(t == bt, "busy 0x%lx missing from hash",
+			    (u_long)bt->bt_start);
+		}
+	}
+	CHECK(!in_span || next == sp->bt_start + sp->bt_size,
+	    "last span not tiled");
+	CHECK(*spp == NULL, "span list longer than segment list");
+	CHECK(nbusy == vm->vm_nbusytag, "nbusy %lu != %lu", (u_long)nbusy,
+	    (u_long)vm->vm_nbusytag);
+	CHECK(inuse == vm->vm_inuse, "inuse 0x%lx != 0x%lx", (u_long)inuse,
+	    (u_long)vm->vm_inuse);
+	CHECK(size == vm->vm_size, "size 0x%lx != 0x%lx", (u_long)size,
+	    (u_long)vm->vm_size);
+	nhash = 0;
+	for (i = 0; i < vm->vm_hashsize; i++)
+		for (t = vm->vm_hashlist[i]; t != NULL; t = t->bt_lnext) {
+			CHECK(t->bt_type == BT_TYPE_BUSY, "non-busy in hash");
+			nhash++;
+		}
+	CHECK(nhash == nbusy, "hash holds %lu, busy %lu", (u_long)nhash,
+	    (u_long)nbusy);
+	for (i = 0; i < VMEM_NFREELIST; i++) {
+		CHECK((vm->vm_freelist[i] != NULL) ==
+		    ((vm->vm_flbits[i >> 6] >> (i & 63)) & 1),
+		    "bitmap wrong for list %lu", (u_long)i);
+		for (t = vm->vm_freelist[i]; t != NULL; t = t->bt_lnext) {
+			CHECK(t->bt_type == BT_TYPE_FREE && t->bt_fl == i,
+			    "list %lu holds a wrong tag", (u_long)i);
+			nfree--;
+		}
+	}
+	CHECK(nfree == 0, "free lists and segment list disagree");
+	kmem_spin_unlock(&vm->vm_lock);
+	return (0);
+bad:
+	kmem_spin_unlock(&vm->vm_lock);
+	return (-1);
+}
+
+void
+vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
+{
+	struct vmem_btag *bt;
+
+	memset(vs, 0, sizeof(*vs));
+	kmem_spin_lock(&vm->vm_lock);
+	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
+		if (bt->bt_type == BT_TYPE_BUSY)
+			vs->vs_nbusy++;
+		else if (bt->bt_type == BT_TYPE_FREE)
+			vs->vs_nfree++;
+		else
+			vs->vs_nspans++;
+	}
+	vs->vs_hashsize = vm->vm_hashsize;
+	vs->vs_tagsize = sizeof(struct vmem_btag);
+	vs->vs_cachedtags = vm->vm_nfreetags;
+	kmem_spin_unlock(&vm->vm_lock);
+}
+
+unsigned long
+vmem_bt_pool_count(void)
+{
+
+	return (atomic_load_explicit(&vmem_bt_npool, memory_order_relaxed));
+}
