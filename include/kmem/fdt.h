@@ -154,7 +154,7 @@ const struct fdt_dev *fdt_find_dev(const struct fdt_machine *m,
     const char *compatible);
 
 /* "FDT_ERR_MAGIC" ... for err or -err; "ok" for 0. */
-const char *fdt_strerror(int err);
+const char *fdt_errname(int err);
 
 /* The FDT_ISA_* bits named by a riscv,isa string ("rv64imafdc_svpbmt"). */
 uint32_t fdt_isa_string_bits(const char *isa);
