@@ -784,8 +784,9 @@ vmem_import(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 
 /*
  * Give back every imported span that is wholly free (arena lock held,
- * dropped around each release).  Used when an allocation fails so that
- * spans imported for it do not linger.
+ * dropped around each release).  Used after an allocation that imported,
+ * so that spans it imported but did not use do not linger: in an arena
+ * with a release function no imported span stays wholly free.
  */
 static void
 vmem_release_idle(vmem_t *vm)
@@ -819,17 +820,24 @@ again:
 /*
  * Out of space: import, then drain the quantum caches and reclaim, then
  * (M_WAITOK) sleep.  Arena lock held; may be dropped.  Returns true when
- * the caller should search again, false when it should fail.
+ * the caller should search again, false when it should fail.  *nimports
+ * counts the spans imported for this request.
  */
 static bool
 vmem_try_fetch(vmem_t *vm, vmem_size_t size, vmem_size_t align,
-    vmem_size_t nocross, int flags)
+    vmem_size_t nocross, int flags, bool windowed, u_int *nimports)
 {
 	vmem_size_t avail;
 
-	if (vm->vm_importfn != NULL &&
-	    vmem_import(vm, size, align, nocross, flags) == 0)
+	/*
+	 * The source cannot be asked for a window: a windowed request
+	 * imports once and then relies on what is there.
+	 */
+	if (vm->vm_importfn != NULL && (!windowed || *nimports == 0) &&
+	    vmem_import(vm, size, align, nocross, flags) == 0) {
+		(*nimports)++;
 		return (true);
+	}
 	if ((flags & VMEM_I_NODRAIN) != 0)
 		return (false);
 	if (vm->vm_qcache_max != 0 || vm->vm_reclaimfn != NULL) {
@@ -930,9 +938,12 @@ vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 {
 	struct vmem_btag *bt;
 	vmem_addr_t addr;
-	bool grow, notags;
+	bool grow, notags, windowed;
+	u_int nimports;
 	int error;
 
+	windowed = minaddr != VMEM_ADDR_MIN || maxaddr != VMEM_ADDR_MAX;
+	nimports = 0;
 	vmem_bt_refill_maybe();
 	kmem_spin_lock(&vm->vm_lock);
 	notags = false;
@@ -958,12 +969,14 @@ vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 			error = 0;
 			break;
 		}
-		if (!vmem_try_fetch(vm, size, align, nocross, flags)) {
+		if (!vmem_try_fetch(vm, size, align, nocross, flags, windowed,
+		    &nimports)) {
 			error = ENOMEM;
 			break;
 		}
 	}
-	if (__predict_false(error != 0))
+	/* Spans imported for this request that it did not use go back. */
+	if (__predict_false(nimports != 0))
 		vmem_release_idle(vm);
 	grow = __predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize) &&
 	    vmem_hash_want(vm) != 0;
@@ -1134,6 +1147,8 @@ vmem_xalloc_batch(vmem_t *vm, vmem_size_t size, vmem_addr_t *addrs, u_int n)
 		vmem_clip(vm, bt, addr, size);
 		addrs[i] = addr;
 	}
+	if (imported)
+		vmem_release_idle(vm);
 	grow = vm->vm_nbusytag > 2 * vm->vm_hashsize && vmem_hash_want(vm) != 0;
 	kmem_spin_unlock(&vm->vm_lock);
 	if (grow)

@@ -29,14 +29,22 @@
 #include "host.h"
 #include "tap.h"
 #else
+#include <stdarg.h>
+
 static int model_failed;
-static int
+
+static int __attribute__((format(printf, 2, 3)))
 ok(int cond, const char *fmt, ...)
 {
+	va_list ap;
 
-	(void)fmt;
-	if (!cond)
+	if (!cond) {
 		model_failed++;
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
 	return (cond);
 }
 #endif
@@ -321,6 +329,16 @@ m_check_arena(int i)
 	    (size_t)m->nimp) != 0)
 		good = ok(0, "step %lu: %s imported spans match the model "
 		    "(%d vs %d)", m_steps, m->name, m->nimp, W.nimp);
+
+	/* An imported span never stays wholly free: it would go back. */
+	for (k = 0, j = 0; k < m->nimp; k++) {
+		while (j < W.nbusy && W.busy[j].a < mi[k].a)
+			j++;
+		if (j == W.nbusy || W.busy[j].a > mi[k].a + mi[k].s - 1)
+			good = ok(0, "step %lu: %s: imported span 0x%lx+0x%lx "
+			    "is wholly free yet kept", m_steps, m->name,
+			    (u_long)mi[k].a, (u_long)mi[k].s);
+	}
 
 	/* Every model range (and child import) is a busy segment. */
 	total = 0;
