@@ -144,6 +144,7 @@ fdt_cells(const struct fdt_walk *w, uint32_t off, int cells, uint64_t *v)
 		*v = fdt_rd64(w->b + off);
 		return (true);
 	default:
+		*v = 0;
 		return (false);
 	}
 }
