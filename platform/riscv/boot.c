@@ -45,7 +45,7 @@ console_putc(char c, FILE *f)
 	cpu = md_cpuid();
 	linebuf[cpu][linelen[cpu]++] = c;
 	if (c == '\n' || linelen[cpu] == sizeof(linebuf[0])) {
-		sbi_console_write(linebuf[cpu], linelen[cpu]);
+		riscv_console_write(linebuf[cpu], linelen[cpu]);
 		linelen[cpu] = 0;
 	}
 	return ((unsigned char)c);
@@ -59,7 +59,7 @@ console_flush(FILE *f)
 	(void)f;
 	cpu = md_cpuid();
 	if (linelen[cpu] != 0) {
-		sbi_console_write(linebuf[cpu], linelen[cpu]);
+		riscv_console_write(linebuf[cpu], linelen[cpu]);
 		linelen[cpu] = 0;
 	}
 	return (0);
@@ -128,6 +128,7 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	uint32_t size;
 	int i, rc;
 
+	riscv_smp_save_tdata();
 	riscv_tls_cpuid = 0;
 	riscv_tls_hartid = (u_int)hartid;
 	riscv_console_init();
@@ -170,6 +171,7 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 		printf("kmem: start-up failed (%d)\n", rc);
 		md_exit(KMEM_EXIT_PANIC);
 	}
+	riscv_smp_start();
 	rc = main();
 	md_exit(rc);
 }

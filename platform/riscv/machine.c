@@ -4,6 +4,7 @@
  * metal: per-hart identity in TLS (tp), interrupts through sstatus.SIE,
  * sfence.vma and SBI RFENCE, the SBI console, and the run's exit.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include <kmem/fault.h>
@@ -75,13 +76,20 @@ md_cpu_relax(void)
 }
 
 /*
- * Sleep/wakeup.  Each channel hashes to a generation counter; md_sleep
- * notes the generation, drops the lock and waits (wfi, woken by the IPI
- * that md_wakeup sends) until the generation moves.
+ * Sleep/wakeup.  Each channel hashes to a generation counter and a mask of
+ * the cpus asleep on it.  md_sleep notes the generation while the caller's
+ * lock is still held, enables sie.SSIE, adds itself to the mask, drops the
+ * lock and executes wfi until the generation moves.  md_wakeup bumps the
+ * generation, then sends an IPI to the cpus in the mask.  Both pairs (mask
+ * store, generation load) and (generation store, mask load) are
+ * sequentially consistent, so a sleeper either sees the new generation or
+ * is in the mask the waker reads: no wakeup is lost between the check and
+ * wfi.  sstatus.SIE stays clear: wfi returns on a pending enabled
+ * interrupt without taking it, and SSIP is cleared before each re-check.
  */
 #define NSLEEPQ 64
-static volatile unsigned long sleep_gen[NSLEEPQ];
-static volatile u_int sleepers;
+static atomic_ulong sleep_gen[NSLEEPQ];
+static atomic_ulong sleep_mask[NSLEEPQ];
 
 static u_int
 sleepq_hash(const void *chan)
@@ -100,31 +108,34 @@ md_sleep_would_deadlock(void)
 void
 md_sleep(const void *chan, struct kmem_spin *lock)
 {
-	unsigned long gen;
+	unsigned long gen, bit;
 	u_int h;
 
 	h = sleepq_hash(chan);
-	gen = __atomic_load_n(&sleep_gen[h], __ATOMIC_ACQUIRE);
-	__atomic_fetch_add(&sleepers, 1, __ATOMIC_SEQ_CST);
-	kmem_spin_unlock(lock);
+	bit = 1UL << md_cpuid();
+	gen = atomic_load(&sleep_gen[h]);
 	csr_set(sie, SIE_SSIE);
-	while (__atomic_load_n(&sleep_gen[h], __ATOMIC_ACQUIRE) == gen) {
+	atomic_fetch_or(&sleep_mask[h], bit);
+	kmem_spin_unlock(lock);
+	while (atomic_load(&sleep_gen[h]) == gen) {
 		__asm__ volatile("wfi");
 		csr_clear(sip, SIP_SSIP);
 	}
-	__atomic_fetch_sub(&sleepers, 1, __ATOMIC_SEQ_CST);
+	atomic_fetch_and(&sleep_mask[h], ~bit);
 	kmem_spin_lock(lock);
 }
 
 void
 md_wakeup(const void *chan)
 {
+	unsigned long m;
 	u_int h;
 
 	h = sleepq_hash(chan);
-	__atomic_fetch_add(&sleep_gen[h], 1, __ATOMIC_RELEASE);
-	if (__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST) != 0)
-		riscv_ipi_others();
+	atomic_fetch_add(&sleep_gen[h], 1);
+	m = atomic_load(&sleep_mask[h]);
+	if (m != 0)
+		riscv_ipi_cpus(m);
 }
 
 void
@@ -174,11 +185,29 @@ md_dmap_va(vm_offset_t dmap_min)
 	return (dmap_min);
 }
 
+/*
+ * The console is shared by every hart (and sbi.c writes through one
+ * buffer): one writer at a time.  A plain flag, not a kmem_spin, so that a
+ * panic report can still be printed by a hart that panicked in kmem_spin.
+ */
+static atomic_flag console_busy = ATOMIC_FLAG_INIT;
+
+void
+riscv_console_write(const char *buf, size_t len)
+{
+
+	while (atomic_flag_test_and_set_explicit(&console_busy,
+	    memory_order_acquire))
+		md_cpu_relax();
+	sbi_console_write(buf, len);
+	atomic_flag_clear_explicit(&console_busy, memory_order_release);
+}
+
 void
 md_console_write(const char *buf, size_t len)
 {
 
-	sbi_console_write(buf, len);
+	riscv_console_write(buf, len);
 }
 
 void

@@ -22,6 +22,7 @@
 
 #define SSTATUS_SIE	0x2UL
 #define SIE_SSIE	0x2UL
+#define SIE_STIE	0x20UL
 #define SIP_SSIP	0x2UL
 
 /* SBI (RISC-V Supervisor Binary Interface v2.0). */
@@ -63,10 +64,15 @@ extern uint32_t riscv_cpu_hartid[];
 extern int riscv_cpu_domain[];
 
 void riscv_console_init(void);
+/* The SBI console for any hart: one writer at a time, lines kept whole. */
+void riscv_console_write(const char *buf, size_t len);
 
 /* smp.c */
 u_int riscv_ncpus_running(void);
+void riscv_ipi_cpus(unsigned long cpus);	/* mask of cpu indices */
 void riscv_ipi_others(void);
 void riscv_shootdown(vm_offset_t sva, vm_offset_t eva);
+void riscv_smp_save_tdata(void);	/* first thing at boot */
+void riscv_smp_start(void);		/* after kmem_startup() */
 
 #endif /* KMEM_PLATFORM_RISCV_H */

@@ -1,83 +1,647 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * platform/riscv/smp.c: which harts run kmem code, IPIs and remote TLB
- * shootdown through SBI.  Until secondary harts are started, only the boot
- * hart runs and these reach nobody.
+ * platform/riscv/smp.c: secondary harts and the hart API (kmem/smp.h).
+ *
+ * Start-up: after kmem_startup() the boot hart (cpu 0) starts every other
+ * hart that boot.c numbered, through SBI HSM hart_start(hartid,
+ * kmem_secondary_entry, start block).  A hart enters start.S with paging
+ * off, so its start block, stack and TLS block live in the image, whose
+ * VA is its PA.  start.S loads sp and tp, turns paging on with the
+ * kernel's satp and calls smp_secondary_main(hartid, block), which marks
+ * the hart running and idles it in kmem_smp_idle().
+ *
+ * Waiting never spins: a waiter enables sie.SSIE (sstatus.SIE stays
+ * clear, so no interrupt is ever taken), records itself in a waiter mask,
+ * re-checks its condition and executes wfi, which returns once a software
+ * interrupt is pending.  Whoever changes the condition does so first, then
+ * reads the mask and sends SBI IPIs to the cpus in it.  Both sides use
+ * sequentially consistent accesses, so either the waiter sees the change
+ * or the notifier sees the waiter; SSIP is cleared only just before a
+ * re-check, so no IPI is lost.
+ *
+ * TLB shootdown reaches every other running hart with SBI RFENCE
+ * remote_sfence_vma, one call per group of 64 hart ids.
  */
+#include <stdio.h>
+#include <string.h>
+
+#include <kmem/fault.h>
 #include <kmem/machine.h>
+#include <kmem/physmem.h>
+#include <kmem/smp.h>
+#include <kmem/startup.h>
+#include <kmem/vm_param.h>
 
 #include "riscv.h"
 
-static volatile bool cpu_running[MAXCPU] = { true };
+_Static_assert(MAXCPU <= 64, "cpu masks are one unsigned long");
 
-u_int
-riscv_ncpus_running(void)
+extern __thread u_int riscv_tls_cpuid;
+extern __thread u_int riscv_tls_hartid;
+extern char __tls_base[];
+extern char kmem_secondary_entry[];
+
+/* The kernel's root table, when the pmap is linked in (else satp now). */
+uint64_t pmap_kernel_satp(void) __attribute__((weak));
+
+/*
+ * A payload that defines kmem_smp_autostart = false (a strong symbol)
+ * keeps its secondary harts stopped: it may start them itself and call
+ * kmem_smp_register_hart() on them.
+ */
+__attribute__((weak)) const bool kmem_smp_autostart = true;
+
+#define SMP_STACK_SIZE		(16 * 1024)	/* per secondary hart */
+#define SMP_TLS_MAX		256		/* bytes of TLS per hart */
+#define SMP_TLS_ALIGN		64
+#define SMP_STACK_CANARY	0x6b6d656d53544b21UL
+#define SMP_START_TIMEOUT_MS	2000
+/* Above this many pages a shootdown flushes the whole TLB. */
+#define SMP_SHOOTDOWN_PAGES	32
+
+#define SBI_ERR_ALREADY_AVAILABLE	(-6)
+
+/* What kmem_secondary_entry (start.S) reads through a1. */
+struct smp_start {
+	uint64_t	ss_sp;		/* 0: initial stack pointer */
+	uint64_t	ss_tp;		/* 8: TLS block */
+	uint64_t	ss_satp;	/* 16: 0 = stay bare */
+	uint64_t	ss_entry;	/* 24: smp_secondary_main */
+	u_int		ss_cpuid;
+};
+
+static struct smp_start smp_start_block[MAXCPU];
+static char smp_tls[MAXCPU][SMP_TLS_MAX]
+    __attribute__((aligned(SMP_TLS_ALIGN)));
+static uint64_t smp_stack[MAXCPU - 1][SMP_STACK_SIZE / 8]	/* cpu i: [i - 1] */
+    __attribute__((aligned(16)));
+/* The image's .tdata as it was before boot code ran (see below). */
+static char smp_tdata[SMP_TLS_MAX];
+
+/* Harts running kmem code: bit per cpu index.  The boot hart is cpu 0. */
+static atomic_ulong running_mask = 1;
+static atomic_uint nrunning = 1;
+static atomic_ulong up_waiters;		/* the boot hart, while starting */
+
+/* Work for one hart (kmem_smp_run). */
+enum { SLOT_OFF, SLOT_IDLE, SLOT_BUSY };
+struct smp_slot {
+	atomic_uint	sl_state;	/* SLOT_* */
+	atomic_uint	sl_go;		/* bumped when work is handed over */
+	void		(*sl_fn)(void *);
+	void		*sl_arg;
+	atomic_ulong	sl_waiters;	/* cpus waiting for the slot to idle */
+	atomic_ulong	sl_gowait;	/* the slot's own hart, asleep */
+} __attribute__((aligned(64)));
+static struct smp_slot smp_slots[MAXCPU];
+
+void smp_secondary_main(unsigned long hartid, struct smp_start *ss);
+
+/* Linker-script constants (absolute symbols: lui/addi, not pc-relative). */
+#define LINKER_CONST(sym) ({						\
+	unsigned long __v;						\
+	__asm__("lui %0, %%hi(" #sym ")\n\taddi %0, %0, %%lo(" #sym ")"\
+	    : "=r"(__v));						\
+	__v;								\
+})
+
+/* ---------------------------------------------------------- IPIs */
+
+/*
+ * Group the cpus of a mask into SBI (hart_mask, hart_mask_base) pairs and
+ * call fn once per group of 64 hart ids.  Returns the last SBI error, 0
+ * when every call succeeded.
+ */
+static long
+for_cpus(unsigned long cpus, long (*fn)(unsigned long mask,
+    unsigned long base, void *arg), void *arg)
 {
-	u_int i, n;
+	unsigned long base[MAXCPU], mask[MAXCPU], h;
+	u_int i, g, ng;
+	long err, e;
 
-	for (i = n = 0; i < riscv_ncpus; i++)
-		if (cpu_running[i])
-			n++;
-	return (n);
-}
-
-/* Call fn(hart id) for every running hart but this one, in groups of 64. */
-static void
-for_other_harts(void (*fn)(unsigned long mask, unsigned long base, void *),
-    void *arg)
-{
-	unsigned long base, mask;
-	u_int i, self;
-
-	self = md_cpuid();
-	for (base = 0; base < 4096; base += 64) {
-		mask = 0;
-		for (i = 0; i < riscv_ncpus; i++) {
-			if (i == self || !cpu_running[i])
-				continue;
-			if (riscv_cpu_hartid[i] >= base &&
-			    riscv_cpu_hartid[i] < base + 64)
-				mask |= 1UL << (riscv_cpu_hartid[i] - base);
+	ng = 0;
+	for (i = 0; i < riscv_ncpus && cpus != 0; i++) {
+		if ((cpus & (1UL << i)) == 0)
+			continue;
+		cpus &= ~(1UL << i);
+		h = riscv_cpu_hartid[i];
+		for (g = 0; g < ng && base[g] != (h & ~63UL); g++)
+			continue;
+		if (g == ng) {
+			base[ng] = h & ~63UL;
+			mask[ng++] = 0;
 		}
-		if (mask != 0)
-			fn(mask, base, arg);
+		mask[g] |= 1UL << (h & 63);
 	}
+	err = 0;
+	for (g = 0; g < ng; g++)
+		if ((e = fn(mask[g], base[g], arg)) != 0)
+			err = e;
+	return (err);
 }
 
-static void
-ipi_one(unsigned long mask, unsigned long base, void *arg)
+static long
+ipi_group(unsigned long mask, unsigned long base, void *arg)
 {
 
 	(void)arg;
-	(void)sbi_send_ipi(mask, base);
+	return (sbi_send_ipi(mask, base));
+}
+
+/* Send a software interrupt to the cpus in the mask (never to self). */
+void
+riscv_ipi_cpus(unsigned long cpus)
+{
+
+	cpus &= ~(1UL << md_cpuid());
+	if (cpus != 0)
+		(void)for_cpus(cpus, ipi_group, NULL);
 }
 
 void
 riscv_ipi_others(void)
 {
 
-	if (riscv_ncpus_running() > 1)
-		for_other_harts(ipi_one, NULL);
+	riscv_ipi_cpus(atomic_load(&running_mask));
 }
 
-struct range {
-	vm_offset_t	sva;
-	vm_offset_t	eva;
-};
+u_int
+riscv_ncpus_running(void)
+{
+
+	return (atomic_load(&nrunning));
+}
+
+/*
+ * Sleep (wfi) until *p != v.  Whoever changes *p must do so with a
+ * sequentially consistent store and then call smp_notify(waiters).
+ */
+static void
+smp_wait_change(atomic_uint *p, u_int v, atomic_ulong *waiters)
+{
+	unsigned long bit;
+
+	if (atomic_load(p) != v)
+		return;
+	bit = 1UL << md_cpuid();
+	csr_set(sie, SIE_SSIE);
+	atomic_fetch_or(waiters, bit);
+	while (atomic_load(p) == v) {
+		__asm__ volatile("wfi");
+		csr_clear(sip, SIP_SSIP);
+	}
+	atomic_fetch_and(waiters, ~bit);
+}
 
 static void
-sfence_one(unsigned long mask, unsigned long base, void *arg)
+smp_notify(atomic_ulong *waiters)
 {
-	struct range *r = arg;
+	unsigned long m;
 
-	(void)sbi_remote_sfence_vma(mask, base, r->sva, r->eva - r->sva);
+	m = atomic_load(waiters);
+	if (m != 0)
+		riscv_ipi_cpus(m);
 }
 
+/* -------------------------------------------------- TLB shootdown */
+
+struct sfence_range {
+	unsigned long	start;
+	unsigned long	size;
+};
+
+static long
+sfence_group(unsigned long mask, unsigned long base, void *arg)
+{
+	struct sfence_range *r = arg;
+
+	return (sbi_remote_sfence_vma(mask, base, r->start, r->size));
+}
+
+/*
+ * Make every other running hart drop its translations of [sva, eva).
+ * OpenSBI returns once every target hart has executed the fence (its
+ * RFENCE waits for the targets' acknowledgements), which is what a caller
+ * about to reuse a page needs.  A large or empty-looking range becomes a
+ * full flush: start 0 and size 2^XLEN-1 mean "all addresses" in the SBI
+ * spec.  Any hart may call this, with or without locks held; the target
+ * harts need not have interrupts enabled (M-mode does the work).
+ */
 void
 riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
 {
-	struct range r = { sva, eva };
+	struct sfence_range r;
+	unsigned long cpus;
+	long err;
 
-	if (riscv_ncpus_running() > 1)
-		for_other_harts(sfence_one, &r);
+	/* The caller's PTE stores come before the read of who runs. */
+	atomic_thread_fence(memory_order_seq_cst);
+	cpus = atomic_load(&running_mask) & ~(1UL << md_cpuid());
+	if (cpus == 0)
+		return;
+	if (eva <= sva || eva - sva > SMP_SHOOTDOWN_PAGES * PAGE_SIZE) {
+		r.start = 0;
+		r.size = ~0UL;
+	} else {
+		r.start = trunc_page(sva);
+		r.size = round_page(eva) - r.start;
+	}
+	err = for_cpus(cpus, sfence_group, &r);
+	if (err != 0) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "riscv_shootdown: SBI remote "
+		    "sfence.vma of [0x%lx, 0x%lx) for cpus 0x%lx failed (%ld)",
+		    (unsigned long)sva, (unsigned long)eva, cpus, err);
+		md_panic(msg);
+	}
+}
+
+/* ----------------------------------------------------- the hart API */
+
+void
+kmem_barrier_init(struct kmem_barrier *b, u_int count)
+{
+
+	b->kb_count = count != 0 ? count : 1;
+	atomic_init(&b->kb_left, b->kb_count);
+	atomic_init(&b->kb_sense, 0);
+	atomic_init(&b->kb_waiters, 0);
+}
+
+/*
+ * The last hart to arrive resets the count before it flips the sense, so a
+ * hart that leaves and arrives again at once counts toward the next round.
+ */
+void
+kmem_smp_barrier(struct kmem_barrier *b)
+{
+	u_int sense;
+
+	sense = atomic_load(&b->kb_sense);
+	if (atomic_fetch_sub(&b->kb_left, 1) == 1) {
+		atomic_store(&b->kb_left, b->kb_count);
+		atomic_fetch_add(&b->kb_sense, 1);
+		smp_notify(&b->kb_waiters);
+		return;
+	}
+	smp_wait_change(&b->kb_sense, sense, &b->kb_waiters);
+}
+
+static bool
+cpu_is_running(u_int cpuid)
+{
+
+	return (cpuid < MAXCPU &&
+	    (atomic_load(&running_mask) & (1UL << cpuid)) != 0);
+}
+
+/* Hand fn to a slot the caller has claimed (IDLE -> BUSY). */
+static void
+smp_dispatch(u_int cpuid, void (*fn)(void *), void *arg)
+{
+	struct smp_slot *s = &smp_slots[cpuid];
+
+	s->sl_fn = fn;
+	s->sl_arg = arg;
+	atomic_fetch_add(&s->sl_go, 1);
+	smp_notify(&s->sl_gowait);
+}
+
+static void
+smp_release(u_int cpuid)
+{
+	struct smp_slot *s = &smp_slots[cpuid];
+
+	atomic_store(&s->sl_state, SLOT_IDLE);
+	smp_notify(&s->sl_waiters);
+}
+
+static bool
+smp_claim(u_int cpuid)
+{
+	u_int expect = SLOT_IDLE;
+
+	return (atomic_compare_exchange_strong(&smp_slots[cpuid].sl_state,
+	    &expect, SLOT_BUSY));
+}
+
+int
+kmem_smp_run(u_int cpuid, void (*fn)(void *), void *arg)
+{
+
+	if (!cpu_is_running(cpuid) || cpuid == md_cpuid() || fn == NULL)
+		return (EINVAL);
+	if (!smp_claim(cpuid))
+		return (EBUSY);
+	smp_dispatch(cpuid, fn, arg);
+	return (0);
+}
+
+int
+kmem_smp_run_all(void (*fn)(void *), void *arg)
+{
+	unsigned long others, claimed;
+	u_int i, self;
+
+	self = md_cpuid();
+	others = atomic_load(&running_mask) & ~(1UL << self);
+	claimed = 0;
+	for (i = 0; i < MAXCPU; i++) {
+		if ((others & (1UL << i)) == 0)
+			continue;
+		if (!smp_claim(i))
+			goto busy;
+		claimed |= 1UL << i;
+	}
+	for (i = 0; i < MAXCPU; i++)
+		if (claimed & (1UL << i))
+			smp_dispatch(i, fn, arg);
+	fn(arg);
+	for (i = 0; i < MAXCPU; i++)
+		if (claimed & (1UL << i))
+			kmem_smp_wait(i);
+	return (0);
+busy:
+	for (i = 0; i < MAXCPU; i++)
+		if (claimed & (1UL << i))
+			smp_release(i);
+	return (EBUSY);
+}
+
+void
+kmem_smp_wait(u_int cpuid)
+{
+	struct smp_slot *s;
+
+	if (cpuid >= MAXCPU || cpuid == md_cpuid())
+		return;
+	s = &smp_slots[cpuid];
+	smp_wait_change(&s->sl_state, SLOT_BUSY, &s->sl_waiters);
+}
+
+u_int
+kmem_smp_ncpus(void)
+{
+
+	return (atomic_load(&nrunning));
+}
+
+/*
+ * Serve kmem_smp_run() work on this hart forever; seen is the value of
+ * sl_go already accounted for.  The stack canary is checked after each
+ * piece of work on harts whose stack kmem gave them.
+ */
+static __kmem_noreturn void
+smp_serve(u_int cpu, u_int seen)
+{
+	struct smp_slot *s = &smp_slots[cpu];
+	void (*fn)(void *);
+	void *arg;
+
+	for (;;) {
+		smp_wait_change(&s->sl_go, seen, &s->sl_gowait);
+		seen = atomic_load(&s->sl_go);
+		fn = s->sl_fn;
+		arg = s->sl_arg;
+		fn(arg);
+		if (cpu != 0 && smp_start_block[cpu].ss_sp != 0 &&
+		    smp_stack[cpu - 1][0] != SMP_STACK_CANARY) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "kmem_smp_idle: cpu %u "
+			    "overran its %d-byte stack", cpu, SMP_STACK_SIZE);
+			md_panic(msg);
+		}
+		smp_release(cpu);
+	}
+}
+
+void
+kmem_smp_idle(void)
+{
+	u_int cpu, seen;
+
+	cpu = md_cpuid();
+	seen = atomic_load(&smp_slots[cpu].sl_go);
+	smp_release(cpu);
+	smp_serve(cpu, seen);
+}
+
+/* Mark this hart running; from here on it receives shootdowns. */
+static void
+smp_mark_running(u_int cpu)
+{
+
+	atomic_fetch_or(&running_mask, 1UL << cpu);
+	atomic_fetch_add(&nrunning, 1);
+	/* Nothing cached before shootdowns could reach us may survive. */
+	__asm__ volatile("sfence.vma" ::: "memory");
+	smp_notify(&up_waiters);
+}
+
+void
+kmem_smp_set_hartid(u_int hartid)
+{
+
+	riscv_tls_hartid = hartid;
+}
+
+int
+kmem_smp_register_hart(void)
+{
+	static atomic_flag reg_lock = ATOMIC_FLAG_INIT;
+	u_int hartid, i;
+	int cpu;
+
+	hartid = riscv_tls_hartid;
+	while (atomic_flag_test_and_set(&reg_lock))
+		md_cpu_relax();
+	for (i = 0; i < riscv_ncpus; i++)
+		if (riscv_cpu_hartid[i] == hartid)
+			break;
+	if (i == riscv_ncpus) {
+		if (riscv_ncpus >= MAXCPU) {
+			cpu = -ENOSPC;
+			goto out;
+		}
+		/* A hart the FDT did not list: it must at least exist. */
+		if (sbi_hart_status(hartid) < 0) {
+			cpu = -EINVAL;
+			goto out;
+		}
+		riscv_cpu_hartid[i] = hartid;
+		riscv_cpu_domain[i] = 0;
+		riscv_ncpus++;
+	}
+	cpu = (int)i;
+	riscv_tls_cpuid = i;
+	if (!cpu_is_running(i))
+		smp_mark_running(i);
+out:
+	atomic_flag_clear(&reg_lock);
+	return (cpu);
+}
+
+/* ------------------------------------------------------ start-up */
+
+/*
+ * Keep a copy of the image's .tdata before any code writes the boot
+ * hart's TLS block (which is .tdata/.tbss in place): a secondary hart's
+ * block starts from the initial values.  Called first thing at boot.
+ */
+void
+riscv_smp_save_tdata(void)
+{
+	unsigned long tdata;
+
+	tdata = LINKER_CONST(__tdata_size);
+	if (tdata <= sizeof(smp_tdata))
+		memcpy(smp_tdata, __tls_base, tdata);
+}
+
+/* C entry of a secondary hart (from kmem_secondary_entry). */
+void
+smp_secondary_main(unsigned long hartid, struct smp_start *ss)
+{
+	u_int cpu = ss->ss_cpuid, seen;
+
+	riscv_tls_cpuid = cpu;
+	riscv_tls_hartid = (u_int)hartid;
+	if (hartid != riscv_cpu_hartid[cpu]) {
+		printf("kmem: hart %lu entered as cpu %u (hart %u)\n", hartid,
+		    cpu, riscv_cpu_hartid[cpu]);
+		md_exit(KMEM_EXIT_PANIC);
+	}
+	/* Take work from the moment other harts can see this one. */
+	seen = atomic_load(&smp_slots[cpu].sl_go);
+	atomic_store(&smp_slots[cpu].sl_state, SLOT_IDLE);
+	smp_mark_running(cpu);
+	smp_serve(cpu, seen);
+}
+
+static const struct fdt_cpu *
+fdt_cpu_of(uint32_t hartid)
+{
+	int i;
+
+	for (i = 0; i < riscv_machine.ncpus; i++)
+		if (riscv_machine.cpus[i].hartid == hartid)
+			return (&riscv_machine.cpus[i]);
+	return (NULL);
+}
+
+/* Forget cpu i (not started) and renumber the ones after it. */
+static void
+smp_drop_cpu(u_int i, const char *why, long err)
+{
+	u_int j;
+
+	printf("kmem: hart %u not started: %s (%ld)\n", riscv_cpu_hartid[i],
+	    why, err);
+	for (j = i; j + 1 < riscv_ncpus; j++) {
+		riscv_cpu_hartid[j] = riscv_cpu_hartid[j + 1];
+		riscv_cpu_domain[j] = riscv_cpu_domain[j + 1];
+	}
+	riscv_ncpus--;
+}
+
+static void
+sbi_set_timer(uint64_t when)
+{
+
+	(void)sbi_call(SBI_EXT_TIME, 0, (long)when, 0, 0, 0, 0, 0);
+}
+
+/*
+ * Start every secondary hart boot.c numbered and wait (wfi, with an SBI
+ * timer as the deadline) until they run.  A hart that cannot be started
+ * is dropped from the numbering; one that was started but never came up
+ * keeps its index but is not running (a warning says so).  Boot hart,
+ * after kmem_startup(), before main().
+ */
+void
+riscv_smp_start(void)
+{
+	unsigned long tls_size, tls_align, tdata, pa;
+	const struct fdt_cpu *fc;
+	struct smp_start *ss;
+	uint64_t satp, deadline;
+	u_int i, started;
+	long err;
+
+	if (kmem_up & KMEM_UP_PHYSMEM)
+		for (i = 0; i < riscv_ncpus; i++)
+			riscv_cpu_domain[i] =
+			    physmem_domain_of_fdt(riscv_cpu_domain[i]);
+	if (!kmem_smp_autostart || riscv_ncpus <= 1)
+		return;
+	if (!sbi_probe(SBI_EXT_HSM) || !sbi_probe(SBI_EXT_IPI)) {
+		printf("kmem: no SBI HSM/IPI: running on the boot hart only\n");
+		riscv_ncpus = 1;
+		return;
+	}
+	tls_size = LINKER_CONST(__tls_size);
+	tls_align = LINKER_CONST(__tls_align);
+	tdata = LINKER_CONST(__tdata_size);
+	if (tls_size > SMP_TLS_MAX || tls_align > SMP_TLS_ALIGN) {
+		printf("kmem: TLS of %lu bytes (align %lu) exceeds %d (%d): "
+		    "running on the boot hart only\n", tls_size, tls_align,
+		    SMP_TLS_MAX, SMP_TLS_ALIGN);
+		riscv_ncpus = 1;
+		return;
+	}
+	satp = pmap_kernel_satp != NULL ? pmap_kernel_satp() : 0;
+	if (satp == 0)
+		satp = csr_read(satp);
+
+	started = 1;
+	for (i = 1; i < riscv_ncpus; i++) {
+		fc = fdt_cpu_of(riscv_cpu_hartid[i]);
+		if (satp != 0 && fc != NULL && fc->mmu == FDT_MMU_NONE) {
+			smp_drop_cpu(i--, "no MMU", 0);
+			continue;
+		}
+		memcpy(smp_tls[i], smp_tdata, tdata);
+		memset(smp_tls[i] + tdata, 0, tls_size - tdata);
+		smp_stack[i - 1][0] = SMP_STACK_CANARY;
+		ss = &smp_start_block[i];
+		ss->ss_sp = (uint64_t)(uintptr_t)
+		    &smp_stack[i - 1][SMP_STACK_SIZE / 8];
+		ss->ss_tp = (uint64_t)(uintptr_t)smp_tls[i];
+		ss->ss_satp = satp;
+		ss->ss_entry = (uint64_t)(uintptr_t)smp_secondary_main;
+		ss->ss_cpuid = i;
+		/* The image is identity mapped: these VAs are PAs. */
+		pa = (unsigned long)(uintptr_t)ss;
+		__asm__ volatile("fence rw, rw" ::: "memory");
+		err = sbi_hart_start(riscv_cpu_hartid[i],
+		    (unsigned long)(uintptr_t)kmem_secondary_entry, pa);
+		if (err != 0) {
+			ss->ss_sp = 0;
+			smp_drop_cpu(i--, err == SBI_ERR_ALREADY_AVAILABLE ?
+			    "already running" : "SBI hart_start failed", err);
+			continue;
+		}
+		started++;
+	}
+
+	deadline = md_time() + md_time_freq() * SMP_START_TIMEOUT_MS / 1000;
+	csr_set(sie, SIE_SSIE | SIE_STIE);
+	sbi_set_timer(deadline);
+	atomic_fetch_or(&up_waiters, 1UL << md_cpuid());
+	while (atomic_load(&nrunning) < started && md_time() < deadline) {
+		__asm__ volatile("wfi");
+		csr_clear(sip, SIP_SSIP);
+	}
+	atomic_fetch_and(&up_waiters, ~(1UL << md_cpuid()));
+	sbi_set_timer(~0ULL);
+	csr_clear(sie, SIE_STIE);
+	if (atomic_load(&nrunning) < started)
+		for (i = 1; i < riscv_ncpus; i++)
+			if (!cpu_is_running(i))
+				printf("kmem: hart %u (cpu %u) did not come up "
+				    "within %d ms\n", riscv_cpu_hartid[i], i,
+				    SMP_START_TIMEOUT_MS);
 }
