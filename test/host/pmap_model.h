@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pmap_model.h: a reference model of the kernel pmap over a window of KVA,
+ * shared by test_pmap.c (random sequences) and fuzz_pmap.c (libFuzzer).
+ *
+ * Each step applies one operation (pmap_enter at 4 KiB or 2 MiB,
+ * pmap_kenter of any size, pmap_qenter, pmap_remove, pmap_protect,
+ * pmap_kremove, pmap_qremove) to the pmap and to the model, then checks
+ * every page of the window: pmap_kextract, the software MMU's translation
+ * for read, write and fetch on this hart (whose TLB only md_tlb_* flush),
+ * the leaf's bits (A, D set, U clear, PBMT as asked) and the superpage
+ * bookkeeping.
+ */
+#ifndef KMEM_TEST_PMAP_MODEL_H
+#define KMEM_TEST_PMAP_MODEL_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include <kmem/fault.h>
+#include <kmem/pmap.h>
+#include <kmem/vm_page.h>
+#include <kmem/vm_param.h>
+
+#include "host.h"
+#include "pmap_private.h"
+
+#define PM_SLOTS	4			/* 2 MiB slots in the window */
+#define PM_PAGES	(PM_SLOTS * 512)
+#define PM_POOL		(16UL << 20)		/* physical pages to map */
+
+struct pm_page {
+	vm_paddr_t	pa;
+	uint8_t		perm;		/* KMEM_ACC_*; 0 = not mapped */
+	uint8_t		attr;		/* VM_MEMATTR_* */
+};
+
+struct pm_model {
+	vm_offset_t	base;		/* window, 2 MiB aligned, in KVA */
+	vm_paddr_t	pool;		/* PM_POOL bytes, 2 MiB aligned */
+	bool		svpbmt;
+	struct pm_page	p[PM_PAGES];
+	char		why[200];	/* first mismatch */
+};
+
+static inline int
+pm_perm(vm_prot_t prot)
+{
+
+	return (KMEM_ACC_READ | ((prot & VM_PROT_WRITE) ? KMEM_ACC_WRITE : 0) |
+	    ((prot & VM_PROT_EXECUTE) ? KMEM_ACC_EXEC : 0));
+}
+
+static inline void
+pm_set(struct pm_model *pm, u_long i, vm_paddr_t pa, int perm, int attr)
+{
+
+	pm->p[i].pa = pa;
+	pm->p[i].perm = (uint8_t)perm;
+	pm->p[i].attr = (uint8_t)attr;
+}
+
+/* Pick a pool page / 2 MiB chunk from a random number. */
+static inline vm_paddr_t
+pm_pool_page(struct pm_model *pm, uint32_t r)
+{
+
+	return (pm->pool + ptoa(r % (PM_POOL / PAGE_SIZE)));
+}
+
+/* One random operation; r() yields random 32-bit numbers. */
+static inline void
+pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
+{
+	vm_page_t ma[16];
+	vm_offset_t va;
+	vm_paddr_t pa;
+	vm_prot_t prot;
+	u_long i, s, e, n;
+	int op, rv, mode;
+
+	op = (int)(r(arg) % 9);
+	switch (op) {
+	case 0:		/* pmap_enter, 4 KiB */
+	case 8:
+		i = r(arg) % PM_PAGES;
+		pa = pm_pool_page(pm, r(arg));
+		prot = (vm_prot_t)(1 + r(arg) % 7);
+		rv = pmap_enter(kernel_pmap, pm->base + ptoa(i),
+		    PHYS_TO_VM_PAGE(pa), prot, prot | PMAP_ENTER_WIRED |
+		    (op == 8 ? PMAP_ENTER_NOSLEEP : 0), 0);
+		if (rv == KERN_SUCCESS)
+			pm_set(pm, i, pa, pm_perm(prot), VM_MEMATTR_DEFAULT);
+		else
+			snprintf(pm->why, sizeof(pm->why), "pmap_enter 4K "
+			    "failed: %d", rv);
+		break;
+	case 1:		/* pmap_enter, 2 MiB */
+		s = r(arg) % PM_SLOTS;
+		pa = pm->pool + (r(arg) % (PM_POOL / L2_SIZE)) * L2_SIZE;
+		prot = (vm_prot_t)(1 + r(arg) % 7);
+		rv = pmap_enter(kernel_pmap, pm->base + s * L2_SIZE,
+		    PHYS_TO_VM_PAGE(pa), prot, prot | PMAP_ENTER_WIRED, 1);
+		if (rv != KERN_SUCCESS) {
+			snprintf(pm->why, sizeof(pm->why), "pmap_enter 2M "
+			    "failed: %d", rv);
+			break;
+		}
+		for (i = 0; i < 512; i++)
+			pm_set(pm, s * 512 + i, pa + ptoa(i), pm_perm(prot),
+			    VM_MEMATTR_DEFAULT);
+		break;
+	case 2:		/* pmap_kenter of a range, often 2 MiB congruent */
+		s = r(arg) % PM_PAGES;
+		n = 1 + r(arg) % (r(arg) % 2 ? 8 : 1200);
+		if (s + n > PM_PAGES)
+			n = PM_PAGES - s;
+		if (r(arg) % 2)
+			pa = pm->pool + (r(arg) % (PM_POOL / L2_SIZE / 2)) *
+			    L2_SIZE + (ptoa(s) & L2_OFFSET);
+		else
+			pa = pm_pool_page(pm, r(arg));
+		if (pa + ptoa(n) > pm->pool + PM_POOL)
+			pa = pm->pool + PM_POOL - ptoa(n);
+		mode = (int)(r(arg) % 3);
+		pmap_kenter(pm->base + ptoa(s), ptoa(n), pa, mode);
+		for (i = 0; i < n; i++)
+			pm_set(pm, s + i, pa + ptoa(i), KMEM_ACC_READ |
+			    KMEM_ACC_WRITE, mode);
+		break;
+	case 3:		/* pmap_qenter */
+		s = r(arg) % PM_PAGES;
+		n = 1 + r(arg) % 16;
+		if (s + n > PM_PAGES)
+			n = PM_PAGES - s;
+		for (i = 0; i < n; i++)
+			ma[i] = PHYS_TO_VM_PAGE(pm_pool_page(pm, r(arg)));
+		pmap_qenter(pm->base + ptoa(s), ma, (int)n);
+		for (i = 0; i < n; i++)
+			pm_set(pm, s + i, VM_PAGE_TO_PHYS(ma[i]),
+			    KMEM_ACC_READ | KMEM_ACC_WRITE, VM_MEMATTR_DEFAULT);
+		break;
+	case 4:		/* pmap_remove */
+	case 5:		/* pmap_protect */
+		s = r(arg) % (PM_PAGES + 1);
+		e = r(arg) % 4 == 0 ? s + r(arg) % 3 : r(arg) % (PM_PAGES + 1);
+		if (e > PM_PAGES)
+			e = PM_PAGES;
+		if (e < s) {
+			n = s;
+			s = e;
+			e = n;
+		}
+		prot = (vm_prot_t)(r(arg) % 8);
+		if (op == 4)
+			pmap_remove(kernel_pmap, pm->base + ptoa(s),
+			    pm->base + ptoa(e));
+		else
+			pmap_protect(kernel_pmap, pm->base + ptoa(s),
+			    pm->base + ptoa(e), prot);
+		for (i = s; i < e; i++) {
+			if (op == 4 || (prot & VM_PROT_READ) == 0)
+				pm->p[i].perm = 0;
+			else
+				pm->p[i].perm &= (uint8_t)pm_perm(prot);
+		}
+		break;
+	case 6:		/* pmap_kremove */
+		i = r(arg) % PM_PAGES;
+		pmap_kremove(pm->base + ptoa(i));
+		pm->p[i].perm = 0;
+		break;
+	case 7:		/* pmap_qremove */
+		s = r(arg) % PM_PAGES;
+		n = 1 + r(arg) % 16;
+		if (s + n > PM_PAGES)
+			n = PM_PAGES - s;
+		pmap_qremove(pm->base + ptoa(s), (int)n);
+		for (i = s; i < s + n; i++)
+			pm->p[i].perm = 0;
+		break;
+	}
+	(void)va;
+}
+
+/*
+ * Check every page of the window against the model on this hart.  True
+ * when all agree; otherwise pm->why says where it first went wrong.
+ */
+static inline bool
+pm_check(struct pm_model *pm, bool leaves)
+{
+	static const int acc[3] = { KMEM_ACC_READ, KMEM_ACC_WRITE,
+	    KMEM_ACC_EXEC };
+	struct pm_page *p;
+	const char *why;
+	vm_offset_t va;
+	vm_paddr_t pa, got;
+	vm_size_t size;
+	pt_entry_t pte;
+	u_long i, sp;
+	int a, ok;
+
+	if (pm->why[0] != '\0')
+		return (false);
+	sp = 0;
+	for (i = 0; i < PM_PAGES; i++) {
+		p = &pm->p[i];
+		va = pm->base + ptoa(i);
+		pa = p->perm != 0 ? p->pa : 0;
+		got = pmap_kextract(va);
+		if (got != pa) {
+			snprintf(pm->why, sizeof(pm->why), "kextract(0x%lx) = "
+			    "0x%lx, model 0x%lx", va, (u_long)got, (u_long)pa);
+			return (false);
+		}
+		for (a = 0; a < 3; a++) {
+			ok = host_mmu_translate(va + 8, acc[a], &got, &why) == 0;
+			if (ok != ((p->perm & acc[a]) != 0) ||
+			    (ok && got != pa + 8)) {
+				snprintf(pm->why, sizeof(pm->why), "translate("
+				    "0x%lx, acc %d) = %s 0x%lx, model perm %d "
+				    "pa 0x%lx (%s)", va, acc[a], ok ? "ok" :
+				    "fault", ok ? (u_long)got : 0UL, p->perm,
+				    (u_long)pa, ok ? "" : why);
+				return (false);
+			}
+		}
+		if (!leaves || p->perm == 0)
+			continue;
+		pte = pmap_leaf_for_test(va, &size);
+		if ((pte & 0x10) != 0 || (pte & 0xc0) != 0xc0 ||
+		    (pte >> 61 & 3) != (pm->svpbmt ? p->attr : 0)) {
+			snprintf(pm->why, sizeof(pm->why), "leaf of 0x%lx is "
+			    "0x%lx (U, A, D or PBMT wrong; attr %d)", va,
+			    (u_long)pte, p->attr);
+			return (false);
+		}
+		if (size == L2_SIZE && (va & L2_OFFSET) == 0)
+			sp++;
+	}
+	if (leaves && (sp != kernel_pmap->pm_superpages ||
+	    kernel_pmap->pm_spare < kernel_pmap->pm_superpages)) {
+		snprintf(pm->why, sizeof(pm->why), "superpages: %lu in the "
+		    "window, pmap counts %lu, spare %lu", sp,
+		    kernel_pmap->pm_superpages, kernel_pmap->pm_spare);
+		return (false);
+	}
+	return (true);
+}
+
+/* Unmap the whole window and clear the model. */
+static inline void
+pm_clear(struct pm_model *pm)
+{
+
+	pmap_remove(kernel_pmap, pm->base, pm->base + ptoa(PM_PAGES));
+	memset(pm->p, 0, sizeof(pm->p));
+	pm->why[0] = '\0';
+}
+
+#endif /* KMEM_TEST_PMAP_MODEL_H */
