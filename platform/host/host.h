@@ -54,6 +54,17 @@ u_int host_thread_register(void);	/* returns the cpu index */
 void host_thread_unregister(void);
 
 /*
+ * The hart API (kmem/smp.h) on pthreads.  host_smp_start() registers the
+ * caller and starts nharts - 1 threads that register and wait in
+ * kmem_smp_idle() for work; it returns once they all take work, with the
+ * number of harts now running kmem.  host_smp_stop() ends those threads
+ * (after the work they run) and joins them.  Host tests call both from the
+ * same thread; a second start before a stop is a test bug.
+ */
+u_int host_smp_start(u_int nharts);
+void host_smp_stop(void);
+
+/*
  * Translate va for access (KMEM_ACC_*).  Returns 0 and the PA, or -1 with
  * *why set when the hart would fault.  Uses and fills this hart's TLB.
  */
