@@ -62,8 +62,7 @@ struct vmem_btag {
 #define VMEM_MAG_ROUNDS	30
 struct vmem_mag {
 	struct vmem_mag		*m_next;
-	u_int			m_rounds;
-	u_int			m_pad;
+	u_long			m_rounds;
 	vmem_addr_t		m_obj[VMEM_MAG_ROUNDS];
 };
 _Static_assert(sizeof(struct vmem_mag) == 256, "magazine size");
@@ -918,8 +917,9 @@ vmem_xalloc_args(const vmem_t *vm, vmem_size_t size0, vmem_size_t *alignp,
 	if (strat == M_NEXTFIT && (minaddr != VMEM_ADDR_MIN ||
 	    maxaddr != VMEM_ADDR_MAX))
 		return (EINVAL);
-	if (!vmem_fit(minaddr, maxaddr, size, align, phase, nocross, minaddr,
-	    maxaddr, &a))
+	if ((minaddr != VMEM_ADDR_MIN || maxaddr != VMEM_ADDR_MAX ||
+	    nocross != 0 || phase != 0) && !vmem_fit(minaddr, maxaddr, size,
+	    align, phase, nocross, minaddr, maxaddr, &a))
 		return (ENOMEM);
 	*alignp = align;
 	*sizep = size;
@@ -931,7 +931,7 @@ vmem_xalloc_args(const vmem_t *vm, vmem_size_t size0, vmem_size_t *alignp,
  * The allocator proper, arguments checked.  Takes the arena lock; may
  * sleep for M_WAITOK.  Returns 0 or ENOMEM.
  */
-static int
+static __attribute__((noinline)) int
 vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
     vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
     vmem_addr_t maxaddr, int flags, int strat, vmem_addr_t *addrp)
@@ -990,7 +990,7 @@ vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 	return (error);
 }
 
-int
+__attribute__((noinline)) int
 vmem_xalloc(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
     vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
     vmem_addr_t maxaddr, int flags, vmem_addr_t *addrp)
@@ -1078,8 +1078,8 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 
 	kmem_spin_lock(&vm->vm_lock);
 	rel = vmem_xfree1(vm, addr, size, &sa, &ss);
-	shrink = __predict_false(vm->vm_hashsize > VMEM_HASH0_SIZE) &&
-	    vmem_hash_want(vm) != 0;
+	shrink = __predict_false(vm->vm_nbusytag * 8 < vm->vm_hashsize) &&
+	    vm->vm_hashsize > VMEM_HASH0_SIZE && vmem_hash_want(vm) != 0;
 	kmem_spin_unlock(&vm->vm_lock);
 	if (rel)
 		vm->vm_releasefn(vm->vm_arg, sa, ss);
@@ -1107,7 +1107,8 @@ vmem_xfree_batch(vmem_t *vm, const vmem_addr_t *addrs, u_int n,
 			kmem_spin_lock(&vm->vm_lock);
 		}
 	}
-	shrink = vm->vm_hashsize > VMEM_HASH0_SIZE && vmem_hash_want(vm) != 0;
+	shrink = vm->vm_nbusytag * 8 < vm->vm_hashsize &&
+	    vm->vm_hashsize > VMEM_HASH0_SIZE && vmem_hash_want(vm) != 0;
 	kmem_spin_unlock(&vm->vm_lock);
 	if (shrink)
 		vmem_rehash(vm);
@@ -1205,6 +1206,20 @@ vmem_mag_put(struct vmem_mag *m)
 }
 
 /*
+ * Mark this hart busy in its magazines and see whether a drainer holds
+ * them (0: the section is ours).  Dekker: our store, a full fence, our
+ * load; the drainer does the mirror image, so one of us sees the other.
+ */
+static inline u_int
+qc_busy(struct vmem_qcpu *qp)
+{
+
+	atomic_store_explicit(&qp->qp_busy, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	return (atomic_load_explicit(&qp->qp_claim, memory_order_acquire));
+}
+
+/*
  * Enter this hart's magazine section: interrupts off, qp_busy set, and no
  * drainer holding the magazines.  NULL (interrupts restored) if a drainer
  * does: wait for it and retry.
@@ -1216,9 +1231,7 @@ qc_enter(vmem_t *vm, unsigned long *sp)
 
 	*sp = md_intr_disable();
 	qp = &vm->vm_qcpu[md_cpuid()];
-	atomic_store_explicit(&qp->qp_busy, 1, memory_order_seq_cst);
-	if (__predict_false(atomic_load_explicit(&qp->qp_claim,
-	    memory_order_seq_cst) != 0)) {
+	if (__predict_false(qc_busy(qp) != 0)) {
 		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
 		md_intr_restore(*sp);
 		return (NULL);
@@ -1245,7 +1258,7 @@ qc_wait_claim(vmem_t *vm)
 }
 
 /* A quantum-cache miss: depot, then a batch from the arena, then xalloc. */
-static int
+static __attribute__((noinline)) int
 qc_alloc_slow(vmem_t *vm, u_int idx, int flags, vmem_addr_t *addrp)
 {
 	struct vmem_qcache *qc;
@@ -1344,7 +1357,7 @@ direct:
 }
 
 /* A quantum-cache free that found the loaded magazine full (or none). */
-static void
+static __attribute__((noinline)) void
 qc_free_slow(vmem_t *vm, u_int idx, vmem_addr_t addr)
 {
 	struct vmem_qcache *qc;
@@ -1437,8 +1450,9 @@ vmem_drain(vmem_t *vm)
 				break;
 			md_cpu_relax();
 		}
+		atomic_thread_fence(memory_order_seq_cst);
 		while (atomic_load_explicit(&qp->qp_busy,
-		    memory_order_seq_cst) != 0)
+		    memory_order_acquire) != 0)
 			md_cpu_relax();
 		for (i = 0; i < nq; i++) {
 			if ((m = qp->qp_mag[i].loaded) != NULL) {
@@ -1500,9 +1514,7 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
 		s = md_intr_disable();
 		qp = &vm->vm_qcpu[md_cpuid()];
-		atomic_store_explicit(&qp->qp_busy, 1, memory_order_seq_cst);
-		if (__predict_true(atomic_load_explicit(&qp->qp_claim,
-		    memory_order_seq_cst) == 0)) {
+		if (__predict_true(qc_busy(qp) == 0)) {
 			m = qp->qp_mag[idx].loaded;
 			if (__predict_true(m != NULL && m->m_rounds != 0)) {
 				*addrp = m->m_obj[--m->m_rounds];
@@ -1534,9 +1546,7 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
 		s = md_intr_disable();
 		qp = &vm->vm_qcpu[md_cpuid()];
-		atomic_store_explicit(&qp->qp_busy, 1, memory_order_seq_cst);
-		if (__predict_true(atomic_load_explicit(&qp->qp_claim,
-		    memory_order_seq_cst) == 0)) {
+		if (__predict_true(qc_busy(qp) == 0)) {
 			m = qp->qp_mag[idx].loaded;
 			if (__predict_true(m != NULL &&
 			    m->m_rounds < VMEM_MAG_ROUNDS)) {

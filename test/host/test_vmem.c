@@ -13,9 +13,9 @@
  * returned honours its constraints and overlaps nothing.
  *
  * The same model drives the fuzzer (test/fuzz/fuzz_vmem.c includes this
- * file with VMEM_MODEL_ONLY defined).
+ * file with VMEM_MODEL_ONLY defined) and the riscv64 payload
+ * (test/target/test_vmem.c, with VMEM_MODEL_TAP as well).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +23,17 @@
 #include <kmem/fault.h>
 #include <kmem/vmem.h>
 
-#include "vmem_private.h"
+#include "../../src/vmem_private.h"
 
-#ifndef VMEM_MODEL_ONLY
+#if !defined(VMEM_MODEL_ONLY)
+#include <pthread.h>
+#include <sched.h>
+
 #include "host.h"
 #include "tap.h"
+#elif defined(VMEM_MODEL_TAP)
+#include "tap.h"
+#define model_failed tap_failed
 #else
 #include <stdarg.h>
 
@@ -60,7 +66,7 @@ be_alloc(vmem_size_t size, int flags)
 
 	(void)flags;
 	if (size == 0 || size % PAGE_SIZE != 0)
-		abort();
+		__builtin_trap();
 	p = aligned_alloc(PAGE_SIZE, size);
 	if (p != NULL)
 		atomic_fetch_add(&be_live, (long)size);
@@ -135,7 +141,7 @@ m_import(void *arg, vmem_size_t size, int flags, vmem_addr_t *addrp)
 	    VMEM_ADDR_MAX, (flags & (M_NOWAIT | M_WAITOK)) | M_BESTFIT, addrp);
 	if (error == 0) {
 		if (c->nimp == M_MAXSPANS)
-			abort();
+			__builtin_trap();
 		c->imp[c->nimp].a = *addrp;
 		c->imp[c->nimp].s = size;
 		c->nimp++;
@@ -472,7 +478,7 @@ m_record(int arena, vmem_addr_t a, vmem_size_t rs, vmem_size_t req, bool x)
 {
 
 	if (nlive == M_MAXLIVE)
-		abort();
+		__builtin_trap();
 	live[nlive].arena = arena;
 	live[nlive].a = a;
 	live[nlive].s = rs;
