@@ -235,6 +235,9 @@ physmem_number_domains(const struct fdt_machine *m)
 	return (0);
 }
 
+static void physmem_early_record(vm_paddr_t s, vm_paddr_t e, int domain,
+    const char *what);
+
 /* Is [s, e) inside one reserved range of the FDT? */
 static bool
 physmem_fdt_reserves(const struct fdt_machine *m, vm_paddr_t s, vm_paddr_t e)
@@ -258,6 +261,53 @@ physmem_rsv_why(const struct fdt_rsv *r)
 	if (r->nomap)
 		return ("reserved-memory, no-map");
 	return ("reserved-memory");
+}
+
+/*
+ * Turn the carve of boot-only memory (the FDT blob) into a managed range of
+ * its own that the early allocator already handed out (an early[] record
+ * named @what), so that vm_phys has pages for it and kmem_bootstrap_free()
+ * can give them to the page allocator later.
+ */
+int
+physmem_adopt(vm_paddr_t pa, vm_size_t size, const char *what)
+{
+	struct physmem_carve *c;
+	vm_paddr_t s, e;
+	int i, j, k;
+
+	if (physmem.early_closed)
+		return (EBUSY);
+	if (!physmem_widen(pa, size, &s, &e))
+		return (EINVAL);
+	for (k = 0; k < physmem.ncarves; k++)
+		if (physmem.carves[k].start == s && physmem.carves[k].end == e)
+			break;
+	if (k == physmem.ncarves)
+		return (EINVAL);
+	c = &physmem.carves[k];
+	for (j = 0; j < physmem.ncarves; j++)
+		if (j != k && physmem.carves[j].start < e &&
+		    s < physmem.carves[j].end)
+			return (EBUSY);		/* shares pages with a carve */
+	if (physmem.nmanaged == PHYSMEM_MAX_RANGES ||
+	    physmem.nearly == PHYSMEM_MAX_EARLY)
+		return (E2BIG);
+	for (i = 0; i < physmem.nmanaged && physmem.managed[i].start < s; i++)
+		;
+	memmove(&physmem.managed[i + 1], &physmem.managed[i],
+	    (size_t)(physmem.nmanaged - i) * sizeof(physmem.managed[0]));
+	memmove(&physmem.early_top[i + 1], &physmem.early_top[i],
+	    (size_t)(physmem.nmanaged - i) * sizeof(physmem.early_top[0]));
+	physmem.nmanaged++;
+	physmem.managed[i].start = s;
+	physmem.managed[i].end = e;
+	physmem.managed[i].domain = c->domain;
+	physmem.early_top[i] = s;		/* nothing left to bump */
+	physmem_early_record(s, e, c->domain, what);
+	memmove(c, c + 1, (size_t)(physmem.ncarves - k - 1) * sizeof(*c));
+	physmem.ncarves--;
+	return (0);
 }
 
 int

@@ -119,6 +119,17 @@ int physmem_init(const struct fdt_machine *m, vm_paddr_t fw_start,
 vm_paddr_t physmem_early_alloc(int domain, vm_size_t size, vm_size_t align,
     const char *what);
 
+/*
+ * Make the carve of [pa, pa + size) (widened to pages; it must be exactly
+ * one carve, e.g. the FDT blob) a managed range whose pages the early
+ * allocator already handed out, recorded in early[] as @what.  vm_phys then
+ * accounts those pages as allocated; kmem_bootstrap_free() frees them.
+ * Returns 0; EINVAL when no carve is exactly that range; EBUSY when the
+ * range shares pages with another carve or vm_phys has taken over; E2BIG
+ * when a table is full.
+ */
+int physmem_adopt(vm_paddr_t pa, vm_size_t size, const char *what);
+
 /* Print the map: node, range, size in MiB, carves and why, early allocs. */
 void physmem_print(void);
 

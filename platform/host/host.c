@@ -14,6 +14,7 @@
 
 #include <kmem/fault.h>
 #include <kmem/machine.h>
+#include <kmem/physmem.h>
 #include <kmem/smp.h>
 #include <kmem/spin.h>
 #include <kmem/vm_param.h>
@@ -200,7 +201,8 @@ md_cpu_domain(u_int cpuid)
 {
 
 	if (cpuid < (u_int)cfg.ncpus)
-		return (cpu_domain[cpuid]);
+		return (physmem.ndomains > 0 ?
+		    physmem_domain_of_fdt(cpu_domain[cpuid]) : cpu_domain[cpuid]);
 	return (cfg.ndomains > 0 ? (int)(cpuid % (u_int)cfg.ndomains) : 0);
 }
 

@@ -9,6 +9,7 @@
 
 #include <kmem/fault.h>
 #include <kmem/machine.h>
+#include <kmem/physmem.h>
 #include <kmem/spin.h>
 
 #include "riscv.h"
@@ -48,7 +49,9 @@ int
 md_cpu_domain(u_int cpuid)
 {
 
-	return (cpuid < riscv_ncpus ? riscv_cpu_domain[cpuid] : 0);
+	/* physmem numbers the domains with memory densely. */
+	return (cpuid < riscv_ncpus ?
+	    physmem_domain_of_fdt(riscv_cpu_domain[cpuid]) : 0);
 }
 
 unsigned long

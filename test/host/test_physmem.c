@@ -626,11 +626,58 @@ test_random(int rounds)
 	    "match the page model", r, steps);
 }
 
+/* The FDT blob's carve becomes managed pages the early allocator owns. */
+static void
+test_adopt(void)
+{
+	vm_paddr_t fdt = RAM0 + 100 * MIB + 0x10;
+	int err, i, n, found;
+
+	m_reset();
+	m_mem(RAM0, 128 * MIB, 0);
+	err = physmem_init(&M, RAM0, RAM0 + 2 * MIB, 0, 0, fdt, 0x2000);
+	n = physmem.nmanaged;
+	ok(err == 0 && physmem_adopt(fdt, 0x2000, "FDT blob") == 0,
+	    "adopt_fdt: the FDT carve is adopted");
+	found = 0;
+	for (i = 0; i < physmem.nmanaged; i++)
+		if (physmem.managed[i].start == RAM0 + 100 * MIB &&
+		    physmem.managed[i].end == RAM0 + 100 * MIB + 3 * PAGE_SIZE)
+			found++;
+	ok(found == 1 && physmem.nmanaged == n + 1 &&
+	    count_carves(RAM0 + 100 * MIB, RAM0 + 100 * MIB + 3 * PAGE_SIZE,
+	    "FDT blob") == 0, "adopt_fdt: its pages are a managed range, no "
+	    "longer a carve");
+	found = 0;
+	for (i = 0; i < physmem.nearly; i++)
+		if (physmem.early[i].start == RAM0 + 100 * MIB &&
+		    physmem.early[i].end == RAM0 + 100 * MIB + 3 * PAGE_SIZE &&
+		    strcmp(physmem.early[i].what, "FDT blob") == 0)
+			found++;
+	ok(found == 1, "adopt_fdt: recorded as an early allocation");
+	ok(physmem_early_alloc(0, 128 * MIB - 2 * MIB - 3 * PAGE_SIZE + 1,
+	    PAGE_SIZE, "x") == 0, "adopt_fdt: the early allocator never hands "
+	    "the adopted pages out");
+	ok(physmem_adopt(fdt, 0x2000, "FDT blob") == EINVAL &&
+	    physmem_adopt(RAM0 + 50 * MIB, PAGE_SIZE, "x") == EINVAL,
+	    "adopt_not_a_carve: EINVAL");
+
+	/* A blob that shares a page with the image stays carved. */
+	m_reset();
+	m_mem(RAM0, 128 * MIB, 0);
+	err = physmem_init(&M, 0, 0, RAM0 + 10 * MIB, RAM0 + 10 * MIB + 0x800,
+	    RAM0 + 10 * MIB + 0x800, 0x1000);
+	ok(err == 0 && physmem_adopt(RAM0 + 10 * MIB + 0x800, 0x1000,
+	    "FDT blob") != 0, "adopt_shared_page: refused when the blob "
+	    "shares a page with the image");
+}
+
 int
 main(void)
 {
 
 	test_opensbi();
+	test_adopt();
 	test_domains();
 	test_overflow();
 	test_early();

@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vm_kern.c: kernel memory (the seed, sys/vm/vm_kern.c, on bare metal).
+ *
+ * Address space: kernel_map covers the KVA; kernel_arena imports from it in
+ * superpage-aligned quanta (kva_import); each domain has an arena that
+ * imports from kernel_arena (kva_import_domain), so a KVA quantum is backed
+ * from one domain, and a separate read+write+execute arena so M_EXEC pages
+ * never break a superpage of ordinary memory.
+ *
+ * Pages: kernel_object has no radix tree here.  A page of kernel memory is
+ * found from its VA through the page tables (pmap_kextract), and carries
+ * three kmem marks in its metadata: the first page of an allocation, the
+ * last page, and "mapped executable" (the seed's VPO_KMEM_EXEC), so that
+ * kmem_free can check the range it is given and find the right arena.
+ */
+#include <string.h>
+
+#include <kmem/domainset.h>
+#include <kmem/lowmem.h>
+#include <kmem/pmap.h>
+#include <kmem/vm_kern.h>
+#include <kmem/vm_map.h>
+#include <kmem/vm_page.h>
+#include <kmem/vm_param.h>
+#include <kmem/vm_phys.h>
+#include <kmem/vmem.h>
+
+#include "kmem_private.h"
+
+struct vm_object {
+	int	dummy;
+};
+struct vm_object kernel_object_store;
+
+const void *zero_region;
+const u_long vm_maxuser_address = VM_MAXUSER_ADDRESS;
+_Static_assert((ZERO_REGION_SIZE & PAGE_MASK) == 0,
+    "ZERO_REGION_SIZE must be a multiple of PAGE_SIZE");
+_Static_assert(ZERO_REGION_SIZE >= 64 * 1024, "zero_region is at least 64 KiB");
+
+static struct vmem kernel_arena_store;
+struct vmem *kernel_arena;
+
+/* Per-domain arenas (FreeBSD keeps them in vm_dom[]). */
+static struct {
+	vmem_t	*kernel_arena;
+	vmem_t	*kernel_rwx_arena;
+} kdom[MAXMEMDOM];
+
+/* Sizes of 1..KMEM_QCACHE_PAGES pages are quantum cached per domain. */
+#define KMEM_QCACHE_PAGES	4
+
+static bool
+domain_empty(int domain)
+{
+
+	return (vm_domain_free_count(domain) == 0 && VM_DOMAIN_EMPTY(domain));
+}
+
+/* ------------------------------------------------------------ KVA only */
+
+vm_offset_t
+kva_alloc(vm_size_t size)
+{
+	vmem_addr_t addr;
+
+	if (size == 0 || round_page(size) < size)
+		return (0);
+	size = round_page(size);
+	if (vmem_alloc(kernel_arena, size, M_BESTFIT | M_NOWAIT, &addr) != 0)
+		return (0);
+	return ((vm_offset_t)addr);
+}
+
+/*
+ * kva_free: give back a kva_alloc range.  Nothing may still be mapped in
+ * it; vmem panics (arena, address, size) if the range was not allocated.
+ */
+void
+kva_free(vm_offset_t addr, vm_size_t size)
+{
+
+	size = round_page(size);
+	vmem_free(kernel_arena, addr, size);
+}
+
+/* ------------------------------------------------------- page backing */
+
+/*
+ * Validate the malloc(9) flags every entry point takes.  Exactly one of
+ * M_NOWAIT and M_WAITOK.
+ */
+static bool
+flags_ok(int flags)
+{
+
+	return (((flags & M_NOWAIT) != 0) != ((flags & M_WAITOK) != 0));
+}
+
+static vm_size_t
+size_ok(vm_size_t size)
+{
+
+	if (size == 0 || round_page(size) < size)
+		return (0);
+	return (round_page(size));
+}
+
+/*
+ * The seed's allocation loop: try, and unless NORECLAIM run the lowmem
+ * handlers (vm_page_reclaim_contig_domain) and try again; M_WAITOK tries
+ * three more times, waiting for free pages when reclaim freed nothing.
+ */
+static vm_page_t
+kmem_alloc_contig_pages(int domain, int pflags, u_long npages,
+    vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary,
+    vm_memattr_t memattr)
+{
+	vm_page_t m;
+	int tries;
+	bool wait, reclaim;
+
+	KASSERT((pflags & (VM_ALLOC_WAITOK | VM_ALLOC_NORECLAIM)) !=
+	    (VM_ALLOC_WAITOK | VM_ALLOC_NORECLAIM),
+	    ("kmem_alloc_contig_pages: WAITOK with NORECLAIM"));
+	wait = (pflags & VM_ALLOC_WAITOK) != 0;
+	reclaim = (pflags & VM_ALLOC_NORECLAIM) == 0;
+	pflags &= ~(VM_ALLOC_NOWAIT | VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL);
+	pflags |= VM_ALLOC_NOWAIT;
+	for (tries = wait ? 3 : 1;; tries--) {
+		m = vm_page_alloc_noobj_contig_domain(domain, pflags, npages,
+		    low, high, alignment, boundary, memattr);
+		if (m != NULL || tries == 0 || !reclaim)
+			break;
+		if (!vm_page_reclaim_contig_domain(domain, pflags, npages, low,
+		    high, alignment, boundary) && wait)
+			vm_wait_domain(domain);
+	}
+	return (m);
+}
+
+static void
+mark_range(vm_page_t first, vm_page_t last, bool exec)
+{
+
+	vm_page_kmem_set(first, VM_PAGE_KMEM_HEAD);
+	vm_page_kmem_set(last, VM_PAGE_KMEM_TAIL);
+	(void)exec;
+}
+
+/* Map one page at va with prot; kernel mappings never fail for want of a
+ * page-table page on the M_WAITOK paths, and NOWAIT ones report it. */
+static int
+map_page(vm_offset_t va, vm_page_t m, vm_prot_t prot, int flags)
+{
+
+	return (pmap_enter(kernel_pmap, va, m, prot, prot | PMAP_ENTER_WIRED |
+	    ((flags & M_NOWAIT) != 0 ? PMAP_ENTER_NOSLEEP : 0), 0));
+}
+
+/*
+ * Pages in [low, high) for a new KVA range of @domain, one by one.  On
+ * failure everything mapped so far is unmapped and freed, the KVA goes back
+ * and 0 is returned.
+ */
+static vm_offset_t
+kmem_alloc_attr_domain(int domain, vm_size_t size, int flags, vm_paddr_t low,
+    vm_paddr_t high, vm_memattr_t memattr)
+{
+	vmem_t *arena;
+	vmem_addr_t addr;
+	vm_offset_t i;
+	vm_page_t m, first;
+	vm_prot_t prot;
+	int pflags;
+
+	arena = (flags & M_EXEC) != 0 ? kdom[domain].kernel_rwx_arena :
+	    kdom[domain].kernel_arena;
+	if (vmem_alloc(arena, size, M_BESTFIT | (flags & (M_NOWAIT |
+	    M_WAITOK)), &addr) != 0)
+		return (0);
+	pflags = malloc2vm_flags(flags) | VM_ALLOC_WIRED;
+	prot = (flags & M_EXEC) != 0 ? VM_PROT_ALL : VM_PROT_RW;
+	first = NULL;
+	for (i = 0; i < size; i += PAGE_SIZE) {
+		m = kmem_alloc_contig_pages(domain, pflags, 1, low, high,
+		    PAGE_SIZE, 0, memattr);
+		if (m == NULL)
+			goto fail;
+		KASSERT(vm_page_domain(m) == domain, ("kmem_alloc_attr_domain: "
+		    "domain mismatch %d != %d", vm_page_domain(m), domain));
+		if (memattr != VM_MEMATTR_DEFAULT)
+			pmap_page_set_memattr(m, memattr);
+		if ((prot & VM_PROT_EXECUTE) != 0)
+			vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
+		if (map_page(addr + i, m, prot, flags) != KERN_SUCCESS) {
+			vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
+			pmap_page_set_memattr(m, VM_MEMATTR_DEFAULT);
+			vm_page_free(m);
+			goto fail;
+		}
+		if (first == NULL)
+			first = m;
+		if (i + PAGE_SIZE == size)
+			mark_range(first, m, (prot & VM_PROT_EXECUTE) != 0);
+	}
+	return (addr);
+fail:
+	kmem_unback(kernel_object, addr, i);
+	vmem_free(arena, addr, size);
+	return (0);
+}
+
+vm_offset_t
+kmem_alloc_attr(vm_size_t size, int flags, vm_paddr_t low, vm_paddr_t high,
+    vm_memattr_t memattr)
+{
+
+	return (kmem_alloc_attr_domainset(DOMAINSET_RR(), size, flags, low,
+	    high, memattr));
+}
+
+vm_offset_t
+kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
+    vm_paddr_t low, vm_paddr_t high, vm_memattr_t memattr)
+{
+	struct vm_domainset_iter di;
+	vm_offset_t addr;
+	int domain;
+
+	size = size_ok(size);
+	if (size == 0 || !flags_ok(flags) || low >= high)
+		return (0);
+	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
+	do {
+		addr = kmem_alloc_attr_domain(domain, size, flags, low, high,
+		    memattr);
+		if (addr != 0)
+			break;
+	} while (vm_domainset_iter_policy(&di, &domain) == 0);
+	return (addr);
+}
+
+/*
+ * Physically contiguous pages for a new KVA range of @domain.
+ */
+static vm_offset_t
+kmem_alloc_contig_domain(int domain, vm_size_t size, int flags,
+    vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary,
+    vm_memattr_t memattr)
+{
+	vmem_t *arena;
+	vmem_addr_t addr;
+	vm_offset_t va;
+	vm_page_t m, first;
+	u_long i, npages;
+	int pflags;
+
+	arena = kdom[domain].kernel_arena;
+	if (vmem_alloc(arena, size, M_BESTFIT | (flags & (M_NOWAIT |
+	    M_WAITOK)), &addr) != 0)
+		return (0);
+	pflags = malloc2vm_flags(flags) | VM_ALLOC_WIRED;
+	npages = atop(size);
+	first = kmem_alloc_contig_pages(domain, pflags, npages, low, high,
+	    alignment, boundary, memattr);
+	if (first == NULL) {
+		vmem_free(arena, addr, size);
+		return (0);
+	}
+	KASSERT(vm_page_domain(first) == domain, ("kmem_alloc_contig_domain: "
+	    "domain mismatch %d != %d", vm_page_domain(first), domain));
+	va = addr;
+	for (i = 0; i < npages; i++, va += PAGE_SIZE) {
+		m = PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(first) + ptoa(i));
+		if (memattr != VM_MEMATTR_DEFAULT)
+			pmap_page_set_memattr(m, memattr);
+		if (map_page(va, m, VM_PROT_RW, flags) != KERN_SUCCESS) {
+			/* Unmap what was mapped; free the whole run. */
+			if (i > 0)
+				pmap_remove(kernel_pmap, addr, va);
+			for (i = 0; i < npages; i++) {
+				m = PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(first) +
+				    ptoa(i));
+				pmap_page_set_memattr(m, VM_MEMATTR_DEFAULT);
+				vm_page_free(m);
+			}
+			vmem_free(arena, addr, size);
+			return (0);
+		}
+	}
+	mark_range(first, PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(first) +
+	    ptoa(npages - 1)), false);
+	return (addr);
+}
+
+vm_offset_t
+kmem_alloc_contig(vm_size_t size, int flags, vm_paddr_t low, vm_paddr_t high,
+    u_long alignment, vm_paddr_t boundary, vm_memattr_t memattr)
+{
+
+	return (kmem_alloc_contig_domainset(DOMAINSET_RR(), size, flags, low,
+	    high, alignment, boundary, memattr));
+}
+
+vm_offset_t
+kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
+    vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary,
+    vm_memattr_t memattr)
+{
+	struct vm_domainset_iter di;
+	vm_offset_t addr;
+	int domain;
+
+	size = size_ok(size);
+	if (size == 0 || !flags_ok(flags) || low >= high)
+		return (0);
+	if (alignment == 0)
+		alignment = PAGE_SIZE;
+	if (!powerof2(alignment) || (boundary != 0 && (!powerof2(boundary) ||
+	    boundary < size)))
+		return (0);
+	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
+	do {
+		addr = kmem_alloc_contig_domain(domain, size, flags, low, high,
+		    alignment, boundary, memattr);
+		if (addr != 0)
+			break;
+	} while (vm_domainset_iter_policy(&di, &domain) == 0);
+	return (addr);
+}
+
+/* ---------------------------------------------------------- submaps */
+
+void
+kmem_subinit(vm_map_t map, vm_map_t parent, vm_offset_t *min,
+    vm_offset_t *max, vm_size_t size, bool superpage_align)
+{
+	int ret;
+
+	size = round_page(size);
+	*min = vm_map_min(parent);
+	ret = vm_map_find(parent, NULL, 0, min, size, 0, superpage_align ?
+	    VMFS_SUPER_SPACE : VMFS_ANY_SPACE, VM_PROT_ALL, VM_PROT_ALL,
+	    MAP_ACC_NO_CHARGE);
+	if (ret != KERN_SUCCESS)
+		panic("kmem_subinit: no room for a %lu-byte submap in map %p "
+		    "(status %d)", (u_long)size, (void *)parent, ret);
+	*max = *min + size;
+	vm_map_init(map, vm_map_pmap(parent), *min, *max);
+	if (vm_map_submap(parent, *min, *max, map) != KERN_SUCCESS)
+		panic("kmem_subinit: unable to make 0x%lx-0x%lx a submap", *min,
+		    *max);
+}
+
+/* ------------------------------------------------------ kmem_malloc */
+
+static int _kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
+    vm_size_t size, int flags, bool mark);
+
+static vm_offset_t
+kmem_malloc_domain(int domain, vm_size_t size, int flags)
+{
+	vmem_t *arena;
+	vmem_addr_t addr;
+
+	arena = __predict_true((flags & M_EXEC) == 0) ?
+	    kdom[domain].kernel_arena : kdom[domain].kernel_rwx_arena;
+	if (vmem_alloc(arena, size, (flags & (M_NOWAIT | M_WAITOK)) |
+	    M_BESTFIT, &addr) != 0)
+		return (0);
+	if (_kmem_back_domain(domain, kernel_object, addr, size, flags,
+	    true) != KERN_SUCCESS) {
+		vmem_free(arena, addr, size);
+		return (0);
+	}
+	return (addr);
+}
+
+vm_offset_t
+kmem_malloc(vm_size_t size, int flags)
+{
+
+	return (kmem_malloc_domainset(DOMAINSET_RR(), size, flags));
+}
+
+vm_offset_t
+kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
+{
+	struct vm_domainset_iter di;
+	vm_offset_t addr;
+	int domain;
+
+	size = size_ok(size);
+	if (size == 0 || !flags_ok(flags))
+		return (0);
+	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
+	do {
+		addr = kmem_malloc_domain(domain, size, flags);
+		if (addr != 0)
+			break;
+	} while (vm_domainset_iter_policy(&di, &domain) == 0);
+	return (addr);
+}
+
+/*
+ * kmem_back_domain: pages of @domain for [addr, addr + size).  With
+ * M_WAITOK a failed page allocation waits (VM_ALLOC_WAITFAIL) and retries;
+ * with M_NOWAIT it unbacks what it mapped and returns KERN_NO_SPACE.
+ * @mark: the range is one allocation that kmem_free will check.
+ */
+static int
+_kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
+    vm_size_t size, int flags, bool mark)
+{
+	vm_offset_t i;
+	vm_page_t m, first;
+	vm_prot_t prot;
+	int pflags;
+
+	if (object != kernel_object || domain < 0 || domain >= vm_ndomains ||
+	    size == 0 || (addr & PAGE_MASK) != 0 || (size & PAGE_MASK) != 0 ||
+	    addr < VM_MIN_KERNEL_ADDRESS || addr + size > VM_MAX_KERNEL_ADDRESS ||
+	    addr + size < addr || !flags_ok(flags))
+		return (KERN_INVALID_ARGUMENT);
+	pflags = malloc2vm_flags(flags) | VM_ALLOC_WIRED;
+	pflags &= ~(VM_ALLOC_NOWAIT | VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL);
+	pflags |= (flags & M_WAITOK) != 0 ? VM_ALLOC_WAITFAIL :
+	    VM_ALLOC_NOWAIT;
+	prot = (flags & M_EXEC) != 0 ? VM_PROT_ALL : VM_PROT_RW;
+
+	first = NULL;
+	for (i = 0; i < size; i += PAGE_SIZE) {
+		m = vm_page_alloc_noobj_domain(domain, pflags);
+		if (m == NULL) {
+			if ((flags & M_NOWAIT) == 0) {
+				i -= PAGE_SIZE;		/* WAITFAIL waited: retry */
+				continue;
+			}
+			goto fail;
+		}
+		KASSERT(vm_page_domain(m) == domain, ("kmem_back_domain: "
+		    "domain mismatch %d != %d", vm_page_domain(m), domain));
+		if ((prot & VM_PROT_EXECUTE) != 0)
+			vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
+		if (map_page(addr + i, m, prot, flags) != KERN_SUCCESS) {
+			vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
+			vm_page_free(m);
+			goto fail;
+		}
+		if (first == NULL)
+			first = m;
+	}
+	if (mark)
+		mark_range(first, m, (prot & VM_PROT_EXECUTE) != 0);
+	return (KERN_SUCCESS);
+fail:
+	kmem_unback(object, addr, i);
+	return (KERN_NO_SPACE);
+}
+
+int
+kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
+    vm_size_t size, int flags)
+{
+
+	return (_kmem_back_domain(domain, object, addr, size, flags, false));
+}
+
+/*
+ * kmem_back: pages for [addr, addr + size), each KVA_QUANTUM from the
+ * domain its address selects, so a superpage is backed from one domain.
+ */
+int
+kmem_back(vm_object_t object, vm_offset_t addr, vm_size_t size, int flags)
+{
+	vm_offset_t end, next, start;
+	int domain, rv, n;
+
+	if (object != kernel_object)
+		return (KERN_INVALID_ARGUMENT);
+	rv = KERN_INVALID_ARGUMENT;
+	for (start = addr, end = addr + size; addr < end; addr = next) {
+		if (vm_ndomains > 1) {
+			domain = (int)((addr >> KVA_QUANTUM_SHIFT) %
+			    (vm_offset_t)vm_ndomains);
+			for (n = 0; domain_empty(domain) && n < vm_ndomains;
+			    n++)
+				domain = (domain + 1) % vm_ndomains;
+			next = roundup2(addr + 1, KVA_QUANTUM);
+			if (next > end || next < start)
+				next = end;
+		} else {
+			domain = 0;
+			next = end;
+		}
+		rv = kmem_back_domain(domain, object, addr, next - addr, flags);
+		if (rv != KERN_SUCCESS) {
+			kmem_unback(object, start, addr - start);
+			break;
+		}
+	}
+	return (rv);
+}
+
+/*
+ * Unmap [addr, addr + size) and free its pages; every page must be backed.
+ * Returns the arena the range came from (by its first page's domain and
+ * exec mark), or NULL for an empty range.  With @check, the range must be
+ * exactly one allocation: head mark on the first page, tail mark on the
+ * last, neither in between; anything else panics naming @who.
+ */
+static vmem_t *
+_kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size,
+    bool check, const char *who)
+{
+	vm_offset_t va, end, cs;
+	vm_page_t pages[64];
+	vm_paddr_t pa;
+	vmem_t *arena;
+	vm_page_t m;
+	int domain, n, i;
+	u_int marks;
+
+	KMEM_CHECK(object == kernel_object, ("%s: only kernel_object is "
+	    "supported (got %p)", who, (void *)object));
+	if (size == 0)
+		return (NULL);
+	if ((addr & PAGE_MASK) != 0 || addr < VM_MIN_KERNEL_ADDRESS ||
+	    addr + size > VM_MAX_KERNEL_ADDRESS || addr + size < addr)
+		panic("%s: 0x%lx size %lu is not a kernel memory range", who,
+		    addr, (u_long)size);
+	end = addr + size;
+	/* Check the whole range before changing anything. */
+	for (va = addr; va < end; va += PAGE_SIZE) {
+		pa = pmap_kextract(va);
+		m = pa != 0 ? PHYS_TO_VM_PAGE(pa) : NULL;
+		if (m == NULL)
+			panic("%s: 0x%lx size %lu: page 0x%lx is not backed "
+			    "(not allocated, already freed, or wrong size)", who,
+			    addr, (u_long)size, va);
+		if (!check)
+			continue;
+		marks = vm_page_kmem_get(m);
+		if ((va == addr) != ((marks & VM_PAGE_KMEM_HEAD) != 0) ||
+		    (va + PAGE_SIZE == end) != ((marks & VM_PAGE_KMEM_TAIL) !=
+		    0))
+			panic("%s: 0x%lx size %lu is not one allocation (page "
+			    "0x%lx %s)", who, addr, (u_long)size, va,
+			    va == addr ? "does not start an allocation" :
+			    va + PAGE_SIZE == end ? "does not end an allocation" :
+			    "is an allocation boundary inside the range");
+	}
+	m = PHYS_TO_VM_PAGE(pmap_kextract(addr));
+	domain = vm_page_domain(m);
+	arena = (vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) == 0 ?
+	    kdom[domain].kernel_arena : kdom[domain].kernel_rwx_arena;
+	/* Unmap a chunk (one shootdown), then free its pages. */
+	for (cs = addr; cs < end; cs = va) {
+		n = 0;
+		for (va = cs; va < end && n < (int)nitems(pages);
+		    va += PAGE_SIZE)
+			pages[n++] = PHYS_TO_VM_PAGE(pmap_kextract(va));
+		pmap_remove(kernel_pmap, cs, va);
+		for (i = 0; i < n; i++) {
+			vm_page_kmem_clear(pages[i], VM_PAGE_KMEM_ALL);
+			pmap_page_set_memattr(pages[i], VM_MEMATTR_DEFAULT);
+			vm_page_free(pages[i]);
+		}
+	}
+	return (arena);
+}
+
+void
+kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size)
+{
+
+	(void)_kmem_unback(object, addr, size, false, "kmem_unback");
+}
+
+void
+kmem_free(vm_offset_t addr, vm_size_t size)
+{
+	vmem_t *arena;
+
+	size = round_page(size);
+	arena = _kmem_unback(kernel_object, addr, size, true, "kmem_free");
+	if (arena != NULL)
+		vmem_free(arena, addr, size);
+}
+
+/* ---------------------------------------------------- pageable maps */
+
+vm_offset_t
+kmap_alloc_wait(vm_map_t map, vm_size_t size)
+{
+	vm_offset_t addr;
+
+	size = size_ok(size);
+	if (size == 0)
+		return (0);
+	if (vm_map_max(map) - vm_map_min(map) < size)
+		return (0);		/* can never fit */
+	if (!swap_reserve(size))
+		return (0);
+	for (;;) {
+		vm_map_lock(map);
+		addr = vm_map_findspace(map, vm_map_min(map), size);
+		if (addr + size <= vm_map_max(map) && addr + size > addr)
+			break;
+		map->needs_wakeup = true;
+		vm_map_unlock_and_wait(map, 0);
+	}
+	if (vm_map_insert(map, NULL, 0, addr, addr + size, VM_PROT_RW,
+	    VM_PROT_RW, MAP_ACC_CHARGED) != KERN_SUCCESS) {
+		vm_map_unlock(map);
+		swap_release(size);
+		return (0);
+	}
+	vm_map_unlock(map);
+	return (addr);
+}
+
+void
+kmap_free_wakeup(vm_map_t map, vm_offset_t addr, vm_size_t size)
+{
+
+	vm_map_lock(map);
+	(void)vm_map_delete(map, trunc_page(addr), round_page(addr + size));
+	if (map->needs_wakeup) {
+		map->needs_wakeup = false;
+		vm_map_wakeup(map);
+	}
+	vm_map_unlock(map);
+}
+
+/* ---------------------------------------------------- zero region */
+
+void
+kmem_init_zero_region(void)
+{
+	vm_offset_t addr, i;
+	vm_page_t m;
+	int d;
+
+	addr = kva_alloc(ZERO_REGION_SIZE);
+	m = NULL;
+	for (d = 0; d < vm_ndomains && m == NULL; d++)
+		m = vm_page_alloc_noobj_domain(d, VM_ALLOC_NOWAIT |
+		    VM_ALLOC_WIRED | VM_ALLOC_ZERO);
+	if (addr == 0 || m == NULL)
+		panic("kmem_init_zero_region: no memory for the zero region");
+	for (i = 0; i < ZERO_REGION_SIZE; i += PAGE_SIZE)
+		pmap_qenter(addr + i, &m, 1);
+	pmap_protect(kernel_pmap, addr, addr + ZERO_REGION_SIZE, VM_PROT_READ);
+	zero_region = (const void *)addr;
+}
+
+/* ------------------------------------------------------ start-up */
+
+static int
+kva_import(void *unused, vmem_size_t size, int flags, vmem_addr_t *addrp)
+{
+	vm_offset_t addr;
+
+	(void)unused;
+	(void)flags;
+	KASSERT((size % KVA_QUANTUM) == 0, ("kva_import: size %lu is not a "
+	    "multiple of %lu", (u_long)size, KVA_QUANTUM));
+	addr = vm_map_min(kernel_map);
+	if (vm_map_find(kernel_map, NULL, 0, &addr, size, 0, VMFS_SUPER_SPACE,
+	    VM_PROT_ALL, VM_PROT_ALL, MAP_NOFAULT) != KERN_SUCCESS)
+		return (ENOMEM);
+	*addrp = addr;
+	return (0);
+}
+
+static int
+kva_import_domain(void *arena, vmem_size_t size, int flags, vmem_addr_t *addrp)
+{
+
+	KASSERT((size % KVA_QUANTUM) == 0, ("kva_import_domain: size %lu is "
+	    "not a multiple of %lu", (u_long)size, KVA_QUANTUM));
+	return (vmem_xalloc(arena, size, KVA_QUANTUM, 0, 0, VMEM_ADDR_MIN,
+	    VMEM_ADDR_MAX, flags, addrp));
+}
+
+static void
+kva_release_domain(void *arena, vmem_addr_t addr, vmem_size_t size)
+{
+
+	vmem_xfree(arena, addr, size);
+}
+
+/* vmem's backend: whole pages for tags, arenas and hash tables. */
+static void *
+kmem_vmem_backend_alloc(vmem_size_t size, int flags)
+{
+	vm_page_t m;
+	int d, req;
+
+	(void)flags;
+	req = VM_ALLOC_NOWAIT | VM_ALLOC_WIRED | VM_ALLOC_NORECLAIM;
+	for (d = 0; d < vm_ndomains; d++) {
+		m = vm_page_alloc_noobj_contig_domain(d, req, atop(
+		    round_page(size)), 0, ~(vm_paddr_t)0, PAGE_SIZE, 0,
+		    VM_MEMATTR_DEFAULT);
+		if (m != NULL)
+			return ((void *)PHYS_TO_DMAP(VM_PAGE_TO_PHYS(m)));
+	}
+	return (NULL);
+}
+
+static void
+kmem_vmem_backend_free(void *p, vmem_size_t size)
+{
+	vm_paddr_t pa;
+	vm_size_t i;
+
+	pa = DMAP_TO_PHYS((vm_offset_t)p);
+	for (i = 0; i < round_page(size); i += PAGE_SIZE)
+		vm_page_free(PHYS_TO_VM_PAGE(pa + i));
+}
+
+void vm_map_startup(void);
+
+void
+kmem_init(vm_offset_t start, vm_offset_t end)
+{
+	vm_offset_t min, max;
+	vm_size_t quantum;
+	int domain;
+
+	vmem_set_backend(kmem_vmem_backend_alloc, kmem_vmem_backend_free);
+	vm_map_init(kernel_map, kernel_pmap, VM_MIN_KERNEL_ADDRESS, end);
+	kernel_map->system_map = true;
+	if (start > VM_MIN_KERNEL_ADDRESS) {
+		vm_map_lock(kernel_map);
+		(void)vm_map_insert(kernel_map, NULL, 0, VM_MIN_KERNEL_ADDRESS,
+		    start, VM_PROT_ALL, VM_PROT_ALL, MAP_NOFAULT);
+		vm_map_unlock(kernel_map);
+	}
+	vm_map_startup();
+
+	quantum = vm_ndomains > 1 ? KVA_NUMA_IMPORT_QUANTUM : KVA_QUANTUM;
+	kernel_arena = vmem_init(&kernel_arena_store, "kernel arena", 0, 0,
+	    PAGE_SIZE, KMEM_QCACHE_PAGES * PAGE_SIZE, 0);
+	vmem_set_import(kernel_arena, kva_import, NULL, NULL, quantum);
+	for (domain = 0; domain < vm_ndomains; domain++) {
+		kdom[domain].kernel_arena = vmem_create("kernel arena domain",
+		    0, 0, PAGE_SIZE, KMEM_QCACHE_PAGES * PAGE_SIZE, M_WAITOK);
+		vmem_set_import(kdom[domain].kernel_arena, kva_import_domain,
+		    NULL, kernel_arena, quantum);
+		kdom[domain].kernel_rwx_arena = vmem_create(
+		    "kernel rwx arena domain", 0, 0, PAGE_SIZE, 0, M_WAITOK);
+		vmem_set_import(kdom[domain].kernel_rwx_arena,
+		    kva_import_domain, kva_release_domain, kernel_arena,
+		    KVA_QUANTUM);
+		if (kdom[domain].kernel_arena == NULL ||
+		    kdom[domain].kernel_rwx_arena == NULL)
+			panic("kmem_init: cannot create the arenas of domain %d",
+			    domain);
+	}
+	kmem_subinit(exec_map, kernel_map, &min, &max, KMEM_EXEC_MAP_SIZE,
+	    false);
+	kmem_subinit(pipe_map, kernel_map, &min, &max, KMEM_PIPE_MAP_SIZE,
+	    true);
+	kmem_init_zero_region();
+}
+
+/*
+ * kmem_bootstrap_free: boot-only memory mapped at [start, start + size)
+ * (an init section, the FDT copy; identity-mapped image VAs or DMAP VAs)
+ * goes to the page allocator.  Partial pages at either end are kept.
+ */
+void
+kmem_bootstrap_free(vm_offset_t start, vm_size_t size)
+{
+	vm_offset_t end, va;
+	vm_paddr_t pa;
+	vm_page_t m;
+
+	end = trunc_page(start + size);
+	start = round_page(start);
+	for (va = start; va < end; va += PAGE_SIZE) {
+		pa = VIRT_IN_DMAP(va) ? DMAP_TO_PHYS(va) : pmap_kextract(va);
+		if (pa == 0 && !VIRT_IN_DMAP(va))
+			pa = va;		/* identity-mapped image */
+		m = PHYS_TO_VM_PAGE(pa);
+		if (m == NULL)
+			panic("kmem_bootstrap_free: 0x%lx (pa 0x%lx) is not "
+			    "managed memory", va, (u_long)pa);
+		vm_page_free_boot(m);
+	}
+}
+
+/* ------------------------------------------------------ statistics */
+
+void
+kmem_stats(struct kmem_stats *st)
+{
+	int d;
+
+	memset(st, 0, sizeof(*st));
+	st->min_kernel_address = VM_MIN_KERNEL_ADDRESS;
+	st->max_kernel_address = VM_MAX_KERNEL_ADDRESS;
+	st->maxuser_address = vm_maxuser_address;
+	st->ndomains = vm_ndomains;
+	if (kernel_arena != NULL) {
+		st->kernel_arena_alloc = vmem_size(kernel_arena, VMEM_ALLOC);
+		st->kernel_arena_free = vmem_size(kernel_arena, VMEM_FREE);
+	}
+	for (d = 0; d < vm_ndomains && d < MAXMEMDOM; d++) {
+		if (kdom[d].kernel_arena != NULL) {
+			st->domain_arena_alloc[d] = vmem_size(
+			    kdom[d].kernel_arena, VMEM_ALLOC);
+			st->domain_arena_free[d] = vmem_size(
+			    kdom[d].kernel_arena, VMEM_FREE);
+		}
+		st->domain_free_pages[d] = vm_domain_free_count(d);
+	}
+	st->kernel_map_size = kernel_map->size;
+	st->commit_used = swap_reserved();
+	st->commit_limit = swap_limit();
+	st->free_pages = vm_free_count();
+}
+
+void
+kmem_stats_print(const struct kmem_stats *st)
+{
+	int d;
+
+	kmem_printf("kmem: vm.min_kernel_address 0x%lx vm.max_kernel_address "
+	    "0x%lx vm_maxuser_address 0x%lx\n", st->min_kernel_address,
+	    st->max_kernel_address, st->maxuser_address);
+	kmem_printf("kmem: kernel_map %lu KiB in entries; kernel arena %lu KiB "
+	    "allocated, %lu KiB free; commit %lu/%lu KiB\n",
+	    (u_long)(st->kernel_map_size >> 10),
+	    (u_long)(st->kernel_arena_alloc >> 10),
+	    (u_long)(st->kernel_arena_free >> 10),
+	    (u_long)(st->commit_used >> 10), (u_long)(st->commit_limit >> 10));
+	for (d = 0; d < st->ndomains; d++)
+		kmem_printf("kmem: domain %d: %u free pages (%lu MiB); arena "
+		    "%lu KiB allocated, %lu KiB free\n", d,
+		    st->domain_free_pages[d],
+		    (u_long)st->domain_free_pages[d] >> 8,
+		    (u_long)(st->domain_arena_alloc[d] >> 10),
+		    (u_long)(st->domain_arena_free[d] >> 10));
+}
