@@ -9,8 +9,18 @@
 #include <string.h>
 
 #include <kmem.h>
+#include <kmem/pmap.h>
 #include <kmem/smp.h>
 #include "tap.h"
+
+/*
+ * Weak: the pmap is linked in only when start-up uses it; the shootdown
+ * test runs when it is up (kmem_up & KMEM_UP_PMAP).
+ */
+#pragma weak pmap_kenter
+#pragma weak pmap_kremove
+#pragma weak pmap_remove
+#pragma weak kernel_pmap_store
 
 extern struct fdt_machine riscv_machine;
 
@@ -128,6 +138,83 @@ held(void *arg)
 }
 
 
+/*
+ * --- TLB shootdown ---
+ * cpu 0 maps pages, every hart reads them (so its TLB holds the
+ * translations), cpu 0 unmaps them, and every other hart's next read must
+ * fault: only the shootdown can have dropped its cached translation.
+ */
+#define SD_PAGES	64
+static uint64_t sd_buf[SD_PAGES][PAGE_SIZE / 8]
+    __attribute__((aligned(PAGE_SIZE)));
+static vm_offset_t sd_va;
+static u_int sd_npages;
+static atomic_uint sd_read_bad, sd_stale, sd_faults;
+
+static void
+sd_check(void *arg)
+{
+	struct kmem_fault_catch fc;
+	volatile uint64_t *volatile p;
+	u_int i, cpu;
+
+	(void)arg;
+	cpu = md_cpuid();
+	if (cpu == 0)
+		pmap_kenter(sd_va, (vm_size_t)sd_npages * PAGE_SIZE,
+		    (vm_paddr_t)(uintptr_t)sd_buf, VM_MEMATTR_DEFAULT);
+	kmem_smp_barrier(&bar);
+	for (i = 0; i < sd_npages; i++) {
+		p = (volatile uint64_t *)(sd_va + i * PAGE_SIZE);
+		if (*p != 0x5d00000000UL + i)
+			atomic_fetch_add(&sd_read_bad, 1);
+	}
+	kmem_smp_barrier(&bar);
+	if (cpu == 0) {
+		if (sd_npages == 1)
+			pmap_kremove(sd_va);
+		else
+			pmap_remove(kernel_pmap, sd_va,
+			    sd_va + (vm_size_t)sd_npages * PAGE_SIZE);
+	}
+	kmem_smp_barrier(&bar);
+	for (i = 0; i < sd_npages && cpu != 0; i++) {
+		p = (volatile uint64_t *)(sd_va + i * PAGE_SIZE);
+		if (KMEM_FAULT_TRY(&fc)) {
+			(void)*p;
+			kmem_fault_disarm();
+			atomic_fetch_add(&sd_stale, 1);
+		} else if (fc.kf_va == (vm_offset_t)p) {
+			atomic_fetch_add(&sd_faults, 1);
+		}
+	}
+}
+
+static void
+shootdown_test(u_int n, u_int npages, const char *what)
+{
+	u_int i;
+	int rc;
+
+	for (i = 0; i < SD_PAGES; i++)
+		sd_buf[i][0] = 0x5d00000000UL + i;
+	/* High in KVA, away from what kernel_map hands out first. */
+	sd_va = VM_MAX_KERNEL_ADDRESS - (8UL << 20);
+	sd_npages = npages;
+	atomic_store(&sd_read_bad, 0);
+	atomic_store(&sd_stale, 0);
+	atomic_store(&sd_faults, 0);
+	kmem_barrier_init(&bar, n);
+	rc = kmem_smp_run_all(sd_check, NULL);
+	ok(rc == 0 && atomic_load(&sd_read_bad) == 0,
+	    "%s: every hart reads the %u mapped page(s)", what, npages);
+	ok(atomic_load(&sd_stale) == 0 &&
+	    atomic_load(&sd_faults) == (n - 1) * npages,
+	    "%s: after the unmap every other hart faults (%u faults, %u stale "
+	    "reads of %u)", what, atomic_load(&sd_faults),
+	    atomic_load(&sd_stale), (n - 1) * npages);
+}
+
 int
 main(void)
 {
@@ -242,5 +329,11 @@ main(void)
 	kmem_smp_wait(1);
 	ok(rc == 0 && woke, "md_wakeup on cpu 0 woke md_sleep on cpu 1");
 
+	if ((kmem_up & KMEM_UP_PMAP) && pmap_kenter != NULL) {
+		shootdown_test(n, 1, "pmap_kremove of one page");
+		shootdown_test(n, SD_PAGES, "pmap_remove of 64 pages (full flush)");
+	} else {
+		ok(1, "# SKIP the pmap is not up: no shootdown test");
+	}
 	return (tap_done());
 }
