@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kmem/vm_page.h: physical pages.
+ *
+ * Every managed 4 KiB page of RAM (physmem.managed[]) has one struct
+ * vm_page of 8 bytes in a per-segment array that lives in the page's own
+ * NUMA domain.  PHYS_TO_VM_PAGE() and VM_PAGE_TO_PHYS() convert between a
+ * physical address and its page; pages of one segment are consecutive
+ * structs, so for a run that vm_page_alloc_noobj_contig_domain() returned,
+ * m + i is the run's i-th page (as FreeBSD's kmem code relies on).
+ *
+ * Allocation follows FreeBSD's no-object interface (vm_page_alloc_noobj*),
+ * with FreeBSD's VM_ALLOC_* values.  Every page of an allocated run is
+ * freed on its own (vm_page_free) or the run or any part of it at once
+ * (vm_page_free_contig): there is no per-allocation "head", exactly as in
+ * FreeBSD, where kmem_free() returns a contiguous allocation page by page.
+ *
+ * The single-page path goes through a per-hart, per-domain cache of free
+ * pages in front of the buddy allocator (src/vm_phys.c): no lock is taken
+ * when the cache can serve the request.  Pages in caches count as free in
+ * vm_free_count()/vm_domain_free_count().
+ *
+ * Checks: freeing a page that is already free (on the buddy lists or in a
+ * hart's cache), a pointer that is not a managed page, or a run that leaves
+ * its segment panics with a message that names the function, the physical
+ * address (or the pointer) and what was wrong.  These checks are always on
+ * (they cost a bitmap test); KMEM_INVARIANTS=0 only drops the full
+ * consistency walks of vm_phys_check().
+ *
+ * Locks: one kmem_spin per domain ("vm domain free") protects the free
+ * lists and counters; lock order (kmem/spin.h): kernel_pmap lock > domain
+ * free lock > lowmem list lock.  The NOWAIT paths never sleep and never
+ * run lowmem handlers, so the pmap may allocate page-table pages while
+ * holding its lock.  Waiting (VM_ALLOC_WAITOK/WAITFAIL) and reclaim need
+ * the caller to hold no kmem_spin.
+ */
+#ifndef KMEM_VM_PAGE_H
+#define KMEM_VM_PAGE_H
+
+#include <kmem/types.h>
+#include <kmem/vm_param.h>
+
+/*
+ * The page structure: 8 bytes.  Its fields are private to src/vm_phys.c
+ * and src/vm_page.c; use the functions below.  Meaning (see vm_phys.c):
+ *  - head of a free buddy block: vp_next/prev (27-bit domain page indices)
+ *    link the block on its free list, order and "known zero" in vp_info;
+ *  - page in a hart's cache: vp_next links the cache, vp_info = cached;
+ *  - allocated page: vp_info holds "known zero" and the kmem marks;
+ *  - a page inside a free block: never read (may be garbage).
+ * Whether a page is free or allocated is a bit in a per-domain bitmap
+ * (1 bit per page), so metadata costs 8.125 bytes per page in total.
+ */
+struct vm_page {
+	uint32_t	vp_next;
+	uint32_t	vp_info;
+};
+typedef struct vm_page *vm_page_t;
+
+_Static_assert(sizeof(struct vm_page) == 8, "struct vm_page must be 8 bytes");
+
+/* Allocation classes (accepted, all equal here: kmem keeps no reserve). */
+#define VM_ALLOC_NORMAL		0
+#define VM_ALLOC_INTERRUPT	1
+#define VM_ALLOC_SYSTEM		2
+#define VM_ALLOC_CLASS_MASK	3
+/* Request flags, FreeBSD's values (sys/vm/vm_page.h). */
+#define VM_ALLOC_WAITOK		0x0008	/* sleep until it succeeds */
+#define VM_ALLOC_WAITFAIL	0x0010	/* sleep once, then return NULL */
+#define VM_ALLOC_WIRED		0x0020	/* (every kmem page is wired) */
+#define VM_ALLOC_ZERO		0x0040	/* return zeroed page(s) */
+#define VM_ALLOC_NORECLAIM	0x0080	/* contig: do not run lowmem handlers */
+#define VM_ALLOC_NOBUSY		0x0200	/* (accepted, no effect) */
+#define VM_ALLOC_NODUMP		0x2000	/* (accepted, no effect) */
+#define VM_ALLOC_NOWAIT		0x8000	/* never sleep */
+
+/*
+ * malloc(9) flags to VM_ALLOC_* flags, as FreeBSD: M_NOWAIT -> NOWAIT,
+ * M_WAITOK -> WAITOK, M_ZERO -> ZERO, M_NORECLAIM -> NORECLAIM, M_NODUMP
+ * -> NODUMP; class SYSTEM (INTERRUPT with M_USE_RESERVE).
+ */
+int malloc2vm_flags(int malloc_flags);
+
+/*
+ * Waiting.  An allocation with neither WAITOK nor WAITFAIL (or with
+ * NOWAIT) fails at once.  With WAITOK it sleeps (vm_wait_domain) until a
+ * page is freed and retries until it succeeds; WAITFAIL sleeps once and
+ * returns NULL.  Before sleeping the lowmem handlers run once (they may
+ * free memory).  If nothing else could ever run to free memory
+ * (md_sleep_would_deadlock()) and the handlers freed nothing, the wait
+ * panics saying that the allocation can never succeed.
+ */
+
+/**
+ * Allocate one page from @p domain.
+ *
+ * @param req	VM_ALLOC_* flags (NOWAIT / WAITOK / WAITFAIL, ZERO, ...)
+ * @retval m	the page; zeroed when VM_ALLOC_ZERO was given (then
+ *		vm_page_is_zero(m) is true)
+ * @retval NULL	domain < 0 or >= vm_ndomains, or no free page (after
+ *		waiting, with WAITFAIL)
+ * No lock needed; may sleep only with WAITOK/WAITFAIL.
+ */
+vm_page_t vm_page_alloc_noobj_domain(int domain, int req);
+
+/**
+ * Allocate one page from any domain: the domains in round-robin order
+ * (DOMAINSET_RR), below-minimum domains last; waits as described above.
+ * @retval NULL	no page in any domain (NOWAIT), or after one wait (WAITFAIL)
+ */
+vm_page_t vm_page_alloc_noobj(int req);
+
+/**
+ * Allocate @p npages physically contiguous pages from @p domain, as
+ * FreeBSD's vm_phys_alloc_contig means the constraints: the run lies in
+ * [low, high), its first byte is a multiple of @p alignment and it does
+ * not cross a multiple of @p boundary (0: no boundary).  Runs longer than
+ * the largest buddy block are fine; what a block holds beyond the run goes
+ * back to the free lists.  low is rounded up and high down to pages;
+ * alignment 0 or below PAGE_SIZE means PAGE_SIZE.  memattr is not a
+ * physical property: it is accepted for FreeBSD compatibility and ignored
+ * (the pmap maps with it).  When no run fits, this hart's page cache is
+ * drained and the search repeated; then, unless VM_ALLOC_NORECLAIM, the
+ * lowmem handlers run (vm_page_reclaim_contig_domain) and, if that freed
+ * something, the search is repeated; then WAITOK/WAITFAIL wait.
+ *
+ * @retval m	the first page; pages m .. m + npages - 1 are the run
+ * @retval NULL	domain invalid; npages == 0; alignment not a power of two;
+ *		boundary neither 0 nor a power of two, or smaller than the
+ *		run (npages * PAGE_SIZE); low >= high (after rounding); no
+ *		managed memory of the domain in [low, high) can hold the run;
+ *		or no free run (NOWAIT, or after a wait with WAITFAIL)
+ */
+vm_page_t vm_page_alloc_noobj_contig_domain(int domain, int req,
+    u_long npages, vm_paddr_t low, vm_paddr_t high, u_long alignment,
+    vm_paddr_t boundary, vm_memattr_t memattr);
+
+/**
+ * Free one allocated page.  Panics (naming the function and the physical
+ * address) if @p m is not a managed page, or the page is already free.
+ */
+void vm_page_free(vm_page_t m);
+
+/** As vm_page_free(); the caller promises the page is all zeros. */
+void vm_page_free_zero(vm_page_t m);
+
+/**
+ * Free @p npages allocated pages m .. m + npages - 1 at once, coalescing
+ * them into the largest buddy blocks (much cheaper than page by page).
+ * npages == 0 does nothing.  Panics, before changing anything, if m is not
+ * a managed page, the run leaves m's segment, or any page of it is free.
+ */
+void vm_page_free_contig(vm_page_t m, u_long npages);
+
+/** The page of a physical address; NULL if @p pa is not managed RAM. */
+vm_page_t vm_page_from_phys(vm_paddr_t pa);
+/** The physical address of a page; panics if @p m is not a managed page. */
+vm_paddr_t vm_page_to_phys(vm_page_t m);
+#define PHYS_TO_VM_PAGE(pa)	vm_page_from_phys(pa)
+#define VM_PAGE_TO_PHYS(m)	vm_page_to_phys(m)
+
+/** The domain of a page; -1 if @p m is not a managed page. */
+int vm_page_domain(vm_page_t m);
+
+/**
+ * The physically next page (m + 1) when it is managed and in the same
+ * segment, else NULL.  (FreeBSD's vm_page_next is the next page of an
+ * object; kmem has no objects: the next page of a contiguous run is the
+ * physically next one.)
+ */
+vm_page_t vm_page_next(vm_page_t m);
+
+/*
+ * Per-page state kmem needs, for allocated pages (cleared when the page is
+ * freed):
+ *  - "known zero" (FreeBSD's PG_ZERO): set on a page returned by a
+ *    VM_ALLOC_ZERO request (the allocator zeroed it, or knew it was zero:
+ *    pages freed with vm_page_free_zero() keep the knowledge on the free
+ *    lists and in the caches).  A caller that writes the page and hands it
+ *    on may clear it.
+ *  - kmem marks, 3 bits the kmem layer owns: VM_PAGE_KMEM_EXEC (FreeBSD's
+ *    VPO_KMEM_EXEC: mapped executable, kmem_unback picks the rwx arena by
+ *    it), VM_PAGE_KMEM_HEAD / VM_PAGE_KMEM_TAIL (first / last page of one
+ *    kmem allocation, so kmem_free can check that it frees exactly one).
+ * These are plain stores to the page's struct: the owner of the page
+ * (whoever allocated it) serialises them.
+ */
+#define VM_PAGE_KMEM_EXEC	0x1
+#define VM_PAGE_KMEM_HEAD	0x2
+#define VM_PAGE_KMEM_TAIL	0x4
+#define VM_PAGE_KMEM_ALL	0x7
+void vm_page_kmem_set(vm_page_t m, u_int marks);
+void vm_page_kmem_clear(vm_page_t m, u_int marks);
+u_int vm_page_kmem_get(vm_page_t m);
+/* Shorthands for the exec mark. */
+void vm_page_set_kmem_exec(vm_page_t m);
+bool vm_page_is_kmem_exec(vm_page_t m);
+
+bool vm_page_is_zero(vm_page_t m);
+void vm_page_clear_zero(vm_page_t m);
+
+/**
+ * Free a page the early allocator handed out at boot (physmem_early_alloc:
+ * page tables, the FDT copy, ...).  Such pages are accounted as allocated
+ * by vm_phys_init(), so this is vm_page_free() (same checks), named for
+ * the boot path.
+ */
+void vm_page_free_boot(vm_page_t m);
+
+/* Free pages of all domains / of one domain (0 for an invalid domain). */
+u_int vm_free_count(void);
+u_int vm_domain_free_count(int domain);
+/** True when @p domain has no managed page (or is not a valid domain). */
+bool vm_domain_empty(int domain);
+#define VM_DOMAIN_EMPTY(domain)	vm_domain_empty(domain)
+/**
+ * True when @p domain's free pages are below its minimum (1/256 of its
+ * pages, at least 8): domain-set iterators try such domains last.
+ */
+bool vm_page_count_min_domain(int domain);
+
+/**
+ * Wait until @p domain has free pages: returns at once if it has any,
+ * otherwise runs the lowmem handlers once and sleeps until a page is
+ * freed anywhere.  Panics if nothing could ever free a page (see above).
+ * Call with no kmem_spin held.  An invalid domain returns at once.
+ */
+void vm_wait_domain(int domain);
+/** As vm_wait_domain() for any domain. */
+void vm_wait(void);
+
+/**
+ * Run the lowmem handlers (VM_LOW_PAGES) and drain this hart's page cache
+ * for @p domain so that a contiguous request can be retried.  Firmware
+ * pages are wired and never move, so this is all "reclaim" can do.
+ *
+ * @retval true	the domain's free pages grew, or this hart's cache gave
+ *		pages back to the buddy lists
+ * @retval false	nothing changed, or bad arguments (as for
+ *		vm_page_alloc_noobj_contig_domain)
+ * Call with no kmem_spin held.
+ */
+bool vm_page_reclaim_contig_domain(int domain, int req, u_long npages,
+    vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary);
+
+/**
+ * Give this hart's cached free pages (every domain) back to the buddy
+ * lists.  Tests use it to compare the free lists with the boot state; the
+ * lowmem path and failing allocations call it too.
+ * @return the number of pages given back
+ */
+u_long vm_page_cache_drain(void);
+
+#endif /* KMEM_VM_PAGE_H */

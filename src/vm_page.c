@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vm_page.c: the page-level interface on top of the buddy allocator: the
+ * per-hart page caches, single-page and contiguous allocation, frees with
+ * their checks, waiting for free pages, and reclaim.
+ *
+ * The per-hart cache.  vm_pcpu[cpu].pc_dom[domain] is a stack of free
+ * pages linked through vp_next, touched only by its hart with interrupts
+ * off, so the common alloc and free take no lock.  Cached pages are
+ * "allocated" in the domain's bitmap and carry VPI_CACHED in vp_info; that
+ * bit is how a double free of a cached page is caught.  An empty cache is
+ * refilled with VM_PCACHE_BATCH pages (one order-4 block when there is
+ * one) under the domain lock; a full one gives VM_PCACHE_BATCH pages back.
+ * While someone waits for free pages, frees bypass the cache so that the
+ * sleeper is woken and can get the page.
+ */
+#include <string.h>
+
+#include <kmem/domainset.h>
+#include <kmem/lowmem.h>
+
+#include "vm_phys_private.h"
+
+/* vm_page_free_common's "which caller" value for vm_page_free_boot. */
+#define VPI_BOOT	0x80000000U
+
+struct vm_pcpu vm_pcpu[MAXCPU];
+atomic_ulong vm_free_gen;
+atomic_uint vm_free_waiters;
+static struct kmem_spin vm_wait_lock = KMEM_SPIN_INITIALIZER("vm wait");
+
+int
+malloc2vm_flags(int malloc_flags)
+{
+	int pflags;
+
+	pflags = (malloc_flags & M_USE_RESERVE) != 0 ? VM_ALLOC_INTERRUPT :
+	    VM_ALLOC_SYSTEM;
+	if ((malloc_flags & M_ZERO) != 0)
+		pflags |= VM_ALLOC_ZERO;
+	if ((malloc_flags & M_NODUMP) != 0)
+		pflags |= VM_ALLOC_NODUMP;
+	if ((malloc_flags & M_NOWAIT) != 0)
+		pflags |= VM_ALLOC_NOWAIT;
+	if ((malloc_flags & M_WAITOK) != 0)
+		pflags |= VM_ALLOC_WAITOK;
+	if ((malloc_flags & M_NORECLAIM) != 0)
+		pflags |= VM_ALLOC_NORECLAIM;
+	return (pflags);
+}
+
+static inline bool
+req_may_wait(int req)
+{
+
+	return ((req & (VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) != 0 &&
+	    (req & VM_ALLOC_NOWAIT) == 0);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+/* The segment and physical address of m; NULL if m is not a page. */
+static struct vm_phys_seg *
+page_seg(const struct vm_page *m, struct vm_domain **vmdp, u_long *idxp)
+{
+	struct vm_domain *vmd;
+	u_long off;
+
+	vmd = vm_page_vmd(m);
+	if (vmd == NULL)
+		return (NULL);
+	off = (uintptr_t)m - (uintptr_t)vmd->vmd_pages;
+	if (off % sizeof(struct vm_page) != 0)
+		return (NULL);
+	*vmdp = vmd;
+	*idxp = off / sizeof(struct vm_page);
+	return (vm_phys_seg_of(vmd, *idxp));
+}
+
+static inline vm_paddr_t
+seg_pa(const struct vm_phys_seg *seg, u_long idx)
+{
+
+	return (ptoa(seg->spfn + (idx - seg->base)));
+}
+
+vm_page_t
+vm_page_from_phys(vm_paddr_t pa)
+{
+	struct vm_phys_seg *seg;
+	int i;
+
+	for (i = 0; i < vm_phys_nsegs; i++) {
+		seg = &vm_phys_segs[i];
+		if (pa >= seg->start && pa < seg->end)
+			return (seg->first + atop(pa - seg->start));
+	}
+	return (NULL);
+}
+
+vm_paddr_t
+vm_page_to_phys(vm_page_t m)
+{
+	struct vm_phys_seg *seg;
+	struct vm_domain *vmd;
+	u_long idx;
+
+	seg = page_seg(m, &vmd, &idx);
+	if (seg == NULL)
+		panic("vm_page_to_phys: %p is not a managed page", (void *)m);
+	return (seg_pa(seg, idx));
+}
+
+int
+vm_page_domain(vm_page_t m)
+{
+	struct vm_domain *vmd;
+
+	vmd = vm_page_vmd(m);
+	return (vmd == NULL ? -1 : (int)(vmd - vm_dom));
+}
+
+vm_page_t
+vm_page_next(vm_page_t m)
+{
+	struct vm_phys_seg *seg;
+	struct vm_domain *vmd;
+	u_long idx;
+
+	seg = page_seg(m, &vmd, &idx);
+	if (seg == NULL || idx + 1 - seg->base >= seg->epfn - seg->spfn)
+		return (NULL);
+	return (m + 1);
+}
+
+/* Panics unless m is an allocated page (not free, not cached). */
+static struct vm_domain *
+page_check_allocated(vm_page_t m, const char *fn, u_long *idxp)
+{
+	struct vm_phys_seg *seg;
+	struct vm_domain *vmd;
+	u_long idx;
+
+	seg = page_seg(m, &vmd, &idx);
+	if (seg == NULL)
+		panic("%s: %p is not a managed page", fn, (void *)m);
+	if (!vm_bm_test(vmd->vmd_allocmap, idx))
+		panic("%s: page 0x%lx is already free (on the free lists)", fn,
+		    (u_long)seg_pa(seg, idx));
+	if ((m->vp_info & VPI_CACHED) != 0)
+		panic("%s: page 0x%lx is already free (in a page cache)", fn,
+		    (u_long)seg_pa(seg, idx));
+	*idxp = idx;
+	return (vmd);
+}
+
+bool
+vm_page_is_zero(vm_page_t m)
+{
+
+	return ((m->vp_info & VPI_ZERO) != 0);
+}
+
+void
+vm_page_clear_zero(vm_page_t m)
+{
+
+	m->vp_info &= ~VPI_ZERO;
+}
+
+void
+vm_page_kmem_set(vm_page_t m, u_int marks)
+{
+
+	m->vp_info |= (marks & VM_PAGE_KMEM_ALL) << VPI_KMEM_SHIFT;
+}
+
+void
+vm_page_kmem_clear(vm_page_t m, u_int marks)
+{
+
+	m->vp_info &= ~((marks & VM_PAGE_KMEM_ALL) << VPI_KMEM_SHIFT);
+}
+
+u_int
+vm_page_kmem_get(vm_page_t m)
+{
+
+	return ((m->vp_info >> VPI_KMEM_SHIFT) & VM_PAGE_KMEM_ALL);
+}
+
+void
+vm_page_set_kmem_exec(vm_page_t m)
+{
+
+	vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
+}
+
+bool
+vm_page_is_kmem_exec(vm_page_t m)
+{
+
+	return ((vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) != 0);
+}
+
+static void
+vm_page_zero_fill(vm_page_t m)
+{
+
+	memset((void *)PHYS_TO_DMAP(VM_PAGE_TO_PHYS(m)), 0, PAGE_SIZE);
+	m->vp_info |= VPI_ZERO;
+}
+
+/* ------------------------------------------------------------ waiting */
+
+void
+vm_free_wakeup(void)
+{
+
+	kmem_spin_lock(&vm_wait_lock);
+	md_wakeup(&vm_free_gen);
+	kmem_spin_unlock(&vm_wait_lock);
+}
+
+static inline void
+vm_free_notify(void)
+{
+
+	if (atomic_load(&vm_free_waiters) != 0)
+		vm_free_wakeup();
+}
+
+/*
+ * Sleep until a page is freed onto the buddy lists after the moment the
+ * caller read gen from vm_free_gen (returns at once if one already was).
+ * First this hart's page caches are drained and the lowmem handlers run;
+ * if that freed nothing and no other thread could ever free a page, panic:
+ * the caller's allocation can never succeed.  No kmem_spin may be held.
+ *
+ * Lost wakeups: a sleeper increments vm_free_waiters, then re-reads the
+ * generation under vm_wait_lock; a freer bumps the generation, then reads
+ * vm_free_waiters (both sequentially consistent), so one of them sees the
+ * other; md_sleep drops vm_wait_lock only once it is queued.
+ */
+void
+vm_wait_gen(uint64_t gen, u_long domains, const char *who)
+{
+
+	if (atomic_load(&vm_free_gen) != gen)
+		return;
+	(void)vm_page_cache_drain();
+	(void)vm_lowmem_trigger(VM_LOW_PAGES);
+	if (atomic_load(&vm_free_gen) != gen)
+		return;
+	kmem_spin_lock(&vm_wait_lock);
+	atomic_fetch_add(&vm_free_waiters, 1);
+	if (atomic_load(&vm_free_gen) == gen) {
+		if (md_sleep_would_deadlock()) {
+			atomic_fetch_sub(&vm_free_waiters, 1);
+			kmem_spin_unlock(&vm_wait_lock);
+			panic("%s: no free memory fits in domain mask 0x%lx and "
+			    "no other thread could ever free any: the "
+			    "allocation can never succeed", who, domains);
+		}
+		md_sleep(&vm_free_gen, &vm_wait_lock);
+	}
+	atomic_fetch_sub(&vm_free_waiters, 1);
+	kmem_spin_unlock(&vm_wait_lock);
+}
+
+void
+vm_wait_domain(int domain)
+{
+	uint64_t gen;
+
+	if (domain < 0 || domain >= vm_ndomains)
+		return;
+	gen = atomic_load(&vm_free_gen);
+	if (vm_dom[domain].vmd_free != 0)
+		return;
+	vm_wait_gen(gen, 1UL << domain, "vm_wait_domain");
+}
+
+void
+vm_wait(void)
+{
+	uint64_t gen;
+	int d;
+
+	gen = atomic_load(&vm_free_gen);
+	for (d = 0; d < vm_ndomains; d++)
+		if (vm_dom[d].vmd_free != 0)
+			return;
+	vm_wait_gen(gen, (1UL << vm_ndomains) - 1, "vm_wait");
+}
+
+/* ------------------------------------------------------- page caches */
+
+/*
+ * Refill this hart's cache for vmd from the buddy lists and take one page.
+ * Interrupts are off (s is the saved state) and pc is this hart's cache.
+ */
+static vm_page_t
+vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc)
+{
+	struct vm_page *m, *pages;
+	uint32_t idx;
+	u_long got, i;
+	bool zero;
+	int order;
+
+	pages = vmd->vmd_pages;
+	got = 0;
+	order = VM_PCACHE_ORDER;
+	kmem_spin_lock(&vmd->vmd_lock);
+	while (got < VM_PCACHE_BATCH && order >= 0) {
+		idx = vm_phys_alloc_block(vmd, order, &zero);
+		if (idx == VM_PIDX_NONE) {
+			order--;
+			continue;
+		}
+		for (i = 0; i < (1UL << order); i++) {
+			m = &pages[idx + i];
+			m->vp_next = pc->pc_head;
+			m->vp_info = VPI_CACHED | (zero ? VPI_ZERO : 0);
+			pc->pc_head = (uint32_t)(idx + i);
+		}
+		pc->pc_count += 1U << order;
+		got += 1UL << order;
+	}
+	kmem_spin_unlock(&vmd->vmd_lock);
+	if (pc->pc_count == 0)
+		return (NULL);
+	m = &pages[pc->pc_head];
+	pc->pc_head = m->vp_next;
+	pc->pc_count--;
+	m->vp_info &= VPI_ZERO;
+	return (m);
+}
+
+/* Give up to n pages of pc back to the buddy lists.  Returns how many. */
+static u_long
+vm_pcache_drain_n(struct vm_domain *vmd, struct vm_pcache *pc, u_long n)
+{
+	struct vm_page *m;
+	uint32_t idx;
+	u_long i;
+
+	if (pc->pc_count == 0)
+		return (0);
+	kmem_spin_lock(&vmd->vmd_lock);
+	for (i = 0; i < n && pc->pc_count != 0; i++) {
+		idx = pc->pc_head;
+		m = &vmd->vmd_pages[idx];
+		pc->pc_head = m->vp_next;
+		pc->pc_count--;
+		vm_phys_free_page(vmd, idx, (m->vp_info & VPI_ZERO) != 0);
+	}
+	kmem_spin_unlock(&vmd->vmd_lock);
+	vm_free_notify();
+	return (i);
+}
+
+u_long
+vm_page_cache_drain(void)
+{
+	struct vm_pcpu *pcpu;
+	unsigned long s;
+	u_long n;
+	int d;
+
+	n = 0;
+	s = md_intr_disable();
+	pcpu = &vm_pcpu[md_cpuid()];
+	for (d = 0; d < vm_ndomains; d++)
+		n += vm_pcache_drain_n(&vm_dom[d], &pcpu->pc_dom[d], ~0UL);
+	md_intr_restore(s);
+	return (n);
+}
+
+/* ----------------------------------------------------- single pages */
+
+static vm_page_t
+vm_page_alloc_slow(int domain, int req)
+{
+	struct vm_pcache *pc;
+	vm_page_t m;
+	unsigned long s;
+	uint64_t gen;
+
+	for (;;) {
+		gen = atomic_load(&vm_free_gen);
+		s = md_intr_disable();
+		pc = &vm_pcpu[md_cpuid()].pc_dom[domain];
+		if (pc->pc_count != 0) {
+			/* Filled meanwhile (an interrupt freed a page). */
+			m = &vm_dom[domain].vmd_pages[pc->pc_head];
+			pc->pc_head = m->vp_next;
+			pc->pc_count--;
+			m->vp_info &= VPI_ZERO;
+		} else
+			m = vm_pcache_refill(&vm_dom[domain], pc);
+		md_intr_restore(s);
+		if (m != NULL)
+			break;
+		if (!req_may_wait(req))
+			return (NULL);
+		vm_wait_gen(gen, 1UL << domain, "vm_page_alloc_noobj_domain");
+		if ((req & VM_ALLOC_WAITFAIL) != 0)
+			return (NULL);
+	}
+	if ((req & VM_ALLOC_ZERO) != 0 && (m->vp_info & VPI_ZERO) == 0)
+		vm_page_zero_fill(m);
+	return (m);
+}
+
+vm_page_t
+vm_page_alloc_noobj_domain(int domain, int req)
+{
+	struct vm_pcache *pc;
+	vm_page_t m;
+	unsigned long s;
+
+	if (__predict_false((u_int)domain >= (u_int)vm_ndomains))
+		return (NULL);
+	s = md_intr_disable();
+	pc = &vm_pcpu[md_cpuid()].pc_dom[domain];
+	if (__predict_false(pc->pc_count == 0)) {
+		md_intr_restore(s);
+		return (vm_page_alloc_slow(domain, req));
+	}
+	m = &vm_dom[domain].vmd_pages[pc->pc_head];
+	pc->pc_head = m->vp_next;
+	pc->pc_count--;
+	md_intr_restore(s);
+	m->vp_info &= VPI_ZERO;
+	if (__predict_false((req & VM_ALLOC_ZERO) != 0) &&
+	    (m->vp_info & VPI_ZERO) == 0)
+		vm_page_zero_fill(m);
+	return (m);
+}
+
+vm_page_t
+vm_page_alloc_noobj(int req)
+{
+	struct vm_domainset_iter di;
+	vm_page_t m;
+	int domain;
+
+	vm_domainset_iter_page_init(&di, DOMAINSET_RR(), 0, &domain, &req);
+	do {
+		m = vm_page_alloc_noobj_domain(domain, req);
+		if (m != NULL)
+			return (m);
+	} while (vm_domainset_iter_page(&di, &domain) == 0);
+	return (NULL);
+}
+
+static void
+vm_page_free_common(vm_page_t m, uint32_t info)
+{
+	struct vm_domain *vmd;
+	struct vm_pcache *pc;
+	unsigned long s;
+	u_long idx;
+
+	vmd = page_check_allocated(m, info == VPI_ZERO ? "vm_page_free_zero" :
+	    info == VPI_BOOT ? "vm_page_free_boot" : "vm_page_free", &idx);
+	info &= VPI_ZERO;
+	if (__predict_false(atomic_load_explicit(&vm_free_waiters,
+	    memory_order_relaxed) != 0)) {
+		/* Someone sleeps for pages: give this one to the lists. */
+		kmem_spin_lock(&vmd->vmd_lock);
+		vm_phys_free_page(vmd, idx, info != 0);
+		kmem_spin_unlock(&vmd->vmd_lock);
+		vm_free_notify();
+		return;
+	}
+	s = md_intr_disable();
+	pc = &vm_pcpu[md_cpuid()].pc_dom[vmd - vm_dom];
+	if (__predict_false(pc->pc_count >= VM_PCACHE_MAX))
+		(void)vm_pcache_drain_n(vmd, pc, VM_PCACHE_BATCH);
+	m->vp_info = VPI_CACHED | info;
+	m->vp_next = pc->pc_head;
+	pc->pc_head = (uint32_t)idx;
+	pc->pc_count++;
+	md_intr_restore(s);
+}
+
+void
+vm_page_free(vm_page_t m)
+{
+
+	vm_page_free_common(m, 0);
+}
+
+void
+vm_page_free_zero(vm_page_t m)
+{
+
+	vm_page_free_common(m, VPI_ZERO);
+}
+
+void
+vm_page_free_boot(vm_page_t m)
+{
+
+	vm_page_free_common(m, VPI_BOOT);
+}
+
+void
+vm_page_free_contig(vm_page_t m, u_long npages)
+{
+	struct vm_phys_seg *seg;
+	struct vm_domain *vmd;
+	u_long i, idx;
+
+	if (npages == 0)
+		return;
+	seg = page_seg(m, &vmd, &idx);
+	if (seg == NULL)
+		panic("vm_page_free_contig: %p is not a managed page",
+		    (void *)m);
+	if (npages > seg->epfn - seg->spfn - (idx - seg->base))
+		panic("vm_page_free_contig: run of %lu pages at 0x%lx leaves "
+		    "its segment [0x%lx, 0x%lx)", npages,
+		    (u_long)seg_pa(seg, idx), (u_long)seg->start,
+		    (u_long)seg->end);
+	for (i = 0; i < npages; i++) {
+		if (!vm_bm_test(vmd->vmd_allocmap, idx + i))
+			panic("vm_page_free_contig: page 0x%lx (page %lu of "
+			    "the run at 0x%lx) is already free (on the free "
+			    "lists)", (u_long)seg_pa(seg, idx + i), i,
+			    (u_long)seg_pa(seg, idx));
+		if ((m[i].vp_info & VPI_CACHED) != 0)
+			panic("vm_page_free_contig: page 0x%lx (page %lu of "
+			    "the run at 0x%lx) is already free (in a page "
+			    "cache)", (u_long)seg_pa(seg, idx + i), i,
+			    (u_long)seg_pa(seg, idx));
+	}
+	kmem_spin_lock(&vmd->vmd_lock);
+	vm_phys_free_range(vmd, seg, idx, npages);
+	kmem_spin_unlock(&vmd->vmd_lock);
+	vm_free_notify();
+}
+
+/* ------------------------------------------------------------ counts */
+
+static u_long
+vm_domain_cached(int domain)
+{
+	u_long n;
+	int c;
+
+	n = 0;
+	for (c = 0; c < MAXCPU; c++)
+		n += vm_pcpu[c].pc_dom[domain].pc_count;
+	return (n);
+}
+
+u_int
+vm_domain_free_count(int domain)
+{
+
+	if (domain < 0 || domain >= vm_ndomains)
+		return (0);
+	return ((u_int)(vm_dom[domain].vmd_free + vm_domain_cached(domain)));
+}
+
+u_int
+vm_free_count(void)
+{
+	u_int n;
+	int d;
+
+	n = 0;
+	for (d = 0; d < vm_ndomains; d++)
+		n += vm_domain_free_count(d);
+	return (n);
+}
+
+bool
+vm_domain_empty(int domain)
+{
+
+	return (domain < 0 || domain >= vm_ndomains ||
+	    vm_dom[domain].vmd_npages == 0);
+}
+
+bool
+vm_page_count_min_domain(int domain)
+{
+
+	if (domain < 0 || domain >= vm_ndomains)
+		return (true);
+	return (vm_domain_free_count(domain) < vm_dom[domain].vmd_free_min);
+}
+
+/* ------------------------------------------------------- contiguous */
+
+struct contig_req {
+	u_long	npages, lowpfn, highpfn, alignpg, boundpg;
+};
+
+/* Validate and convert the constraints; false for bad input. */
+static bool
+contig_args(int domain, u_long npages, vm_paddr_t low, vm_paddr_t high,
+    u_long alignment, vm_paddr_t boundary, struct contig_req *cr)
+{
+	struct vm_phys_seg *seg;
+	struct vm_domain *vmd;
+	u_long hi, lo;
+	int i;
+
+	if (domain < 0 || domain >= vm_ndomains || npages == 0 ||
+	    npages > (~0UL >> PAGE_SHIFT) || !powerof2(alignment) ||
+	    !powerof2(boundary) ||
+	    (boundary != 0 && boundary < ptoa(npages)))
+		return (false);
+	cr->npages = npages;
+	cr->lowpfn = atop(low) + ((low & PAGE_MASK) != 0);
+	cr->highpfn = atop(high);
+	if (cr->lowpfn >= cr->highpfn || cr->highpfn - cr->lowpfn < npages)
+		return (false);
+	cr->alignpg = alignment <= PAGE_SIZE ? 1 : atop(alignment);
+	cr->boundpg = atop(boundary);
+	/* Some segment of the domain must be able to hold the run. */
+	vmd = &vm_dom[domain];
+	for (i = 0; i < vmd->vmd_nsegs; i++) {
+		seg = &vm_phys_segs[vmd->vmd_seg_first + i];
+		lo = seg->spfn > cr->lowpfn ? seg->spfn : cr->lowpfn;
+		hi = seg->epfn < cr->highpfn ? seg->epfn : cr->highpfn;
+		if (lo < hi && hi - lo >= npages)
+			return (true);
+	}
+	return (false);
+}
+
+static vm_page_t
+contig_try(int domain, const struct contig_req *cr)
+{
+	struct vm_domain *vmd;
+	uint32_t idx;
+
+	vmd = &vm_dom[domain];
+	kmem_spin_lock(&vmd->vmd_lock);
+	idx = vm_phys_alloc_run(vmd, cr->npages, cr->lowpfn, cr->highpfn,
+	    cr->alignpg, cr->boundpg);
+	kmem_spin_unlock(&vmd->vmd_lock);
+	return (idx == VM_PIDX_NONE ? NULL : &vmd->vmd_pages[idx]);
+}
+
+vm_page_t
+vm_page_alloc_noobj_contig_domain(int domain, int req, u_long npages,
+    vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary,
+    vm_memattr_t memattr)
+{
+	struct contig_req cr;
+	struct vm_pcpu *pcpu;
+	vm_page_t m;
+	unsigned long s;
+	uint64_t gen;
+	u_long i, n;
+	int reclaims;
+
+	(void)memattr;
+	if (!contig_args(domain, npages, low, high, alignment, boundary, &cr))
+		return (NULL);
+	for (reclaims = 0;; ) {
+		gen = atomic_load(&vm_free_gen);
+		m = contig_try(domain, &cr);
+		if (m == NULL) {
+			/* This hart's cached pages may complete a run. */
+			s = md_intr_disable();
+			pcpu = &vm_pcpu[md_cpuid()];
+			n = vm_pcache_drain_n(&vm_dom[domain],
+			    &pcpu->pc_dom[domain], ~0UL);
+			md_intr_restore(s);
+			if (n != 0)
+				m = contig_try(domain, &cr);
+		}
+		if (m != NULL)
+			break;
+		if ((req & VM_ALLOC_NORECLAIM) == 0 && reclaims < 3) {
+			reclaims++;
+			if (vm_page_reclaim_contig_domain(domain, req, npages,
+			    low, high, alignment, boundary))
+				continue;
+		}
+		if (!req_may_wait(req))
+			return (NULL);
+		vm_wait_gen(gen, 1UL << domain,
+		    "vm_page_alloc_noobj_contig_domain");
+		if ((req & VM_ALLOC_WAITFAIL) != 0)
+			return (NULL);
+	}
+	if ((req & VM_ALLOC_ZERO) != 0)
+		for (i = 0; i < npages; i++)
+			if ((m[i].vp_info & VPI_ZERO) == 0)
+				vm_page_zero_fill(&m[i]);
+	return (m);
+}
+
+bool
+vm_page_reclaim_contig_domain(int domain, int req, u_long npages,
+    vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary)
+{
+	struct contig_req cr;
+	u_int after, before;
+	u_long drained;
+
+	(void)req;
+	if (!contig_args(domain, npages, low, high, alignment, boundary, &cr))
+		return (false);
+	before = vm_domain_free_count(domain);
+	(void)vm_lowmem_trigger(VM_LOW_PAGES);
+	after = vm_domain_free_count(domain);
+	/* What the handlers freed may sit in this hart's cache. */
+	drained = vm_page_cache_drain();
+	return (after > before || drained != 0);
+}
