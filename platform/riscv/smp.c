@@ -575,7 +575,8 @@ riscv_smp_start(void)
 		for (i = 0; i < riscv_ncpus; i++)
 			riscv_cpu_domain[i] =
 			    physmem_domain_of_fdt(riscv_cpu_domain[i]);
-	if (!kmem_smp_autostart || riscv_ncpus <= 1)
+	/* Read through volatile: GCC folds a weak const's initializer. */
+	if (!*(const volatile bool *)&kmem_smp_autostart || riscv_ncpus <= 1)
 		return;
 	if (!sbi_probe(SBI_EXT_HSM) || !sbi_probe(SBI_EXT_IPI)) {
 		printf("kmem: no SBI HSM/IPI: running on the boot hart only\n");
