@@ -567,12 +567,15 @@ test_lowmem(void)
 
 static vm_page_t wait_victim;
 
+static int freer_up;
+
 static void *
 freer(void *arg)
 {
 
 	(void)arg;
 	host_thread_register();
+	__atomic_store_n(&freer_up, 1, __ATOMIC_SEQ_CST);
 	usleep(50 * 1000);
 	vm_page_free(wait_victim);
 	host_thread_unregister();
@@ -604,8 +607,10 @@ test_wait(void)
 	ok(vm_page_alloc_noobj_domain(d, VM_ALLOC_WAITFAIL | VM_ALLOC_NOWAIT)
 	    == NULL, "NOWAIT wins over WAITFAIL");
 	wait_victim = held[n - 1];
+	freer_up = 0;
 	pthread_create(&th, NULL, freer, NULL);
-	usleep(10 * 1000);
+	while (!__atomic_load_n(&freer_up, __ATOMIC_SEQ_CST))
+		usleep(1000);
 	m = vm_page_alloc_noobj_domain(d, VM_ALLOC_WAITOK);
 	pthread_join(th, NULL);
 	ok(m == wait_victim, "waitok_sleeps_until_another_thread_frees");
