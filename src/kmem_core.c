@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#define KMEM_CORE_DEFINES_SPIN
 #include "kmem_private.h"
 
-static atomic_ulong kmem_spin_total;
+/* Acquisitions per cpu: each written only by its own hart. */
+_Atomic unsigned long kmem_spin_counts[MAXCPU];
 
 void
 panic(const char *fmt, ...)
@@ -50,21 +52,16 @@ kmem_spin_init(struct kmem_spin *l, const char *name)
 }
 
 /*
- * Take the lock with interrupts off on this hart.  Re-taking a lock this
- * hart already holds is a self-deadlock and panics.
+ * The out-of-line half of kmem_spin_lock_inl(): the lock was taken by
+ * someone.  Re-taking a lock this hart already holds is a self-deadlock
+ * and panics; otherwise spin (reading only) until it looks free.
+ * Interrupts are already off.
  */
 void
-kmem_spin_lock(struct kmem_spin *l)
+kmem_spin_lock_contended(struct kmem_spin *l, u_int self)
 {
-	unsigned long saved;
-	u_int self;
 
-	saved = md_intr_disable();
-	self = md_cpuid() + 1;
 	for (;;) {
-		if (atomic_exchange_explicit(&l->ks_locked, 1,
-		    memory_order_acquire) == 0)
-			break;
 		if (__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) == self)
 			panic("kmem_spin_lock: lock \"%s\" (%p) already held "
 			    "by this hart (cpu %u)", l->ks_name, (void *)l,
@@ -72,26 +69,34 @@ kmem_spin_lock(struct kmem_spin *l)
 		while (atomic_load_explicit(&l->ks_locked,
 		    memory_order_relaxed) != 0)
 			md_cpu_relax();
+		if (atomic_exchange_explicit(&l->ks_locked, 1,
+		    memory_order_acquire) == 0)
+			return;
 	}
-	__atomic_store_n(&l->ks_owner, self, __ATOMIC_RELAXED);
-	l->ks_saved = saved;
-	l->ks_acquired++;
-	atomic_fetch_add_explicit(&kmem_spin_total, 1, memory_order_relaxed);
+}
+
+void
+kmem_spin_unlock_bad(struct kmem_spin *l)
+{
+
+	panic("kmem_spin_unlock: lock \"%s\" (%p) not held by this hart "
+	    "(owner %u, cpu %u)", l->ks_name, (void *)l,
+	    __atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED), kmem_cpuid());
+}
+
+/* The public entry points, for code outside src/. */
+void
+kmem_spin_lock(struct kmem_spin *l)
+{
+
+	kmem_spin_lock_inl(l);
 }
 
 void
 kmem_spin_unlock(struct kmem_spin *l)
 {
-	unsigned long saved;
 
-	KMEM_CHECK(__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) ==
-	    md_cpuid() + 1, ("kmem_spin_unlock: lock \"%s\" (%p) not held by "
-	    "this hart (owner %u, cpu %u)", l->ks_name, (void *)l,
-	    l->ks_owner, md_cpuid()));
-	saved = l->ks_saved;
-	__atomic_store_n(&l->ks_owner, 0, __ATOMIC_RELAXED);
-	atomic_store_explicit(&l->ks_locked, 0, memory_order_release);
-	md_intr_restore(saved);
+	kmem_spin_unlock_inl(l);
 }
 
 bool
@@ -105,6 +110,12 @@ kmem_spin_owned(const struct kmem_spin *l)
 unsigned long
 kmem_spin_count(void)
 {
+	unsigned long n;
+	int i;
 
-	return (atomic_load_explicit(&kmem_spin_total, memory_order_relaxed));
+	n = 0;
+	for (i = 0; i < MAXCPU; i++)
+		n += atomic_load_explicit(&kmem_spin_counts[i],
+		    memory_order_relaxed);
+	return (n);
 }

@@ -24,14 +24,14 @@ kmem_fault_arm(struct kmem_fault_catch *fc)
 	fc->kf_access = 0;
 	fc->kf_pc = 0;
 	fc->kf_hit = 0;
-	fault_catch[md_cpuid()] = fc;
+	fault_catch[kmem_cpuid()] = fc;
 }
 
 void
 kmem_fault_disarm(void)
 {
 
-	fault_catch[md_cpuid()] = NULL;
+	fault_catch[kmem_cpuid()] = NULL;
 }
 
 void
@@ -39,14 +39,14 @@ kmem_panic_arm(struct kmem_panic_catch *pc)
 {
 
 	pc->kp_msg[0] = '\0';
-	panic_catch[md_cpuid()] = pc;
+	panic_catch[kmem_cpuid()] = pc;
 }
 
 void
 kmem_panic_disarm(void)
 {
 
-	panic_catch[md_cpuid()] = NULL;
+	panic_catch[kmem_cpuid()] = NULL;
 }
 
 void
@@ -55,7 +55,7 @@ kmem_panic_catch_hook(const char *msg)
 	struct kmem_panic_catch *pc;
 	u_int cpu;
 
-	cpu = md_cpuid();
+	cpu = kmem_cpuid();
 	pc = panic_catch[cpu];
 	if (pc == NULL)
 		return;
@@ -98,7 +98,7 @@ kmem_fault_fatal(vm_offset_t va, int access, uint64_t pc, const char *cause)
 	const char *region;
 	u_int cpu;
 
-	cpu = md_cpuid();
+	cpu = kmem_cpuid();
 	fc = fault_catch[cpu];
 	if (fc != NULL) {
 		fault_catch[cpu] = NULL;

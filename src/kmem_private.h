@@ -8,6 +8,7 @@
 #include <kmem/types.h>
 #include <kmem/machine.h>
 #include <kmem/spin.h>
+#include <kmem/vm_param.h>
 
 /*
  * panic: format a message and stop the machine through md_panic().
@@ -31,6 +32,77 @@ __kmem_noreturn void panic(const char *fmt, ...) __kmem_printflike(1, 2);
 	if (__predict_false(!(cond)))					\
 		panic msg;						\
 } while (0)
+
+/*
+ * Fast machine hooks for hot paths.  A platform that can inline them (a TLS
+ * load for the cpu index, one CSR instruction for interrupts) names its
+ * header in KMEM_MD_INLINE_HEADER; otherwise they call the md_* hooks.
+ */
+#ifdef KMEM_MD_INLINE_HEADER
+#include KMEM_MD_INLINE_HEADER
+#else
+static inline u_int
+kmem_cpuid(void)
+{
+	return (md_cpuid());
+}
+static inline unsigned long
+kmem_intr_disable(void)
+{
+	return (md_intr_disable());
+}
+static inline void
+kmem_intr_restore(unsigned long saved)
+{
+	md_intr_restore(saved);
+}
+#endif
+
+/*
+ * The spinlock fast paths, inline for src/: an uncontended lock or unlock
+ * is a dozen instructions.  Contention and misuse go out of line.
+ */
+extern _Atomic unsigned long kmem_spin_counts[MAXCPU];
+void kmem_spin_lock_contended(struct kmem_spin *l, u_int self);
+__kmem_noreturn void kmem_spin_unlock_bad(struct kmem_spin *l);
+
+static inline void
+kmem_spin_lock_inl(struct kmem_spin *l)
+{
+	unsigned long saved;
+	u_int self;
+
+	saved = kmem_intr_disable();
+	self = kmem_cpuid() + 1;
+	if (__predict_false(atomic_exchange_explicit(&l->ks_locked, 1,
+	    memory_order_acquire) != 0))
+		kmem_spin_lock_contended(l, self);
+	__atomic_store_n(&l->ks_owner, self, __ATOMIC_RELAXED);
+	l->ks_saved = saved;
+	l->ks_acquired++;
+	atomic_store_explicit(&kmem_spin_counts[self - 1],
+	    atomic_load_explicit(&kmem_spin_counts[self - 1],
+	    memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+static inline void
+kmem_spin_unlock_inl(struct kmem_spin *l)
+{
+	unsigned long saved;
+
+	if (__predict_false(__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) !=
+	    kmem_cpuid() + 1))
+		kmem_spin_unlock_bad(l);
+	saved = l->ks_saved;
+	__atomic_store_n(&l->ks_owner, 0, __ATOMIC_RELAXED);
+	atomic_store_explicit(&l->ks_locked, 0, memory_order_release);
+	kmem_intr_restore(saved);
+}
+
+#ifndef KMEM_CORE_DEFINES_SPIN
+#define kmem_spin_lock(l)	kmem_spin_lock_inl(l)
+#define kmem_spin_unlock(l)	kmem_spin_unlock_inl(l)
+#endif
 
 /* Print to the console (printf semantics, no FILE needed). */
 int kmem_printf(const char *fmt, ...) __kmem_printflike(1, 2);

@@ -495,7 +495,7 @@ vm_map_fault(vm_offset_t va, int access)
 		return (true);
 	}
 	m = NULL;
-	dom0 = md_cpu_domain(md_cpuid());
+	dom0 = md_cpu_domain(kmem_cpuid());
 	for (tries = 0; m == NULL && tries < 2; tries++) {
 		for (d = 0; d < vm_ndomains && m == NULL; d++)
 			m = vm_page_alloc_noobj_domain((dom0 + d) % vm_ndomains,

@@ -1229,11 +1229,11 @@ qc_enter(vmem_t *vm, unsigned long *sp)
 {
 	struct vmem_qcpu *qp;
 
-	*sp = md_intr_disable();
-	qp = &vm->vm_qcpu[md_cpuid()];
+	*sp = kmem_intr_disable();
+	qp = &vm->vm_qcpu[kmem_cpuid()];
 	if (__predict_false(qc_busy(qp) != 0)) {
 		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-		md_intr_restore(*sp);
+		kmem_intr_restore(*sp);
 		return (NULL);
 	}
 	return (qp);
@@ -1244,7 +1244,7 @@ qc_exit(struct vmem_qcpu *qp, unsigned long s)
 {
 
 	atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-	md_intr_restore(s);
+	kmem_intr_restore(s);
 }
 
 static void
@@ -1252,7 +1252,7 @@ qc_wait_claim(vmem_t *vm)
 {
 	struct vmem_qcpu *qp;
 
-	qp = &vm->vm_qcpu[md_cpuid()];
+	qp = &vm->vm_qcpu[kmem_cpuid()];
 	while (atomic_load_explicit(&qp->qp_claim, memory_order_acquire) != 0)
 		md_cpu_relax();
 }
@@ -1512,20 +1512,20 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 	if (size - 1 < vm->vm_qcache_max && addrp != NULL &&
 	    !vmem_flags_bad(flags)) {
 		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
-		s = md_intr_disable();
-		qp = &vm->vm_qcpu[md_cpuid()];
+		s = kmem_intr_disable();
+		qp = &vm->vm_qcpu[kmem_cpuid()];
 		if (__predict_true(qc_busy(qp) == 0)) {
 			m = qp->qp_mag[idx].loaded;
 			if (__predict_true(m != NULL && m->m_rounds != 0)) {
 				*addrp = m->m_obj[--m->m_rounds];
 				atomic_store_explicit(&qp->qp_busy, 0,
 				    memory_order_release);
-				md_intr_restore(s);
+				kmem_intr_restore(s);
 				return (0);
 			}
 		}
 		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-		md_intr_restore(s);
+		kmem_intr_restore(s);
 		return (qc_alloc_slow(vm, idx, flags, addrp));
 	}
 	return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
@@ -1544,8 +1544,8 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	    (addr & vm->vm_quantum_mask) == 0 &&
 	    __atomic_load_n(&vm->vm_nwaiters, __ATOMIC_RELAXED) == 0) {
 		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
-		s = md_intr_disable();
-		qp = &vm->vm_qcpu[md_cpuid()];
+		s = kmem_intr_disable();
+		qp = &vm->vm_qcpu[kmem_cpuid()];
 		if (__predict_true(qc_busy(qp) == 0)) {
 			m = qp->qp_mag[idx].loaded;
 			if (__predict_true(m != NULL &&
@@ -1553,12 +1553,12 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 				m->m_obj[m->m_rounds++] = addr;
 				atomic_store_explicit(&qp->qp_busy, 0,
 				    memory_order_release);
-				md_intr_restore(s);
+				kmem_intr_restore(s);
 				return;
 			}
 		}
 		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-		md_intr_restore(s);
+		kmem_intr_restore(s);
 		qc_free_slow(vm, idx, addr);
 		return;
 	}
