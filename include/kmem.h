@@ -15,5 +15,14 @@
 #include <kmem/fdt.h>
 #include <kmem/physmem.h>
 #include <kmem/startup.h>
+#include <kmem/vmem.h>
+#include <kmem/vm_page.h>
+#include <kmem/vm_phys.h>
+#include <kmem/domainset.h>
+#include <kmem/lowmem.h>
+#include <kmem/pmap.h>
+#include <kmem/vm_map.h>
+#include <kmem/vm_kern.h>
+#include <kmem/smp.h>
 
 #endif /* KMEM_H */

@@ -4,7 +4,10 @@
  */
 #include <kmem/fdt.h>
 #include <kmem/physmem.h>
+#include <kmem/pmap.h>
 #include <kmem/startup.h>
+#include <kmem/vm_kern.h>
+#include <kmem/vm_phys.h>
 
 #include "kmem_private.h"
 
@@ -25,9 +28,29 @@ kmem_startup(const struct kmem_boot_info *bi)
 		return (error);
 	}
 	kmem_up |= KMEM_UP_PHYSMEM;
+	/* The FDT blob is boot-only: kmem_bootstrap_free() may return it. */
+	if (bi->fdt_size != 0)
+		(void)physmem_adopt(bi->fdt_pa, bi->fdt_size, "FDT blob");
 	if (!bi->quiet) {
 		fdt_machine_print(bi->machine);
 		physmem_print();
 	}
+	/* Page tables, then paging on: RAM only through the DMAP from here. */
+	error = pmap_bootstrap(bi);
+	if (error != 0) {
+		kmem_printf("kmem_startup: no kernel page tables (%d)\n", error);
+		return (error);
+	}
+	kmem_up |= KMEM_UP_PMAP;
+	error = vm_phys_init();
+	if (error != 0) {
+		kmem_printf("kmem_startup: page allocator failed (%d)\n", error);
+		return (error);
+	}
+	kmem_up |= KMEM_UP_PAGES;
+	pmap_init();
+	/* Arenas, the kernel map and its submaps, the zero region. */
+	kmem_init(VM_MIN_KERNEL_ADDRESS, VM_MAX_KERNEL_ADDRESS);
+	kmem_up |= KMEM_UP_VMEM | KMEM_UP_KMEM;
 	return (0);
 }
