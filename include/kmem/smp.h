@@ -62,7 +62,8 @@ void kmem_smp_barrier(struct kmem_barrier *b);
  * The caller's stores before the call are visible to fn.
  *
  * @retval 0		fn was handed to cpuid
- * @retval EINVAL	cpuid is not a running hart, or is the caller's own
+ * @retval EINVAL	cpuid is not a running hart, or is the caller's own,
+ *			or fn is NULL
  * @retval EBUSY	cpuid is running work, or does not take work (the
  *			boot hart in main(), an RTOS hart outside
  *			kmem_smp_idle())
@@ -77,6 +78,7 @@ int kmem_smp_run(u_int cpuid, void (*fn)(void *), void *arg);
  * and try again).  Never deadlocks against another kmem_smp_run_all().
  *
  * @retval 0		fn ran on all kmem_smp_ncpus() harts
+ * @retval EINVAL	fn is NULL
  * @retval EBUSY	another hart is busy or does not take work
  */
 int kmem_smp_run_all(void (*fn)(void *), void *arg);

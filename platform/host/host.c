@@ -323,6 +323,8 @@ kmem_smp_run_all(void (*fn)(void *), void *arg)
 	bool mine[MAXCPU];
 	u_int i;
 
+	if (fn == NULL)
+		return (EINVAL);
 	pthread_mutex_lock(&smp_mtx);
 	for (i = 0; i < MAXCPU; i++) {
 		mine[i] = smp_cpu_ok(i);

@@ -345,6 +345,8 @@ kmem_smp_run_all(void (*fn)(void *), void *arg)
 	unsigned long others, claimed;
 	u_int i, self;
 
+	if (fn == NULL)
+		return (EINVAL);
 	self = md_cpuid();
 	others = atomic_load(&running_mask) & ~(1UL << self);
 	claimed = 0;

@@ -146,7 +146,8 @@ main(void)
 	ok(kmem_smp_run(0, held, NULL) == EINVAL, "running on oneself: EINVAL");
 	ok(kmem_smp_run(NHARTS + 5, held, NULL) == EINVAL,
 	    "running on a hart that does not run: EINVAL");
-	ok(kmem_smp_run(1, NULL, NULL) == EINVAL, "no function: EINVAL");
+	ok(kmem_smp_run(1, NULL, NULL) == EINVAL &&
+	    kmem_smp_run_all(NULL, NULL) == EINVAL, "no function: EINVAL");
 	atomic_store(&hold, 1);
 	ok(kmem_smp_run(1, held, NULL) == 0, "work sent to cpu 1");
 	ok(kmem_smp_run(1, held, NULL) == EBUSY, "cpu 1 busy: EBUSY");
