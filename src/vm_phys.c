@@ -547,7 +547,14 @@ vm_phys_init(void)
 		vmd->vmd_meta_size = size;
 		vmd->vmd_pages = (struct vm_page *)PHYS_TO_DMAP(pa);
 		vmd->vmd_allocmap = (uint64_t *)(vmd->vmd_pages + npages);
-		memset(vmd->vmd_allocmap, 0, words * 8);
+		for (i = 0; i + 4 <= (int)words; i += 4) {
+			vmd->vmd_allocmap[i] = 0;
+			vmd->vmd_allocmap[i + 1] = 0;
+			vmd->vmd_allocmap[i + 2] = 0;
+			vmd->vmd_allocmap[i + 3] = 0;
+		}
+		for (; i < (int)words; i++)
+			vmd->vmd_allocmap[i] = 0;
 		/* Bits past the last page read as allocated. */
 		if ((npages & 63) != 0)
 			vmd->vmd_allocmap[words - 1] = ~0UL << (npages & 63);
