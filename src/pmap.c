@@ -90,6 +90,60 @@ static bool pmap_initialized;		/* pmap_init() ran */
 static bool pmap_svpbmt;
 static pt_entry_t pmap_attr_bits[3];	/* VM_MEMATTR_* -> PBMT bits */
 static vm_size_t pmap_dmap_size;	/* RAM extent mapped at DMAP_MIN_ADDRESS */
+static vm_offset_t pmap_dmap_delta;	/* PHYS_TO_DMAP(pa) - pa, once paging is on */
+/*
+ * The KVA's L3 tables as one flat array: slot (va - VM_MIN_KERNEL_ADDRESS)
+ * >> 21 holds the DMAP address of the L3 table of that 2 MiB, or NULL when
+ * the L2 entry is invalid or a superpage.  It shadows the L2 entries (set
+ * wherever they change, under the lock) so that pmap_kextract and the
+ * 4 KiB fast paths reach the PTE with two loads.  32768 slots, 256 KiB,
+ * from the early allocator.  pmap_kva_l3_bias is the array's address
+ * minus the slot offset of VM_MIN_KERNEL_ADDRESS (0 before bootstrap), so
+ * a slot is bias + ((va >> 18) & ~7).
+ */
+#define KVA_SLOTS	(KVA_SIZE >> L2_SHIFT)
+static uintptr_t pmap_kva_l3_bias;
+static pt_entry_t pmap_pbmt_mask;	/* PBMT field if Svpbmt, else 0 */
+
+_Static_assert(KVA_SIZE == 1UL << 36 &&
+    (VM_MIN_KERNEL_ADDRESS & (KVA_SIZE - 1)) == 0 &&
+    (long)VM_MIN_KERNEL_ADDRESS >> 36 == -4,
+    "kva_fast() assumes the KVA is the 64 GiB at -256 GiB");
+_Static_assert(VM_MEMATTR_UNCACHEABLE == 1 && VM_MEMATTR_DEVICE == 2,
+    "VM_MEMATTR_* values are Svpbmt's PBMT encodings");
+
+/*
+ * Loads of a shadow slot on the lock-free paths.  The table behind it was
+ * zeroed and filled before the slot was published (release store); RVWMO
+ * orders the dependent loads of its entries after the slot's load, so a
+ * plain load suffices on the hart.  ThreadSanitizer does not model address
+ * dependencies, so its builds use acquire.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define PMAP_SLOT_ORDER	__ATOMIC_ACQUIRE
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PMAP_SLOT_ORDER	__ATOMIC_ACQUIRE
+#endif
+#endif
+#ifndef PMAP_SLOT_ORDER
+#define PMAP_SLOT_ORDER	__ATOMIC_RELAXED
+#endif
+
+/* va in the KVA (arithmetic shift: gcc and clang). */
+static inline bool
+kva_fast(vm_offset_t va)
+{
+
+	return ((long)va >> 36 == -4);
+}
+
+static inline pt_entry_t **
+kva_slot(uintptr_t bias, vm_offset_t va)
+{
+
+	return ((pt_entry_t **)(bias + ((va >> (L2_SHIFT - 3)) & ~7UL)));
+}
 static vm_offset_t img_text[2], img_rodata[2], img_data[2];
 
 /* A pending local flush and remote shootdown for one call. */
@@ -332,25 +386,33 @@ spare_reserve(pmap_t pmap, int domain)
 /* ------------------------------------------------------------ walks */
 
 /*
- * The L3 PTE of va (kernel half) when the L1 and L2 entries on its way are
- * tables; NULL when one is invalid or a leaf.  No lock.
+ * The L3 PTE of va (in the KVA) when its L2 entry is a table (through the
+ * shadow slots); NULL when it is invalid or a leaf, or before
+ * pmap_bootstrap.  No lock.
  */
 static inline pt_entry_t *
 pmap_l3_lookup(vm_offset_t va)
 {
-	vm_offset_t delta;
-	pt_entry_t e, *t;
+	pt_entry_t *t;
+	uintptr_t b;
 
-	delta = dmap_va_base - dmap_phys_base;
-	e = pte_load(&kernel_pmap_store.pm_top_va[pl1_index(va)]);
-	if (__predict_false(!pte_is_table(e)))
+	b = pmap_kva_l3_bias;
+	if (__predict_false(b == 0))
 		return (NULL);
-	t = (pt_entry_t *)(((e >> PTE_PPN_SHIFT) << PAGE_SHIFT) + delta);
-	e = pte_load(&t[pl2_index(va)]);
-	if (__predict_false(!pte_is_table(e)))
+	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
+	if (__predict_false(t == NULL))
 		return (NULL);
-	t = (pt_entry_t *)(((e >> PTE_PPN_SHIFT) << PAGE_SHIFT) + delta);
 	return (&t[pl3_index(va)]);
+}
+
+/* Point va's shadow slot at the L3 table at pa (0: none).  pmap locked. */
+static inline void
+kva_shadow_set(vm_offset_t va, vm_paddr_t pa)
+{
+
+	if (pmap_kva_l3_bias != 0 && va_in_kva(va))
+		__atomic_store_n(kva_slot(pmap_kva_l3_bias, va), pa == 0 ?
+		    NULL : pt_ptr(pa), __ATOMIC_RELEASE);
 }
 
 /*
@@ -364,6 +426,8 @@ pmap_l2_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 	pt_entry_t e, *l1p;
 	vm_paddr_t pa;
 
+	if (__predict_false(pmap->pm_top_va == NULL))
+		panic("pmap: va 0x%lx changed before pmap_bootstrap", va);
 	l1p = &pmap->pm_top_va[pl1_index(va)];
 	e = pte_load(l1p);
 	if (!pte_is_table(e)) {
@@ -408,6 +472,7 @@ pmap_demote_l2(pmap_t pmap, pt_entry_t *l2p, vm_offset_t va)
 	for (i = 0; i < Ln_ENTRIES; i++)
 		pte_store(&l3[i], pa_to_pte(pa + ptoa(i)) | bits);
 	pte_store_table(l2p, pa_to_pte(ptpa) | PTE_V);
+	kva_shadow_set(va, ptpa);
 }
 
 /*
@@ -436,6 +501,7 @@ pmap_l3_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 			return (NULL);
 		e = pa_to_pte(pa) | PTE_V;
 		pte_store_table(l2p, e);
+		kva_shadow_set(va, pa);
 	}
 	return (&pt_ptr(pte_to_pa(e))[pl3_index(va)]);
 }
@@ -499,6 +565,7 @@ pmap_enter_l2_locked(pmap_t pmap, vm_offset_t va, pt_entry_t newpte,
 		return (KERN_SUCCESS);
 	}
 	/* An L3 table: drop its mappings, then the table itself. */
+	kva_shadow_set(va, 0);
 	l3pa = pte_to_pa(old);
 	l3 = pt_ptr(l3pa);
 	for (i = 0; i < Ln_ENTRIES; i++) {
@@ -663,28 +730,12 @@ pmap_kenter_check(const char *fn, vm_offset_t va, vm_size_t size,
 		    mode, va);
 }
 
-void
-pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
+/* The general pmap_kenter: any size, checks, the lock. */
+static void __attribute__((__noinline__))
+pmap_kenter_slow(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 {
 	struct pmap_flush fl = { 0, false, false };
-	pt_entry_t newpte, old, *l3p;
 
-	if (__predict_true(size == PAGE_SIZE && ((va | pa) & PAGE_MASK) == 0 &&
-	    va_in_kva(va) && pa < PA_LIMIT &&
-	    (u_int)mode < nitems(pmap_attr_bits))) {
-		l3p = pmap_l3_lookup(va);
-		if (__predict_true(l3p != NULL)) {
-			newpte = pa_to_pte(pa) | PTE_KERN | PTE_R | PTE_W |
-			    pmap_attr_bits[mode];
-			old = pte_load(l3p);
-			pte_store(l3p, newpte);
-			md_tlb_flush_page(va);
-			if (__predict_false((old & PTE_V) != 0 &&
-			    old != newpte))
-				md_tlb_shootdown(va, va + PAGE_SIZE);
-			return;
-		}
-	}
 	if (size == 0)
 		return;
 	pmap_kenter_check("pmap_kenter", va, size, pa, mode);
@@ -698,6 +749,48 @@ pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 	}
 	flush_finish(&fl, va, va + size);
 	kmem_spin_unlock(&kernel_pmap->pm_lock);
+}
+
+/* One page's PTE was replaced or cleared: flush it here and everywhere. */
+static void __attribute__((__noinline__))
+pmap_flush_page_all(vm_offset_t va)
+{
+
+	md_tlb_flush_page(va);
+	md_tlb_shootdown(va, va + PAGE_SIZE);
+}
+
+/*
+ * The fast path: one page in the KVA whose L3 table exists.  No lock (the
+ * caller owns va), one PTE store, one local sfence; a shootdown only when
+ * a valid mapping was replaced.
+ */
+void
+pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
+{
+	pt_entry_t old, *l3p, *t;
+	uintptr_t b;
+
+	b = pmap_kva_l3_bias;
+	if (__predict_false(size != PAGE_SIZE ||
+	    (((va | pa) & PAGE_MASK) | (pa >> 56)) != 0 || !kva_fast(va) ||
+	    (u_int)mode > VM_MEMATTR_DEVICE || b == 0))
+		goto slow;
+	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
+	if (__predict_false(t == NULL))
+		goto slow;
+	l3p = &t[pl3_index(va)];
+	old = pte_load(l3p);
+	pte_store(l3p, pa_to_pte(pa) | PTE_KERN | PTE_R | PTE_W |
+	    (((pt_entry_t)mode << PTE_PBMT_SHIFT) & pmap_pbmt_mask));
+	if (__predict_false((old & PTE_V) != 0)) {
+		pmap_flush_page_all(va);
+		return;
+	}
+	md_tlb_flush_page(va);
+	return;
+slow:
+	pmap_kenter_slow(va, size, pa, mode);
 }
 
 void
@@ -824,6 +917,9 @@ pmap_range_check(const char *fn, pmap_t pmap, vm_offset_t sva,
 		panic("%s: range 0x%lx-0x%lx not page aligned", fn, sva, eva);
 	if (eva < sva)
 		panic("%s: range 0x%lx-0x%lx wraps", fn, sva, eva);
+	if (pmap->pm_top_va == NULL)
+		panic("%s: range 0x%lx-0x%lx before pmap_bootstrap", fn, sva,
+		    eva);
 	if (sva != eva && !range_in_kva(sva, eva))
 		panic("%s: range 0x%lx-0x%lx is not inside the KVA "
 		    "[0x%lx, 0x%lx)", fn, sva, eva, VM_MIN_KERNEL_ADDRESS,
@@ -874,20 +970,22 @@ pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 void
 pmap_kremove(vm_offset_t va)
 {
-	pt_entry_t old, *l3p;
+	pt_entry_t *l3p, *t;
+	uintptr_t b;
 
-	if (__predict_true((va & PAGE_MASK) == 0 && va_in_kva(va))) {
-		l3p = pmap_l3_lookup(va);
-		if (__predict_true(l3p != NULL)) {
-			old = pte_load(l3p);
-			if (old & PTE_V) {
-				pte_store(l3p, 0);
-				md_tlb_flush_page(va);
-				md_tlb_shootdown(va, va + PAGE_SIZE);
-			}
-			return;
-		}
-	}
+	b = pmap_kva_l3_bias;
+	if (__predict_false((va & PAGE_MASK) != 0 || !kva_fast(va) || b == 0))
+		goto slow;
+	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
+	if (__predict_false(t == NULL))
+		goto slow;
+	l3p = &t[pl3_index(va)];
+	if ((pte_load(l3p) & PTE_V) == 0)
+		return;
+	pte_store(l3p, 0);
+	pmap_flush_page_all(va);
+	return;
+slow:
 	if ((va & PAGE_MASK) != 0 || !va_in_kva(va))
 		panic("pmap_kremove: va 0x%lx is not a page in the KVA", va);
 	pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
@@ -930,43 +1028,56 @@ pmap_walk_slow(vm_offset_t va)
 	return (0);
 }
 
-vm_paddr_t
-pmap_kextract(vm_offset_t va)
+/* pmap_kextract outside the KVA: DMAP, image, DEVMAP. */
+static vm_paddr_t
+pmap_kextract_other(vm_offset_t va)
 {
-	vm_offset_t delta;
-	pt_entry_t e, *t;
 
 	if (va - DMAP_MIN_ADDRESS < pmap_dmap_size)
 		return (va - DMAP_MIN_ADDRESS + dmap_phys_base);
-	if (__predict_false(va < VM_MIN_KERNEL_ADDRESS)) {
-		/* The host twin's DMAP pointers, or the image. */
-		if (VIRT_IN_DMAP(va))
-			return (DMAP_TO_PHYS(va));
-		return (va < VM_MAXUSER_ADDRESS ? pmap_walk_slow(va) : 0);
-	}
-	if (__predict_false(kernel_pmap_store.pm_top_va == NULL))
+	/* The host twin's DMAP pointers. */
+	if (va < VM_MIN_KERNEL_ADDRESS && VIRT_IN_DMAP(va))
+		return (DMAP_TO_PHYS(va));
+	if (va >= DEVMAP_MIN_ADDRESS || va < VM_MAXUSER_ADDRESS)
+		return (pmap_walk_slow(va));
+	return (0);	/* KVA before pmap_bootstrap, or no region */
+}
+
+/* pmap_kextract of a KVA address whose shadow slot is empty. */
+static vm_paddr_t __attribute__((__noinline__))
+pmap_kextract_l2(vm_offset_t va)
+{
+	pt_entry_t e;
+
+	e = pte_load(&kernel_pmap->pm_top_va[pl1_index(va)]);
+	if (!pte_is_table(e))
 		return (0);
-	delta = dmap_va_base - dmap_phys_base;
-	e = pte_load(&kernel_pmap_store.pm_top_va[pl1_index(va)]);
-	if (!pte_is_table(e))
-		goto leaf1;
-	t = (pt_entry_t *)(((e >> PTE_PPN_SHIFT) << PAGE_SHIFT) + delta);
-	e = pte_load(&t[pl2_index(va)]);
-	if (!pte_is_table(e))
-		goto leaf2;
-	t = (pt_entry_t *)(((e >> PTE_PPN_SHIFT) << PAGE_SHIFT) + delta);
+	e = pte_load(&pt_ptr(pte_to_pa(e))[pl2_index(va)]);
+	if (pte_is_leaf(e))
+		return (pte_to_pa(e) + (va & L2_OFFSET));
+	if ((e & PTE_V) == 0)
+		return (0);
+	/* A table the shadow does not show yet: walk it. */
+	e = pte_load(&pt_ptr(pte_to_pa(e))[pl3_index(va)]);
+	return ((e & PTE_V) != 0 ? pte_to_pa(e) + (va & PAGE_MASK) : 0);
+}
+
+vm_paddr_t
+pmap_kextract(vm_offset_t va)
+{
+	pt_entry_t e, *t;
+	uintptr_t b;
+
+	b = pmap_kva_l3_bias;
+	if (__predict_false(!kva_fast(va) || b == 0))
+		return (pmap_kextract_other(va));
+	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
+	if (__predict_false(t == NULL))
+		return (pmap_kextract_l2(va));
 	e = pte_load(&t[pl3_index(va)]);
 	if ((e & PTE_V) == 0)
 		return (0);
-	return (pte_to_pa(e) | (va & PAGE_MASK));
-leaf2:
-	if ((e & PTE_V) == 0)
-		return (0);
-	return (pte_to_pa(e) + (va & L2_OFFSET));
-leaf1:
-	if ((e & PTE_V) == 0)
-		return (0);
-	return (pte_to_pa(e) + (va & L1_OFFSET));
+	return (pte_to_pa(e) + (va & PAGE_MASK));
 }
 
 vm_paddr_t
@@ -1392,7 +1503,7 @@ pmap_bootstrap(const struct kmem_boot_info *bi)
 {
 	const struct fdt_machine *m;
 	pmap_t pmap = kernel_pmap;
-	vm_paddr_t top, l0, low;
+	vm_paddr_t top, l0, low, shadow;
 	pt_entry_t *tp, *lp;
 	int error, i;
 
@@ -1432,11 +1543,20 @@ pmap_bootstrap(const struct kmem_boot_info *bi)
 	    1UL << PTE_PBMT_SHIFT : 0;
 	pmap_attr_bits[VM_MEMATTR_DEVICE] = pmap_svpbmt ?
 	    2UL << PTE_PBMT_SHIFT : 0;
+	pmap_pbmt_mask = pmap_svpbmt ? 3UL << PTE_PBMT_SHIFT : 0;
 
 	top = pt_alloc(pmap, pmap_pa_domain(bi->text_start));
 	if (top == 0)
 		goto nomem;
 	pmap->pm_top = top;
+	shadow = physmem_early_alloc(pmap_pa_domain(top), KVA_SLOTS *
+	    sizeof(void *), PAGE_SIZE, "pmap KVA shadow");
+	if (shadow == 0)
+		shadow = physmem_early_alloc(-1, KVA_SLOTS * sizeof(void *),
+		    PAGE_SIZE, "pmap KVA shadow");
+	if (shadow == 0)
+		goto nomem;
+	memset((void *)PHYS_TO_DMAP(shadow), 0, KVA_SLOTS * sizeof(void *));
 	for (i = 0; i < physmem.nram; i++) {
 		error = pmap_boot_dmap(m, physmem.ram[i].start,
 		    physmem.ram[i].end, physmem.ram[i].domain, 0);
@@ -1506,7 +1626,10 @@ pmap_bootstrap(const struct kmem_boot_info *bi)
 	/* Paging is on: RAM is reached through the DMAP from now on. */
 	dmap_va_base = md_dmap_va(DMAP_MIN_ADDRESS);
 	pmap_dmap_size = dmap_phys_max - dmap_phys_base;
+	pmap_dmap_delta = dmap_va_base - dmap_phys_base;
 	pmap->pm_top_va = pt_ptr(top);
+	pmap_kva_l3_bias = (uintptr_t)PHYS_TO_DMAP(shadow) -
+	    ((VM_MIN_KERNEL_ADDRESS >> L2_SHIFT) << 3);
 	kmem_fault_region = pmap_fault_region;
 	return (0);
 nomem:
@@ -1539,6 +1662,9 @@ pmap_reset_for_test(void)
 	pmap_svpbmt = false;
 	memset(pmap_attr_bits, 0, sizeof(pmap_attr_bits));
 	pmap_dmap_size = 0;
+	pmap_dmap_delta = 0;
+	pmap_kva_l3_bias = 0;
+	pmap_pbmt_mask = 0;
 	memset(img_text, 0, sizeof(img_text));
 	memset(img_rodata, 0, sizeof(img_rodata));
 	memset(img_data, 0, sizeof(img_data));
@@ -1570,4 +1696,26 @@ pmap_leaf_for_test(vm_offset_t va, vm_size_t *size)
 		t = pt_ptr(pte_to_pa(e));
 	}
 	return (0);
+}
+
+int
+pmap_check_shadow_for_test(vm_offset_t sva, vm_offset_t eva)
+{
+	pt_entry_t e, *want;
+	vm_offset_t va;
+	int bad;
+
+	bad = 0;
+	for (va = sva & ~L2_OFFSET; va < eva && va_in_kva(va); va += L2_SIZE) {
+		e = pte_load(&kernel_pmap->pm_top_va[pl1_index(va)]);
+		want = NULL;
+		if (pte_is_table(e)) {
+			e = pte_load(&pt_ptr(pte_to_pa(e))[pl2_index(va)]);
+			if (pte_is_table(e))
+				want = pt_ptr(pte_to_pa(e));
+		}
+		if (*kva_slot(pmap_kva_l3_bias, va) != want)
+			bad++;
+	}
+	return (bad);
 }

@@ -19,4 +19,10 @@ void pmap_reset_for_test(void);
  */
 pt_entry_t pmap_leaf_for_test(vm_offset_t va, vm_size_t *size);
 
+/*
+ * Slots of the KVA's L3 shadow array in [sva, eva) that disagree with the
+ * L2 entries (0 when all agree).
+ */
+int pmap_check_shadow_for_test(vm_offset_t sva, vm_offset_t eva);
+
 #endif /* KMEM_PMAP_PRIVATE_H */

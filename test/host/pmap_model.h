@@ -41,7 +41,40 @@ struct pm_model {
 	bool		svpbmt;
 	struct pm_page	p[PM_PAGES];
 	char		why[200];	/* first mismatch */
+	/*
+	 * Pages the last step touched (at most 64, the host TLB's size):
+	 * they are translated just before the step (warm(), on every hart
+	 * that checks) and checked first after it, so a translation the step
+	 * failed to flush is still in the TLB when it is looked at.
+	 */
+	u_long		ts, te;
+	void		(*warm)(struct pm_model *);
 };
+
+/* Fill this hart's TLB with the pages [ts, te) (faults are fine). */
+static inline void
+pm_warm_here(struct pm_model *pm)
+{
+	const char *why;
+	vm_paddr_t pa;
+	u_long i;
+
+	for (i = pm->ts; i < pm->te; i++)
+		(void)host_mmu_translate(pm->base + ptoa(i), KMEM_ACC_READ, &pa,
+		    &why);
+}
+
+static inline void
+pm_touch(struct pm_model *pm, u_long s, u_long e)
+{
+
+	pm->ts = s;
+	pm->te = e - s > 64 ? s + 64 : e;
+	if (pm->warm != NULL)
+		pm->warm(pm);
+	else
+		pm_warm_here(pm);
+}
 
 static inline int
 pm_perm(vm_prot_t prot)
@@ -86,6 +119,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 		i = r(arg) % PM_PAGES;
 		pa = pm_pool_page(pm, r(arg));
 		prot = (vm_prot_t)(1 + r(arg) % 7);
+		pm_touch(pm, i, i + 1);
 		rv = pmap_enter(kernel_pmap, pm->base + ptoa(i),
 		    PHYS_TO_VM_PAGE(pa), prot, prot | PMAP_ENTER_WIRED |
 		    (op == 8 ? PMAP_ENTER_NOSLEEP : 0), 0);
@@ -99,6 +133,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 		s = r(arg) % PM_SLOTS;
 		pa = pm->pool + (r(arg) % (PM_POOL / L2_SIZE)) * L2_SIZE;
 		prot = (vm_prot_t)(1 + r(arg) % 7);
+		pm_touch(pm, s * 512 + r(arg) % 448, s * 512 + 512);
 		rv = pmap_enter(kernel_pmap, pm->base + s * L2_SIZE,
 		    PHYS_TO_VM_PAGE(pa), prot, prot | PMAP_ENTER_WIRED, 1);
 		if (rv != KERN_SUCCESS) {
@@ -123,6 +158,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 		if (pa + ptoa(n) > pm->pool + PM_POOL)
 			pa = pm->pool + PM_POOL - ptoa(n);
 		mode = (int)(r(arg) % 3);
+		pm_touch(pm, s, s + n);
 		pmap_kenter(pm->base + ptoa(s), ptoa(n), pa, mode);
 		for (i = 0; i < n; i++)
 			pm_set(pm, s + i, pa + ptoa(i), KMEM_ACC_READ |
@@ -135,6 +171,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 			n = PM_PAGES - s;
 		for (i = 0; i < n; i++)
 			ma[i] = PHYS_TO_VM_PAGE(pm_pool_page(pm, r(arg)));
+		pm_touch(pm, s, s + n);
 		pmap_qenter(pm->base + ptoa(s), ma, (int)n);
 		for (i = 0; i < n; i++)
 			pm_set(pm, s + i, VM_PAGE_TO_PHYS(ma[i]),
@@ -152,6 +189,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 			e = n;
 		}
 		prot = (vm_prot_t)(r(arg) % 8);
+		pm_touch(pm, e - s > 64 ? s + r(arg) % (e - s - 63) : s, e);
 		if (op == 4)
 			pmap_remove(kernel_pmap, pm->base + ptoa(s),
 			    pm->base + ptoa(e));
@@ -167,6 +205,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 		break;
 	case 6:		/* pmap_kremove */
 		i = r(arg) % PM_PAGES;
+		pm_touch(pm, i, i + 1);
 		pmap_kremove(pm->base + ptoa(i));
 		pm->p[i].perm = 0;
 		break;
@@ -175,6 +214,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 		n = 1 + r(arg) % 16;
 		if (s + n > PM_PAGES)
 			n = PM_PAGES - s;
+		pm_touch(pm, s, s + n);
 		pmap_qremove(pm->base + ptoa(s), (int)n);
 		for (i = s; i < s + n; i++)
 			pm->p[i].perm = 0;
@@ -183,12 +223,9 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 	(void)va;
 }
 
-/*
- * Check every page of the window against the model on this hart.  True
- * when all agree; otherwise pm->why says where it first went wrong.
- */
+/* Check page i against the model on this hart; counts superpages. */
 static inline bool
-pm_check(struct pm_model *pm, bool leaves)
+pm_check_page(struct pm_model *pm, u_long i, bool leaves, u_long *sp)
 {
 	static const int acc[3] = { KMEM_ACC_READ, KMEM_ACC_WRITE,
 	    KMEM_ACC_EXEC };
@@ -198,46 +235,67 @@ pm_check(struct pm_model *pm, bool leaves)
 	vm_paddr_t pa, got;
 	vm_size_t size;
 	pt_entry_t pte;
-	u_long i, sp;
 	int a, ok;
+
+	p = &pm->p[i];
+	va = pm->base + ptoa(i);
+	pa = p->perm != 0 ? p->pa : 0;
+	for (a = 0; a < 3; a++) {
+		ok = host_mmu_translate(va + 8, acc[a], &got, &why) == 0;
+		if (ok != ((p->perm & acc[a]) != 0) || (ok && got != pa + 8)) {
+			snprintf(pm->why, sizeof(pm->why), "translate(0x%lx, "
+			    "acc %d) = %s 0x%lx, model perm %d pa 0x%lx (%s)",
+			    va, acc[a], ok ? "ok" : "fault", ok ? (u_long)got :
+			    0UL, p->perm, (u_long)pa, ok ? "" : why);
+			return (false);
+		}
+	}
+	got = pmap_kextract(va);
+	if (got != pa) {
+		snprintf(pm->why, sizeof(pm->why), "kextract(0x%lx) = 0x%lx, "
+		    "model 0x%lx", va, (u_long)got, (u_long)pa);
+		return (false);
+	}
+	if (!leaves || p->perm == 0)
+		return (true);
+	pte = pmap_leaf_for_test(va, &size);
+	if ((pte & 0x10) != 0 || (pte & 0xc0) != 0xc0 ||
+	    (pte >> 61 & 3) != (pm->svpbmt ? p->attr : 0)) {
+		snprintf(pm->why, sizeof(pm->why), "leaf of 0x%lx is 0x%lx (U, "
+		    "A, D or PBMT wrong; attr %d)", va, (u_long)pte, p->attr);
+		return (false);
+	}
+	if (size == L2_SIZE && (va & L2_OFFSET) == 0)
+		(*sp)++;
+	return (true);
+}
+
+/*
+ * Check the window against the model on this hart: the pages the step
+ * touched first (their translations are in this hart's TLB: a missing
+ * flush shows here), then every page, the leaf bits and the superpage
+ * bookkeeping (leaves: on the hart that made the change).  True when all
+ * agree; otherwise pm->why says where it first went wrong.
+ */
+static inline bool
+pm_check(struct pm_model *pm, bool leaves)
+{
+	u_long i, sp, dummy;
 
 	if (pm->why[0] != '\0')
 		return (false);
+	for (i = pm->ts; i < pm->te; i++)
+		if (!pm_check_page(pm, i, false, &dummy))
+			return (false);
 	sp = 0;
-	for (i = 0; i < PM_PAGES; i++) {
-		p = &pm->p[i];
-		va = pm->base + ptoa(i);
-		pa = p->perm != 0 ? p->pa : 0;
-		got = pmap_kextract(va);
-		if (got != pa) {
-			snprintf(pm->why, sizeof(pm->why), "kextract(0x%lx) = "
-			    "0x%lx, model 0x%lx", va, (u_long)got, (u_long)pa);
+	for (i = 0; i < PM_PAGES; i++)
+		if (!pm_check_page(pm, i, leaves, &sp))
 			return (false);
-		}
-		for (a = 0; a < 3; a++) {
-			ok = host_mmu_translate(va + 8, acc[a], &got, &why) == 0;
-			if (ok != ((p->perm & acc[a]) != 0) ||
-			    (ok && got != pa + 8)) {
-				snprintf(pm->why, sizeof(pm->why), "translate("
-				    "0x%lx, acc %d) = %s 0x%lx, model perm %d "
-				    "pa 0x%lx (%s)", va, acc[a], ok ? "ok" :
-				    "fault", ok ? (u_long)got : 0UL, p->perm,
-				    (u_long)pa, ok ? "" : why);
-				return (false);
-			}
-		}
-		if (!leaves || p->perm == 0)
-			continue;
-		pte = pmap_leaf_for_test(va, &size);
-		if ((pte & 0x10) != 0 || (pte & 0xc0) != 0xc0 ||
-		    (pte >> 61 & 3) != (pm->svpbmt ? p->attr : 0)) {
-			snprintf(pm->why, sizeof(pm->why), "leaf of 0x%lx is "
-			    "0x%lx (U, A, D or PBMT wrong; attr %d)", va,
-			    (u_long)pte, p->attr);
-			return (false);
-		}
-		if (size == L2_SIZE && (va & L2_OFFSET) == 0)
-			sp++;
+	if (leaves && pmap_check_shadow_for_test(pm->base, pm->base +
+	    ptoa(PM_PAGES)) != 0) {
+		snprintf(pm->why, sizeof(pm->why), "the KVA shadow slots "
+		    "disagree with the L2 entries");
+		return (false);
 	}
 	if (leaves && (sp != kernel_pmap->pm_superpages ||
 	    kernel_pmap->pm_spare < kernel_pmap->pm_superpages)) {
@@ -257,6 +315,7 @@ pm_clear(struct pm_model *pm)
 	pmap_remove(kernel_pmap, pm->base, pm->base + ptoa(PM_PAGES));
 	memset(pm->p, 0, sizeof(pm->p));
 	pm->why[0] = '\0';
+	pm->ts = pm->te = 0;
 }
 
 #endif /* KMEM_TEST_PMAP_MODEL_H */

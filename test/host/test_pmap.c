@@ -653,7 +653,7 @@ struct hart2 {
 	pthread_mutex_t	mtx;
 	pthread_cond_t	cv;
 	int		req, done;	/* generations */
-	bool		quit, result;
+	bool		quit, result, warm;
 	struct pm_model	*pm;
 };
 
@@ -672,7 +672,10 @@ hart2_main(void *arg)
 			break;
 		gen = h->req;
 		pthread_mutex_unlock(&h->mtx);
-		h->result = pm_check(h->pm, false);
+		if (h->warm)
+			pm_warm_here(h->pm);
+		else
+			h->result = pm_check(h->pm, false);
 		pthread_mutex_lock(&h->mtx);
 		h->done = gen;
 		pthread_cond_broadcast(&h->cv);
@@ -683,16 +686,28 @@ hart2_main(void *arg)
 }
 
 static bool
-hart2_check(struct hart2 *h)
+hart2_run(struct hart2 *h, bool warm)
 {
 
 	pthread_mutex_lock(&h->mtx);
+	h->warm = warm;
 	h->req++;
 	pthread_cond_broadcast(&h->cv);
 	while (h->done != h->req)
 		pthread_cond_wait(&h->cv, &h->mtx);
 	pthread_mutex_unlock(&h->mtx);
 	return (h->result);
+}
+
+static struct hart2 *the_hart2;
+
+/* Before each step: the touched pages into both harts' TLBs. */
+static void
+warm_both(struct pm_model *pm)
+{
+
+	pm_warm_here(pm);
+	(void)hart2_run(the_hart2, true);
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -722,7 +737,9 @@ test_random(int steps, bool svpbmt)
 	pthread_mutex_init(&h.mtx, NULL);
 	pthread_cond_init(&h.cv, NULL);
 	h.pm = &model;
+	the_hart2 = &h;
 	memset(&model, 0, sizeof(model));
+	model.warm = warm_both;
 	model.base = KVA + 3 * GIB - 2 * L2_SIZE;	/* spans two L2 tables */
 	model.pool = pool;
 	model.svpbmt = svpbmt;
@@ -732,7 +749,7 @@ test_random(int steps, bool svpbmt)
 		pm_step(&model, rng, NULL);
 		good = pm_check(&model, true);
 		if (good)
-			good2 = hart2_check(&h);
+			good2 = hart2_run(&h, false);
 		if (!good || !good2)
 			diag("step %d: %s (%s hart)", i, model.why,
 			    good ? "second" : "first");
