@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench_pmap: instructions per pmap operation (QEMU -icount shift=0).
+ *
+ *  - pmap_kenter + pmap_kremove of one page, local sfence and the
+ *    remote shootdown hook included (and those two hooks alone);
+ *  - pmap_kextract of a mapped KVA page, and of a DMAP address;
+ *  - 2 MiB: pmap_enter psind 1 + pmap_remove, against 512 pmap_enter
+ *    psind 0 + one pmap_remove of the range; pmap_kenter of 2 MiB.
+ */
+#include <kmem/pmap.h>
+#include <kmem/startup.h>
+#include <kmem/vm_kern.h>
+#include <kmem/vm_page.h>
+#include <kmem/vm_param.h>
+
+#include "bench.h"
+
+/* kmem may not be linked in or up yet: then a fixed KVA range is used. */
+#pragma weak kva_alloc
+
+#define N	101
+
+static uint64_t s[N];
+
+int
+main(void)
+{
+	vm_offset_t va, big;
+	vm_paddr_t pa, sink;
+	vm_page_t m, run;
+	int i, j;
+
+	if ((kmem_up & KMEM_UP_KMEM) != 0 && kva_alloc != NULL) {
+		va = kva_alloc(8 * L2_SIZE);
+		va = roundup2(va, L2_SIZE);
+	} else
+		va = VM_MIN_KERNEL_ADDRESS + 48 * L1_SIZE;
+	big = va + 2 * L2_SIZE;
+	m = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
+	run = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_NOWAIT, 512, 0,
+	    ~(vm_paddr_t)0, L2_SIZE, 0, VM_MEMATTR_DEFAULT);
+	if (m == NULL || run == NULL) {
+		printf("bench_pmap: no memory\n");
+		return (1);
+	}
+	pa = VM_PAGE_TO_PHYS(m);
+
+	/* Warm up: the page-table pages for va exist from here on. */
+	pmap_kenter(va, PAGE_SIZE, pa, VM_MEMATTR_DEFAULT);
+	pmap_kremove(va);
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], {
+			pmap_kenter(va, PAGE_SIZE, pa, VM_MEMATTR_DEFAULT);
+			pmap_kremove(va);
+		});
+	bench_report("pmap", "kenter+kremove 4 KiB (flush included)", s, N);
+	/* The machine hooks inside that figure, on their own. */
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], { md_tlb_flush_page(va); });
+	bench_report("pmap", "  of which md_tlb_flush_page (x2)", s, N);
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], { md_tlb_shootdown(va, va + PAGE_SIZE); });
+	bench_report("pmap", "  of which md_tlb_shootdown (1 hart)", s, N);
+
+	pmap_kenter(va, PAGE_SIZE, pa, VM_MEMATTR_DEFAULT);
+	sink = 0;
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], { sink += pmap_kextract(va + 8); });
+	bench_report("pmap", "kextract KVA 4 KiB page", s, N);
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], {
+			sink += pmap_kextract(PHYS_TO_DMAP(pa) + 8);
+		});
+	bench_report("pmap", "kextract DMAP", s, N);
+	pmap_kremove(va);
+
+	/* 2 MiB: one superpage, then 512 small pages, then kenter. */
+	for (i = 0; i < 21; i++)
+		BENCH_SAMPLE(s[i], {
+			pmap_enter(kernel_pmap, big, run, VM_PROT_RW,
+			    VM_PROT_RW | PMAP_ENTER_WIRED, 1);
+			pmap_remove(kernel_pmap, big, big + L2_SIZE);
+		});
+	bench_report("pmap", "2 MiB enter psind 1 + remove", s, 21);
+	sink += pmap_kextract(big);
+	for (i = 0; i < 21; i++)
+		BENCH_SAMPLE(s[i], {
+			for (j = 0; j < 512; j++)
+				pmap_enter(kernel_pmap, big + ptoa(j), run + j,
+				    VM_PROT_RW, VM_PROT_RW | PMAP_ENTER_WIRED,
+				    0);
+			pmap_remove(kernel_pmap, big, big + L2_SIZE);
+		});
+	bench_report("pmap", "2 MiB as 512 x enter psind 0 + remove", s, 21);
+	for (i = 0; i < 21; i++)
+		BENCH_SAMPLE(s[i], {
+			pmap_kenter(big, L2_SIZE, VM_PAGE_TO_PHYS(run),
+			    VM_MEMATTR_DEFAULT);
+			pmap_remove(kernel_pmap, big, big + L2_SIZE);
+		});
+	bench_report("pmap", "2 MiB kenter (one leaf) + remove", s, 21);
+	(void)sink;
+	vm_page_free_contig(run, 512);
+	vm_page_free(m);
+	return (0);
+}
