@@ -11,6 +11,7 @@
 #include <kmem/fdt.h>
 #include <kmem/machine.h>
 #include <kmem/physmem.h>
+#include <kmem/pmap.h>
 #include <kmem/startup.h>
 
 #include "riscv.h"
@@ -167,6 +168,10 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	bi.data_end = (vm_offset_t)__data_end;
 	bi.quiet = kmem_boot_quiet;
 	rc = kmem_startup(&bi);
+	/* Paging is on: the exit device is reached through a device mapping. */
+	if ((kmem_up & KMEM_UP_PMAP) != 0 && riscv_exit_pa != 0)
+		riscv_exit_reg = (volatile uint32_t *)pmap_mapdev(riscv_exit_pa,
+		    PAGE_SIZE);
 	if (rc != 0) {
 		printf("kmem: start-up failed (%d)\n", rc);
 		md_exit(KMEM_EXIT_PANIC);
