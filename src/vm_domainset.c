@@ -74,7 +74,7 @@ iter_order(struct vm_domainset_iter *di, vm_pindex_t pindex)
 		first = ds->ds_prefer;
 		break;
 	case DOMAINSET_POLICY_FIRSTTOUCH:
-		first = md_cpu_domain(md_cpuid());
+		first = md_cpu_domain(kmem_cpuid());
 		break;
 	case DOMAINSET_POLICY_INTERLEAVE:
 		if (di->di_page) {
@@ -86,7 +86,7 @@ iter_order(struct vm_domainset_iter *di, vm_pindex_t pindex)
 		/* FALLTHROUGH */
 	case DOMAINSET_POLICY_ROUNDROBIN:
 	default:
-		first = ds->ds_order[vm_pcpu[md_cpuid()].pc_rr++ %
+		first = ds->ds_order[vm_pcpu[kmem_cpuid()].pc_rr++ %
 		    (u_int)ds->ds_cnt];
 		break;
 	}

@@ -203,7 +203,7 @@ vm_page_is_kmem_exec(vm_page_t m)
 	return ((vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) != 0);
 }
 
-static void
+static __attribute__((noinline)) void
 vm_page_zero_fill(vm_page_t m)
 {
 
@@ -370,17 +370,17 @@ vm_page_cache_drain(void)
 	int d;
 
 	n = 0;
-	s = md_intr_disable();
-	pcpu = &vm_pcpu[md_cpuid()];
+	s = kmem_intr_disable();
+	pcpu = &vm_pcpu[kmem_cpuid()];
 	for (d = 0; d < vm_ndomains; d++)
 		n += vm_pcache_drain_n(&vm_dom[d], &pcpu->pc_dom[d], ~0UL);
-	md_intr_restore(s);
+	kmem_intr_restore(s);
 	return (n);
 }
 
 /* ----------------------------------------------------- single pages */
 
-static vm_page_t
+static __attribute__((noinline)) vm_page_t
 vm_page_alloc_slow(int domain, int req)
 {
 	struct vm_pcache *pc;
@@ -390,8 +390,8 @@ vm_page_alloc_slow(int domain, int req)
 
 	for (;;) {
 		gen = atomic_load(&vm_free_gen);
-		s = md_intr_disable();
-		pc = &vm_pcpu[md_cpuid()].pc_dom[domain];
+		s = kmem_intr_disable();
+		pc = &vm_pcpu[kmem_cpuid()].pc_dom[domain];
 		if (pc->pc_count != 0) {
 			/* Filled meanwhile (an interrupt freed a page). */
 			m = &vm_dom[domain].vmd_pages[pc->pc_head];
@@ -400,7 +400,7 @@ vm_page_alloc_slow(int domain, int req)
 			m->vp_info &= VPI_ZERO;
 		} else
 			m = vm_pcache_refill(&vm_dom[domain], pc);
-		md_intr_restore(s);
+		kmem_intr_restore(s);
 		if (m != NULL)
 			break;
 		if (!req_may_wait(req))
@@ -423,16 +423,16 @@ vm_page_alloc_noobj_domain(int domain, int req)
 
 	if (__predict_false((u_int)domain >= (u_int)vm_ndomains))
 		return (NULL);
-	s = md_intr_disable();
-	pc = &vm_pcpu[md_cpuid()].pc_dom[domain];
+	s = kmem_intr_disable();
+	pc = &vm_pcpu[kmem_cpuid()].pc_dom[domain];
 	if (__predict_false(pc->pc_count == 0)) {
-		md_intr_restore(s);
+		kmem_intr_restore(s);
 		return (vm_page_alloc_slow(domain, req));
 	}
 	m = &vm_dom[domain].vmd_pages[pc->pc_head];
 	pc->pc_head = m->vp_next;
 	pc->pc_count--;
-	md_intr_restore(s);
+	kmem_intr_restore(s);
 	m->vp_info &= VPI_ZERO;
 	if (__predict_false((req & VM_ALLOC_ZERO) != 0) &&
 	    (m->vp_info & VPI_ZERO) == 0)
@@ -456,8 +456,13 @@ vm_page_alloc_noobj(int req)
 	return (NULL);
 }
 
-static void
-vm_page_free_common(vm_page_t m, uint32_t info)
+/*
+ * The free paths that are not "push on this hart's cache": the checks'
+ * panics, a sleeper waiting for pages (the page goes to the lists and the
+ * sleeper is woken), a full cache (VM_PCACHE_BATCH pages go back first).
+ */
+static __attribute__((noinline)) void
+vm_page_free_slow(vm_page_t m, uint32_t info)
 {
 	struct vm_domain *vmd;
 	struct vm_pcache *pc;
@@ -467,24 +472,67 @@ vm_page_free_common(vm_page_t m, uint32_t info)
 	vmd = page_check_allocated(m, info == VPI_ZERO ? "vm_page_free_zero" :
 	    info == VPI_BOOT ? "vm_page_free_boot" : "vm_page_free", &idx);
 	info &= VPI_ZERO;
-	if (__predict_false(atomic_load_explicit(&vm_free_waiters,
-	    memory_order_relaxed) != 0)) {
-		/* Someone sleeps for pages: give this one to the lists. */
+	if (atomic_load(&vm_free_waiters) != 0) {
 		kmem_spin_lock(&vmd->vmd_lock);
 		vm_phys_free_page(vmd, idx, info != 0);
 		kmem_spin_unlock(&vmd->vmd_lock);
 		vm_free_notify();
 		return;
 	}
-	s = md_intr_disable();
-	pc = &vm_pcpu[md_cpuid()].pc_dom[vmd - vm_dom];
-	if (__predict_false(pc->pc_count >= VM_PCACHE_MAX))
+	s = kmem_intr_disable();
+	pc = &vm_pcpu[kmem_cpuid()].pc_dom[vmd - vm_dom];
+	if (pc->pc_count >= VM_PCACHE_MAX)
 		(void)vm_pcache_drain_n(vmd, pc, VM_PCACHE_BATCH);
 	m->vp_info = VPI_CACHED | info;
 	m->vp_next = pc->pc_head;
 	pc->pc_head = (uint32_t)idx;
 	pc->pc_count++;
-	md_intr_restore(s);
+	kmem_intr_restore(s);
+}
+
+/*
+ * Free m onto this hart's cache: find its domain by address, check the
+ * bitmap (not on the free lists) and the cached bit (not in a cache), push.
+ * Anything unusual goes to vm_page_free_slow, which panics for bad frees.
+ */
+static inline void
+vm_page_free_common(vm_page_t m, uint32_t info)
+{
+	struct vm_domain *vmd;
+	struct vm_pcache *pc;
+	unsigned long s;
+	uintptr_t off;
+	u_long idx;
+	int d;
+
+	for (d = 0; d < vm_ndomains; d++) {
+		vmd = &vm_dom[d];
+		off = (uintptr_t)m - (uintptr_t)vmd->vmd_pages;
+		if (off < vmd->vmd_bytes)
+			goto found;
+	}
+	goto slow;
+found:
+	idx = off / sizeof(struct vm_page);
+	if (__predict_false((off & (sizeof(struct vm_page) - 1)) != 0 ||
+	    !vm_bm_test(vmd->vmd_allocmap, idx) ||
+	    (m->vp_info & VPI_CACHED) != 0 ||
+	    atomic_load_explicit(&vm_free_waiters, memory_order_relaxed) != 0))
+		goto slow;
+	s = kmem_intr_disable();
+	pc = &vm_pcpu[kmem_cpuid()].pc_dom[d];
+	if (__predict_false(pc->pc_count >= VM_PCACHE_MAX)) {
+		kmem_intr_restore(s);
+		goto slow;
+	}
+	m->vp_info = VPI_CACHED | (info & VPI_ZERO);
+	m->vp_next = pc->pc_head;
+	pc->pc_head = (uint32_t)idx;
+	pc->pc_count++;
+	kmem_intr_restore(s);
+	return;
+slow:
+	vm_page_free_slow(m, info);
 }
 
 void
@@ -498,14 +546,14 @@ void
 vm_page_free_zero(vm_page_t m)
 {
 
-	vm_page_free_common(m, VPI_ZERO);
+	vm_page_free_slow(m, VPI_ZERO);
 }
 
 void
 vm_page_free_boot(vm_page_t m)
 {
 
-	vm_page_free_common(m, VPI_BOOT);
+	vm_page_free_slow(m, VPI_BOOT);
 }
 
 void
@@ -671,11 +719,11 @@ vm_page_alloc_noobj_contig_domain(int domain, int req, u_long npages,
 		m = contig_try(domain, &cr);
 		if (m == NULL) {
 			/* This hart's cached pages may complete a run. */
-			s = md_intr_disable();
-			pcpu = &vm_pcpu[md_cpuid()];
+			s = kmem_intr_disable();
+			pcpu = &vm_pcpu[kmem_cpuid()];
 			n = vm_pcache_drain_n(&vm_dom[domain],
 			    &pcpu->pc_dom[domain], ~0UL);
-			md_intr_restore(s);
+			kmem_intr_restore(s);
 			if (n != 0)
 				m = contig_try(domain, &cr);
 		}

@@ -546,6 +546,7 @@ vm_phys_init(void)
 		vmd->vmd_meta_pa = pa;
 		vmd->vmd_meta_size = size;
 		vmd->vmd_pages = (struct vm_page *)PHYS_TO_DMAP(pa);
+		vmd->vmd_bytes = npages * sizeof(struct vm_page);
 		vmd->vmd_allocmap = (uint64_t *)(vmd->vmd_pages + npages);
 		for (i = 0; i + 4 <= (int)words; i += 4) {
 			vmd->vmd_allocmap[i] = 0;

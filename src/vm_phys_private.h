@@ -47,6 +47,7 @@ struct vm_phys_seg {
 struct vm_domain {
 	struct kmem_spin vmd_lock;	/* lists, counters, bitmap */
 	struct vm_page	*vmd_pages;	/* npages structs */
+	u_long		vmd_bytes;	/* npages * sizeof(struct vm_page) */
 	uint64_t	*vmd_allocmap;	/* bit i: page i allocated/cached */
 	u_long		vmd_npages;
 	u_long		vmd_free;	/* pages on the free lists */
@@ -106,8 +107,7 @@ vm_page_vmd(const struct vm_page *m)
 
 	for (d = 0; d < vm_ndomains; d++) {
 		vmd = &vm_dom[d];
-		if ((uintptr_t)m - (uintptr_t)vmd->vmd_pages <
-		    vmd->vmd_npages * sizeof(struct vm_page))
+		if ((uintptr_t)m - (uintptr_t)vmd->vmd_pages < vmd->vmd_bytes)
 			return (vmd);
 	}
 	return (NULL);

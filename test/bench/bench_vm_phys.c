@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench_vm_phys.c: instruction counts of the page allocator (run with
+ * --icount; scripts/qemu-run ELF --icount --numa 2 --smp 2 --mem 512M).
+ *
+ *  - single-page alloc+free pair (no zeroing): the per-hart cache path;
+ *    also the pair with the cache bypassed (buddy: lock, split, coalesce);
+ *  - a 2 MiB aligned 2 MiB run, alloc + free_contig;
+ *  - a 64 KiB run that must not cross 128 KiB, alloc + free_contig;
+ *  - vm_phys_init's cost (measured by vm_phys_init itself at boot) per
+ *    GiB, and the metadata bytes per page.
+ */
+#include <stdio.h>
+
+#include <kmem/machine.h>
+#include <kmem/vm_page.h>
+#include <kmem/vm_phys.h>
+
+#include "bench.h"
+
+#define N	1000
+
+static uint64_t s[N];
+
+int
+main(void)
+{
+	struct vm_phys_stats st;
+	char buf[96];
+	vm_page_t m, warm[64];
+	u_long pages;
+	int i, d;
+
+	/* Warm the cache, then a steady alloc+free pair. */
+	for (i = 0; i < 64; i++)
+		warm[i] = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
+	for (i = 0; i < 64; i++)
+		vm_page_free(warm[i]);
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], {
+			m = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
+			vm_page_free(m);
+		});
+	bench_report("vm_phys", "page alloc+free pair (cache)", s, N);
+
+	/* Alternating bursts: refills and drains of the cache included. */
+	for (i = 0; i < N; i++) {
+		if ((i / 64) % 2 == 0)
+			BENCH_SAMPLE(s[i], {
+				warm[i % 64] = vm_page_alloc_noobj_domain(0,
+				    VM_ALLOC_NOWAIT);
+			});
+		else
+			BENCH_SAMPLE(s[i], { vm_page_free(warm[i % 64]); });
+	}
+	bench_report("vm_phys", "page alloc or free in bursts of 64 (refill/"
+	    "drain)", s, N);
+
+	/* Buddy path: allocate from domain 0 through a 1-page contig run. */
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], {
+			m = vm_page_alloc_noobj_contig_domain(0,
+			    VM_ALLOC_NOWAIT, 1, 0, ~(vm_paddr_t)0, 0, 0, 0);
+			vm_page_free_contig(m, 1);
+		});
+	bench_report("vm_phys", "1-page contig alloc+free_contig (buddy, "
+	    "locked)", s, N);
+
+	d = vm_ndomains - 1;
+	for (i = 0; i < 200; i++)
+		BENCH_SAMPLE(s[i], {
+			m = vm_page_alloc_noobj_contig_domain(d,
+			    VM_ALLOC_NOWAIT, 512, 0, ~(vm_paddr_t)0, L2_SIZE,
+			    0, 0);
+			vm_page_free_contig(m, 512);
+		});
+	bench_report("vm_phys", "2 MiB aligned 2 MiB contig alloc+free", s,
+	    200);
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], {
+			m = vm_page_alloc_noobj_contig_domain(d,
+			    VM_ALLOC_NOWAIT, 16, 0, ~(vm_paddr_t)0, 0,
+			    128 * 1024, 0);
+			vm_page_free_contig(m, 16);
+		});
+	bench_report("vm_phys", "64 KiB contig (128 KiB boundary) alloc+free",
+	    s, N);
+
+	vm_phys_stats(&st);
+	pages = 0;
+	for (d = 0; d < st.ndomains; d++)
+		pages += st.dom[d].npages;
+	snprintf(buf, sizeof(buf), "%lu instructions for %lu MiB = %lu per "
+	    "GiB", (u_long)st.init_instret, pages >> 8,
+	    pages ? (u_long)(st.init_instret * 262144 / pages) : 0);
+	bench_figure("vm_phys", "vm_phys_init", buf);
+	snprintf(buf, sizeof(buf), "%lu.%03lu bytes/page (%lu bytes)",
+	    st.meta_milli_per_page / 1000, st.meta_milli_per_page % 1000,
+	    st.meta_bytes);
+	bench_figure("vm_phys", "page metadata", buf);
+	return (0);
+}
