@@ -11,6 +11,7 @@
 #include <kmem.h>
 #include <kmem/pmap.h>
 #include <kmem/smp.h>
+#include <kmem/vmem.h>
 #include "tap.h"
 
 /*
@@ -215,6 +216,89 @@ shootdown_test(u_int n, u_int npages, const char *what)
 	    atomic_load(&sd_stale), (n - 1) * npages);
 }
 
+/*
+ * --- vmem from every hart at once ---
+ * One arena over a buffer in the image; each hart allocates (vmem_alloc
+ * through the quantum caches for small sizes, vmem_xalloc with random
+ * alignment otherwise), stamps every word of what it got with its cpu,
+ * slot and a generation, and checks the stamps before freeing: an overlap
+ * between two harts' ranges shows up as a foreign stamp.
+ */
+#define VS_BUF		(512 * 1024)
+#define VS_SLOTS	16
+#define VS_STEPS	3000
+static uint64_t vs_buf[VS_BUF / 8] __attribute__((aligned(4096)));
+static struct vmem vs_arena;
+static atomic_uint vs_bad, vs_errors, vs_allocs;
+
+static uint64_t
+vs_stamp(u_int cpu, u_int slot, u_int gen)
+{
+
+	return (0x5a00000000000000UL | (uint64_t)cpu << 40 |
+	    (uint64_t)slot << 32 | gen);
+}
+
+static void
+vs_stress(void *arg)
+{
+	vmem_addr_t addr[VS_SLOTS];
+	vmem_size_t size[VS_SLOTS];
+	u_int gen[VS_SLOTS], cpu, i, k, step;
+	uint64_t x, *w;
+	int err;
+
+	(void)arg;
+	cpu = md_cpuid();
+	x = 0x9e3779b97f4a7c15UL * (cpu + 1);
+	for (i = 0; i < VS_SLOTS; i++)
+		size[i] = 0;
+	kmem_smp_barrier(&bar);
+	for (step = 0; step < VS_STEPS + VS_SLOTS; step++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		i = step < VS_STEPS ? (u_int)(x % VS_SLOTS) : step - VS_STEPS;
+		if (size[i] != 0) {
+			w = (uint64_t *)(uintptr_t)addr[i];
+			for (k = 0; k < size[i] / 8; k++)
+				if (w[k] != vs_stamp(cpu, i, gen[i]))
+					atomic_fetch_add(&vs_bad, 1);
+			if (size[i] <= 128)
+				vmem_free(&vs_arena, addr[i], size[i]);
+			else
+				vmem_xfree(&vs_arena, addr[i], size[i]);
+			size[i] = 0;
+			continue;
+		}
+		if (step >= VS_STEPS)
+			continue;
+		size[i] = 8 * (1 + (x >> 20) % 256);
+		if (size[i] <= 128)
+			err = vmem_alloc(&vs_arena, size[i], M_NOWAIT |
+			    M_BESTFIT, &addr[i]);
+		else
+			err = vmem_xalloc(&vs_arena, size[i],
+			    (vmem_size_t)8 << ((x >> 40) % 4), 0, 0,
+			    VMEM_ADDR_MIN, VMEM_ADDR_MAX, M_NOWAIT |
+			    ((x >> 50) & 1 ? M_FIRSTFIT : M_BESTFIT), &addr[i]);
+		if (err != 0) {
+			if (err != ENOMEM)
+				atomic_fetch_add(&vs_errors, 1);
+			size[i] = 0;
+			continue;
+		}
+		atomic_fetch_add(&vs_allocs, 1);
+		if (addr[i] < (vmem_addr_t)(uintptr_t)vs_buf ||
+		    addr[i] + size[i] > (vmem_addr_t)(uintptr_t)vs_buf + VS_BUF)
+			atomic_fetch_add(&vs_errors, 1);
+		gen[i] = step;
+		w = (uint64_t *)(uintptr_t)addr[i];
+		for (k = 0; k < size[i] / 8; k++)
+			w[k] = vs_stamp(cpu, i, gen[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -328,6 +412,28 @@ main(void)
 	md_wakeup(&wake_flag);
 	kmem_smp_wait(1);
 	ok(rc == 0 && woke, "md_wakeup on cpu 0 woke md_sleep on cpu 1");
+
+	/* vmem shared by every hart. */
+	if (vmem_init(&vs_arena, "smp stress", (vmem_addr_t)(uintptr_t)vs_buf,
+	    VS_BUF, 8, 128, M_WAITOK) != NULL) {
+		vmem_addr_t all;
+
+		kmem_barrier_init(&bar, n);
+		rc = kmem_smp_run_all(vs_stress, NULL);
+		ok(rc == 0 && atomic_load(&vs_bad) == 0 &&
+		    atomic_load(&vs_errors) == 0,
+		    "vmem from %u harts at once: %u allocations, %u foreign "
+		    "stamps, %u errors", n, atomic_load(&vs_allocs),
+		    atomic_load(&vs_bad), atomic_load(&vs_errors));
+		vmem_destroy(&vs_arena);
+		ok(vmem_init(&vs_arena, "smp stress 2",
+		    (vmem_addr_t)(uintptr_t)vs_buf, VS_BUF, 8, 0, M_WAITOK) !=
+		    NULL && vmem_alloc(&vs_arena, VS_BUF, M_NOWAIT | M_BESTFIT,
+		    &all) == 0, "everything came back: the arena destroys "
+		    "cleanly and a new one hands out the whole buffer");
+	} else {
+		ok(0, "vmem_init of the stress arena");
+	}
 
 	if ((kmem_up & KMEM_UP_PMAP) && pmap_kenter != NULL) {
 		shootdown_test(n, 1, "pmap_kremove of one page");
