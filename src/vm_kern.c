@@ -367,6 +367,19 @@ kmem_malloc_domain(int domain, vm_size_t size, int flags)
 
 	arena = __predict_true((flags & M_EXEC) == 0) ?
 	    kdom[domain].kernel_arena : kdom[domain].kernel_rwx_arena;
+	/* Large requests start on a superpage so they can be mapped by one. */
+	if (__predict_false(size >= L2_SIZE && (flags & M_EXEC) == 0)) {
+		if (vmem_xalloc(arena, size, L2_SIZE, 0, 0, VMEM_ADDR_MIN,
+		    VMEM_ADDR_MAX, (flags & (M_NOWAIT | M_WAITOK)) | M_BESTFIT,
+		    &addr) != 0)
+			return (0);
+		if (_kmem_back_domain(domain, kernel_object, addr, size, flags,
+		    true) != KERN_SUCCESS) {
+			vmem_xfree(arena, addr, size);
+			return (0);
+		}
+		return (addr);
+	}
 	if (vmem_alloc(arena, size, (flags & (M_NOWAIT | M_WAITOK)) |
 	    M_BESTFIT, &addr) != 0)
 		return (0);
@@ -432,6 +445,29 @@ _kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
 
 	first = NULL;
 	for (i = 0; i < size; i += PAGE_SIZE) {
+		/*
+		 * A superpage where the VA, the size left and a free aligned
+		 * physical run allow: one 2 MiB leaf instead of 512 PTEs.
+		 */
+		if (((addr + i) & L2_OFFSET) == 0 && size - i >= L2_SIZE &&
+		    (prot & VM_PROT_EXECUTE) == 0 &&
+		    (m = vm_page_alloc_noobj_contig_domain(domain,
+		    (pflags & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) |
+		    VM_ALLOC_NOWAIT | VM_ALLOC_NORECLAIM, atop(L2_SIZE), 0,
+		    ~(vm_paddr_t)0, L2_SIZE, 0, VM_MEMATTR_DEFAULT)) != NULL) {
+			if (pmap_enter(kernel_pmap, addr + i, m, prot, prot |
+			    PMAP_ENTER_WIRED | ((flags & M_NOWAIT) != 0 ?
+			    PMAP_ENTER_NOSLEEP : 0), 1) != KERN_SUCCESS) {
+				vm_page_free_contig(m, atop(L2_SIZE));
+				goto fail;
+			}
+			if (first == NULL)
+				first = m;
+			m = PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(m) + L2_SIZE -
+			    PAGE_SIZE);
+			i += L2_SIZE - PAGE_SIZE;
+			continue;
+		}
 		m = vm_page_alloc_noobj_domain(domain, pflags);
 		if (m == NULL) {
 			if ((flags & M_NOWAIT) == 0) {

@@ -166,7 +166,8 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	bi.rodata_end = (vm_offset_t)__rodata_end;
 	bi.data_start = (vm_offset_t)__data_start;
 	bi.data_end = (vm_offset_t)__data_end;
-	bi.quiet = kmem_boot_quiet;
+	/* Read through volatile: GCC folds a weak const's own initializer. */
+	bi.quiet = *(const volatile bool *)&kmem_boot_quiet;
 	rc = kmem_startup(&bi);
 	/* Paging is on: the exit device is reached through a device mapping. */
 	if ((kmem_up & KMEM_UP_PMAP) != 0 && riscv_exit_pa != 0)

@@ -156,6 +156,33 @@ test_malloc(void)
 		kmem_free(vb, 2 * PAGE_SIZE);
 }
 
+/* 2 MiB-aligned allocations are backed by superpages when memory allows. */
+static void
+test_superpage(void)
+{
+	vm_offset_t va, o;
+	vm_paddr_t pa;
+	bool sp;
+
+	va = kmem_malloc(2 * L2_SIZE, M_NOWAIT | M_ZERO);
+	sp = va != 0 && (va & L2_OFFSET) == 0;
+	for (o = 0; sp && o < 2 * L2_SIZE; o += L2_SIZE) {
+		pa = pmap_kextract(va + o);
+		sp = (pa & L2_OFFSET) == 0 && pmap_kextract(va + o + L2_SIZE -
+		    PAGE_SIZE) == pa + L2_SIZE - PAGE_SIZE;
+	}
+	ok(sp, "kmem_malloc(4 MiB): 2 MiB-aligned KVA, each half one aligned "
+	    "physical 2 MiB run (superpages)");
+	if (va == 0)
+		return;
+	ok(all_zero(va, 2 * L2_SIZE), "kmem_malloc(4 MiB, M_ZERO) is zero");
+	fill(va, 2 * L2_SIZE, 5);
+	ok(check(va, 2 * L2_SIZE, 5), "superpage memory holds data");
+	kmem_free(va, 2 * L2_SIZE);
+	ok(pmap_kextract(va) == 0 && pmap_kextract(va + L2_SIZE + 5 *
+	    PAGE_SIZE) == 0, "kmem_free unmaps the superpages");
+}
+
 static void
 test_free_checks(void)
 {
@@ -466,6 +493,7 @@ main(void)
 	    vm_free_count());
 	test_kva();
 	test_malloc();
+	test_superpage();
 	test_free_checks();
 	test_attr_contig();
 	test_exec();
