@@ -72,7 +72,7 @@ vm_lowmem_deregister(void *tag)
 	sl->sl_arg = NULL;
 	kmem_spin_unlock(&lowmem_lock);
 	/* Wait for calls on other harts to finish. */
-	self = md_cpuid();
+	self = kmem_cpuid();
 	for (;;) {
 		u_int running = atomic_load(&sl->sl_running);
 		u_int mine = (atomic_load(&sl->sl_cpus[self / 32]) >>
@@ -98,7 +98,7 @@ vm_lowmem_trigger(int flags)
 	if (flags == 0)
 		return (0);
 	atomic_fetch_add(&lowmem_triggers, 1);
-	self = md_cpuid();
+	self = kmem_cpuid();
 	for (i = 0; i < VM_LOWMEM_MAX_HANDLERS; i++) {
 		sl = &lowmem_slots[i];
 		kmem_spin_lock(&lowmem_lock);
