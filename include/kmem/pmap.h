@@ -14,12 +14,12 @@
  * kernel_pmap only (an error return, or a panic for the void ones).
  *
  * Locking.  kernel_pmap's lock (one kmem_spin) serialises page-table page
- * creation, superpage creation and demotion, pmap_enter, pmap_remove and
- * pmap_protect.  pmap_kenter/pmap_kremove/pmap_qenter/pmap_qremove of
- * 4 KiB pages where the page-table pages already exist store the PTE
- * without the lock: the caller owns the VA range it maps (kva_alloc), and
- * page-table pages of the kernel pmap are never freed, so a lock-free walk
- * always reads a live table.  pmap_kextract/pmap_extract take no lock.
+ * creation, superpage creation and demotion, pmap_remove, pmap_protect and
+ * device mappings.  pmap_enter/pmap_kenter/pmap_kremove/pmap_qenter of a
+ * 4 KiB page whose L3 table already exists store the PTE without the lock:
+ * the caller owns the VA it maps (kva_alloc, vmem), and page-table pages of
+ * the kernel pmap are never freed, so a lock-free walk always reads a live
+ * table.  pmap_kextract/pmap_extract take no lock.
  * Lock order: kmem_map > vmem arenas > kernel_pmap lock > vm_domain free
  * locks: page-table pages are allocated with VM_ALLOC_NOWAIT while the
  * pmap lock is held.
@@ -134,7 +134,7 @@ int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
     u_int flags, int8_t psind);
 
 /*
- * Unmap [sva, eva) (page aligned, inside KVA or DEVMAP).  A superpage only
+ * Unmap [sva, eva) (page aligned, inside the KVA).  A superpage only
  * partly inside is demoted; the rest of it stays mapped.  Holes are fine.
  * Shoots the range down before returning.  Panics on bad input.
  */
@@ -151,18 +151,27 @@ void pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva,
 /*
  * Map [va, va + size) read-write to [pa, pa + size) with memory attribute
  * mode (VM_MEMATTR_*), 2 MiB leaves wherever va, pa and size allow.
- * va in KVA or DEVMAP; all page aligned.  Replaces what was there.  Panics
- * on bad input or when no page-table page can be had.
+ * [va, va + size) inside the KVA; all page aligned; size 0 does nothing.
+ * Replaces what was there (shot down).  Panics on bad input or when no
+ * page-table page can be had.
  */
 void pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode);
 
-/* Unmap one 4 KiB page (demoting a superpage around it); no-op if none. */
+/*
+ * Unmap one 4 KiB page of the KVA (demoting a superpage around it); no-op
+ * if nothing maps it.  Panics on an unaligned va or one outside the KVA.
+ */
 void pmap_kremove(vm_offset_t va);
 
-/* Map count pages ma[0..count-1] read-write at va, va + PAGE_SIZE, ... */
+/*
+ * Map count pages ma[0..count-1] read-write (each with its memory
+ * attribute) at va, va + PAGE_SIZE, ...; count <= 0 does nothing.  Panics
+ * on an unaligned va, a range leaving the KVA or a NULL page (before
+ * mapping anything).
+ */
 void pmap_qenter(vm_offset_t va, vm_page_t *ma, int count);
 
-/* Unmap count pages from va. */
+/* Unmap count pages from va (as pmap_remove); count <= 0 does nothing. */
 void pmap_qremove(vm_offset_t va, int count);
 
 /*
@@ -172,7 +181,7 @@ void pmap_qremove(vm_offset_t va, int count);
 vm_paddr_t pmap_kextract(vm_offset_t va);
 vm_paddr_t pmap_extract(pmap_t pmap, vm_offset_t va);
 
-/* Zero a page through the DMAP. */
+/* Zero a page through the DMAP.  Panics on NULL or a page outside it. */
 void pmap_zero_page(vm_page_t m);
 
 /*
@@ -191,8 +200,11 @@ void pmap_unmapdev(void *p, vm_size_t size);
 
 /*
  * A page's memory attribute (pmap_enter and pmap_qenter map with it).
- * Kept by the pmap per physical page in a small table: most pages are
- * write-back and are not listed.
+ * struct vm_page has no room for it, so the pmap keeps the pages that are
+ * not write-back as runs of physical addresses (at most 64 runs; beyond,
+ * pmap_page_set_memattr panics).  Set it back to VM_MEMATTR_DEFAULT
+ * before freeing the page.  Existing mappings (and the DMAP alias, which
+ * stays write-back) are not changed.
  */
 void pmap_page_set_memattr(vm_page_t m, vm_memattr_t ma);
 vm_memattr_t pmap_page_get_memattr(vm_page_t m);
