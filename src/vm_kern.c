@@ -233,6 +233,8 @@ kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
 	if (size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
 	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
+	if (domain < 0)
+		return (0);		/* the set names no domain with memory */
 	do {
 		addr = kmem_alloc_attr_domain(domain, size, flags, low, high,
 		    memattr);
@@ -322,6 +324,8 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
 	    boundary < size)))
 		return (0);
 	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
+	if (domain < 0)
+		return (0);		/* the set names no domain with memory */
 	do {
 		addr = kmem_alloc_contig_domain(domain, size, flags, low, high,
 		    alignment, boundary, memattr);
@@ -409,6 +413,8 @@ kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 	if (size == 0 || !flags_ok(flags))
 		return (0);
 	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
+	if (domain < 0)
+		return (0);		/* the set names no domain with memory */
 	do {
 		addr = kmem_malloc_domain(domain, size, flags);
 		if (addr != 0)

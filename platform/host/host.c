@@ -2,7 +2,9 @@
 /*
  * platform/host/host.c: the machine hooks for the host twin (see host.h).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -687,7 +689,7 @@ mmu_walk(vm_offset_t va, vm_paddr_t *pa, int *perm, vm_offset_t *leaf_va,
 	uint64_t satp, pte, *p;
 	vm_paddr_t table;
 	int levels, level, vabits;
-	long sva;
+	unsigned long top;
 
 	satp = atomic_load(&cur_satp);
 	switch (satp >> 60) {
@@ -702,8 +704,9 @@ mmu_walk(vm_offset_t va, vm_paddr_t *pa, int *perm, vm_offset_t *leaf_va,
 		break;
 	}
 	vabits = 12 + 9 * levels;
-	sva = (long)va;
-	if ((sva << (64 - vabits)) >> (64 - vabits) != sva) {
+	/* Canonical: bits vabits-1..63 all equal. */
+	top = va >> (vabits - 1);
+	if (top != 0 && top != (~0UL >> (vabits - 1))) {
 		*why = "address not canonical";
 		return (-1);
 	}
