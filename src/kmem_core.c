@@ -23,6 +23,22 @@ panic(const char *fmt, ...)
 	md_panic(buf);
 }
 
+void
+kmem_zero(void *p, size_t len)
+{
+	uint64_t *w = p;
+	size_t n;
+
+	KASSERT(((uintptr_t)p & 7) == 0 && (len & 7) == 0,
+	    ("kmem_zero: %p length %zu not 8-byte aligned", p, len));
+	for (n = len >> 6; n > 0; n--, w += 8) {
+		w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 0;
+		w[4] = 0; w[5] = 0; w[6] = 0; w[7] = 0;
+	}
+	for (n = (len & 63) >> 3; n > 0; n--)
+		*w++ = 0;
+}
+
 int
 kmem_printf(const char *fmt, ...)
 {

@@ -1100,7 +1100,7 @@ pmap_zero_page(vm_page_t m)
 	if (!PHYS_IN_DMAP(pa) || (pa & PAGE_MASK) != 0)
 		panic("pmap_zero_page: page %p at pa 0x%lx is not in the DMAP",
 		    (void *)m, (unsigned long)pa);
-	memset((void *)PHYS_TO_DMAP(pa), 0, PAGE_SIZE);
+	kmem_zero_page((void *)PHYS_TO_DMAP(pa));
 }
 
 uint64_t

@@ -92,10 +92,13 @@ iter_order(struct vm_domainset_iter *di, vm_pindex_t pindex)
 	}
 	if (first < 0 || first >= MAXMEMDOM || ((mask >> first) & 1) == 0)
 		first = ds->ds_order[0];
-	/* Rotate: first, then the following domains, wrapping. */
-	start = first;
-	for (i = 0; i < MAXMEMDOM; i++) {
-		d = (start + i) % MAXMEMDOM;
+	/* Rotate: first, then the following domains of the set, wrapping. */
+	for (start = 0; start < ds->ds_cnt && ds->ds_order[start] != first;
+	    start++)
+		;
+	for (i = 0; i < ds->ds_cnt; i++) {
+		d = ds->ds_order[start + i < ds->ds_cnt ? start + i :
+		    start + i - ds->ds_cnt];
 		if ((mask >> d) & 1)
 			di->di_order[di->di_cnt++] = d;
 	}
@@ -145,9 +148,11 @@ iter_init(struct vm_domainset_iter *di, struct domainset *ds, bool page,
     vm_pindex_t pindex, int *domain)
 {
 
-	memset(di, 0, sizeof(*di));
+	/* Field by field: picolibc's memset is a byte loop (~4 per byte). */
 	di->di_domain = ds;
 	di->di_page = page;
+	di->di_cnt = 0;
+	di->di_flags = 0;
 	iter_order(di, pindex);
 	iter_start(di, domain);
 }

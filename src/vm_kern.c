@@ -557,13 +557,18 @@ static vmem_t *
 _kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size,
     bool check, const char *who)
 {
+	struct {
+		vm_paddr_t	pa;
+		u_long		n;
+	} runs[16];
 	vm_offset_t va, end, cs;
-	vm_page_t pages[64];
 	vm_paddr_t pa;
 	vmem_t *arena;
 	vm_page_t m;
+	u_long j;
 	int domain, n, i;
 	u_int marks;
+	bool attr;
 
 	KMEM_CHECK(object == kernel_object, ("%s: only kernel_object is "
 	    "supported (got %p)", who, (void *)object));
@@ -596,19 +601,40 @@ _kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size,
 	}
 	m = PHYS_TO_VM_PAGE(pmap_kextract(addr));
 	domain = vm_page_domain(m);
+	attr = pmap_page_get_memattr(m) != VM_MEMATTR_DEFAULT;
 	arena = (vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) == 0 ?
 	    kdom[domain].kernel_arena : kdom[domain].kernel_rwx_arena;
-	/* Unmap a chunk (one shootdown), then free its pages. */
+	/*
+	 * Unmap a chunk (one pmap_remove, one shootdown; whole superpages
+	 * stay whole), then free its pages as physically contiguous runs.
+	 */
 	for (cs = addr; cs < end; cs = va) {
 		n = 0;
-		for (va = cs; va < end && n < (int)nitems(pages);
-		    va += PAGE_SIZE)
-			pages[n++] = PHYS_TO_VM_PAGE(pmap_kextract(va));
+		for (va = cs; va < end; va += PAGE_SIZE) {
+			pa = pmap_kextract(va);
+			if (n > 0 && pa == runs[n - 1].pa + ptoa(runs[n - 1].n)) {
+				runs[n - 1].n++;
+				continue;
+			}
+			if (n == (int)nitems(runs))
+				break;
+			runs[n].pa = pa;
+			runs[n].n = 1;
+			n++;
+		}
 		pmap_remove(kernel_pmap, cs, va);
 		for (i = 0; i < n; i++) {
-			vm_page_kmem_clear(pages[i], VM_PAGE_KMEM_ALL);
-			pmap_page_set_memattr(pages[i], VM_MEMATTR_DEFAULT);
-			vm_page_free(pages[i]);
+			m = PHYS_TO_VM_PAGE(runs[i].pa);
+			for (j = 0; j < runs[i].n; j++) {
+				vm_page_kmem_clear(m + j, VM_PAGE_KMEM_ALL);
+				if (attr)
+					pmap_page_set_memattr(m + j,
+					    VM_MEMATTR_DEFAULT);
+			}
+			if (runs[i].n == 1)
+				vm_page_free(m);
+			else
+				vm_page_free_contig(m, runs[i].n);
 		}
 	}
 	return (arena);

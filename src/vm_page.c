@@ -207,7 +207,7 @@ static __attribute__((noinline)) void
 vm_page_zero_fill(vm_page_t m)
 {
 
-	memset((void *)PHYS_TO_DMAP(VM_PAGE_TO_PHYS(m)), 0, PAGE_SIZE);
+	kmem_zero_page((void *)PHYS_TO_DMAP(VM_PAGE_TO_PHYS(m)));
 	m->vp_info |= VPI_ZERO;
 }
 
@@ -641,6 +641,9 @@ vm_page_count_min_domain(int domain)
 
 	if (domain < 0 || domain >= vm_ndomains)
 		return (true);
+	/* The buddy count alone usually settles it; cached pages only add. */
+	if (vm_dom[domain].vmd_free >= vm_dom[domain].vmd_free_min)
+		return (false);
 	return (vm_domain_free_count(domain) < vm_dom[domain].vmd_free_min);
 }
 
