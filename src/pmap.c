@@ -934,6 +934,37 @@ pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 	pmap_range_check("pmap_remove", pmap, sva, eva);
 	if (sva == eva)
 		return;
+	/*
+	 * Fast path, as pmap_kremove's: a few pages inside one 2 MiB slot
+	 * whose L3 table exists (no superpage there).  The caller owns the
+	 * range; tables are never freed, so no lock.  One local flush per
+	 * page and one shootdown for the range.
+	 */
+	if (eva - sva <= ptoa(PMAP_TLB_FLUSH_THRESHOLD) &&
+	    (sva & ~L2_OFFSET) == ((eva - 1) & ~L2_OFFSET)) {
+		pt_entry_t *l3p, *t;
+		vm_offset_t va;
+		uintptr_t b;
+		bool valid;
+
+		b = pmap_kva_l3_bias;
+		t = b != 0 && kva_fast(sva) ?
+		    __atomic_load_n(kva_slot(b, sva), PMAP_SLOT_ORDER) : NULL;
+		if (t != NULL) {
+			valid = false;
+			for (va = sva; va < eva; va += PAGE_SIZE) {
+				l3p = &t[pl3_index(va)];
+				if ((pte_load(l3p) & PTE_V) == 0)
+					continue;
+				pte_store(l3p, 0);
+				md_tlb_flush_page(va);
+				valid = true;
+			}
+			if (valid)
+				md_tlb_shootdown(sva, eva);
+			return;
+		}
+	}
 	kmem_spin_lock(&pmap->pm_lock);
 	pmap_update_range(pmap, sva, eva, ~(pt_entry_t)0, &fl);
 	flush_finish(&fl, sva, eva);
