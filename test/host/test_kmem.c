@@ -6,6 +6,7 @@
  * allocations against a model of what is live (stamps, domains, counts).
  * usage: host_kmem [ndomains]
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,6 +292,112 @@ test_random(int steps, int round)
 	return (free1);
 }
 
+/*
+ * Every hart at once (pthreads; run under TSan too): kmem_malloc/free,
+ * kmem_alloc_contig, kva_alloc + kmem_back, and kmap_alloc_wait on a
+ * shared submap, each stamped with its owner and checked before its free.
+ */
+#define MT_HARTS	4
+#define MT_SLOTS	16
+#define MT_OPS		3000
+static struct vm_map mt_map;
+static atomic_ulong mt_bad, mt_ops;
+
+static void
+mt_worker(void *arg)
+{
+	struct live sl[MT_SLOTS];
+	uint64_t rng, tag;
+	u_int cpu = md_cpuid();
+	struct live *l;
+	vm_size_t size;
+	int i, k;
+
+	(void)arg;
+	memset(sl, 0, sizeof(sl));
+	rng = 0x9e3779b97f4a7c15ULL * (cpu + 1);
+	for (i = 0; i < MT_OPS; i++) {
+		rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+		l = &sl[rng % MT_SLOTS];
+		tag = ((uint64_t)cpu << 48) ^ (uint64_t)(l - sl) ^ 0xabcdef;
+		atomic_fetch_add(&mt_ops, 1);
+		if (l->va != 0) {
+			if (!stamped(l->va, l->size, tag))
+				atomic_fetch_add(&mt_bad, 1);
+			if (l->kind == 3) {
+				kmem_unback(kernel_object, l->va, l->size);
+				kva_free(l->kva, l->size);
+			} else if (l->kind == 4)
+				kmap_free_wakeup(&mt_map, l->va, l->size);
+			else
+				kmem_free(l->va, l->size);
+			l->va = 0;
+			continue;
+		}
+		size = ptoa(1 + (rng >> 20) % 6);
+		k = (int)((rng >> 30) % 5);
+		switch (k) {
+		case 0:
+			l->va = kmem_malloc_domainset(DOMAINSET_FT(), size,
+			    M_NOWAIT);
+			break;
+		case 1:
+			l->va = kmem_alloc_contig(size, M_NOWAIT, 0, ~0UL,
+			    PAGE_SIZE, 0, VM_MEMATTR_DEFAULT);
+			break;
+		case 2:
+			l->va = kmem_malloc(size, M_NOWAIT | M_ZERO);
+			break;
+		case 3:
+			l->kva = kva_alloc(size);
+			if (l->kva != 0 && kmem_back(kernel_object, l->kva, size,
+			    M_NOWAIT) == KERN_SUCCESS)
+				l->va = l->kva;
+			else if (l->kva != 0)
+				kva_free(l->kva, size);
+			break;
+		default:
+			l->va = kmap_alloc_wait(&mt_map, size);
+			break;
+		}
+		if (l->va == 0)
+			continue;
+		l->size = size;
+		l->kind = k;
+		stamp(l->va, size, tag);
+	}
+	for (l = sl; l < sl + MT_SLOTS; l++) {
+		if (l->va == 0)
+			continue;
+		tag = ((uint64_t)cpu << 48) ^ (uint64_t)(l - sl) ^ 0xabcdef;
+		if (!stamped(l->va, l->size, tag))
+			atomic_fetch_add(&mt_bad, 1);
+		if (l->kind == 3) {
+			kmem_unback(kernel_object, l->va, l->size);
+			kva_free(l->kva, l->size);
+		} else if (l->kind == 4)
+			kmap_free_wakeup(&mt_map, l->va, l->size);
+		else
+			kmem_free(l->va, l->size);
+	}
+}
+
+static void
+test_threads(void)
+{
+	vm_offset_t min, max;
+	u_int n;
+
+	kmem_subinit(&mt_map, kernel_map, &min, &max, 4UL << 20, false);
+	n = host_smp_start(MT_HARTS);
+	ok(n == MT_HARTS && kmem_smp_run_all(mt_worker, NULL) == 0,
+	    "%u harts ran the mix at once", n);
+	ok(atomic_load(&mt_bad) == 0 && swap_reserved() == 0,
+	    "%lu concurrent operations: every stamp intact, commit back to 0",
+	    atomic_load(&mt_ops));
+	host_smp_stop();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,6 +406,11 @@ main(int argc, char **argv)
 	u_int f1, f2, f3;
 
 	boot(nd);
+	if (argc > 2 && strcmp(argv[2], "threads") == 0) {
+		/* The ThreadSanitizer tree runs only the concurrent part. */
+		test_threads();
+		return (tap_done());
+	}
 	test_api();
 	/*
 	 * Round 1 may leave page-table pages and tag pages behind (kept by
@@ -310,5 +422,6 @@ main(int argc, char **argv)
 	ok(f2 == f3 && f2 <= f1 && f1 - f2 < 64, "random mix: rounds 2 and 3 "
 	    "end with the same free pages (%u, %u; round 1 %u): nothing leaks",
 	    f2, f3, f1);
+	test_threads();
 	return (tap_done());
 }
