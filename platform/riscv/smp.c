@@ -81,6 +81,8 @@ static char smp_tdata[SMP_TLS_MAX];
 /* Harts running kmem code: bit per cpu index.  The boot hart is cpu 0. */
 static atomic_ulong running_mask = 1;
 static atomic_uint nrunning = 1;
+/* nrunning > 1 (set once, never cleared): riscv_shootdown's one test. */
+static atomic_bool others_running;
 static atomic_ulong up_waiters;		/* the boot hart, while starting */
 
 /* Work for one hart (kmem_smp_run). */
@@ -220,23 +222,15 @@ sfence_group(unsigned long mask, unsigned long base, void *arg)
 }
 
 /*
- * Make every other running hart drop its translations of [sva, eva).
- * OpenSBI returns once every target hart has executed the fence (its
- * RFENCE waits for the targets' acknowledgements), which is what a caller
- * about to reuse a page needs.  A large or empty-looking range becomes a
- * full flush: start 0 and size 2^XLEN-1 mean "all addresses" in the SBI
- * spec.  Any hart may call this, with or without locks held; the target
- * harts need not have interrupts enabled (M-mode does the work).
+ * riscv_shootdown with at least one other hart running: send the RFENCEs.
  */
-void
-riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
+static void __attribute__((__noinline__))
+riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
 {
 	struct sfence_range r;
 	unsigned long cpus;
 	long err;
 
-	/* The caller's PTE stores come before the read of who runs. */
-	atomic_thread_fence(memory_order_seq_cst);
 	cpus = atomic_load(&running_mask) & ~(1UL << md_cpuid());
 	if (cpus == 0)
 		return;
@@ -256,6 +250,33 @@ riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
 		    (unsigned long)sva, (unsigned long)eva, cpus, err);
 		md_panic(msg);
 	}
+}
+
+/*
+ * Make every other running hart drop its translations of [sva, eva).
+ * OpenSBI returns once every target hart has executed the fence (its
+ * RFENCE waits for the targets' acknowledgements), which is what a caller
+ * about to reuse a page needs.  A large or empty-looking range becomes a
+ * full flush: start 0 and size 2^XLEN-1 mean "all addresses" in the SBI
+ * spec.  Any running hart may call this, with or without locks held; the
+ * target harts need not have interrupts enabled (M-mode does the work).
+ *
+ * With one hart running (the caller: only running harts run kmem code)
+ * there is nobody to tell: one fence, one load, one branch.  The fence
+ * orders the caller's PTE stores before that load; a hart that starts
+ * running sets others_running (sequentially consistent) and only then
+ * executes sfence.vma and walks the tables, so either this load sees it
+ * or its walks see the new PTEs.  The flag is never cleared.
+ */
+void
+riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
+{
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (__builtin_expect(!atomic_load_explicit(&others_running,
+	    memory_order_relaxed), 1))
+		return;
+	riscv_shootdown_others(sva, eva);
 }
 
 /* ----------------------------------------------------- the hart API */
@@ -438,6 +459,7 @@ smp_mark_running(u_int cpu)
 
 	atomic_fetch_or(&running_mask, 1UL << cpu);
 	atomic_fetch_add(&nrunning, 1);
+	atomic_store(&others_running, true);
 	/* Nothing cached before shootdowns could reach us may survive. */
 	__asm__ volatile("sfence.vma" ::: "memory");
 	smp_notify(&up_waiters);
