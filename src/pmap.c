@@ -144,7 +144,36 @@ kva_slot(uintptr_t bias, vm_offset_t va)
 
 	return ((pt_entry_t **)(bias + ((va >> (L2_SHIFT - 3)) & ~7UL)));
 }
+
+/*
+ * Helpers of the lock-free 4 KiB fast paths, which count instructions.
+ *
+ * kva_page_bad: 0 exactly when va is page aligned and in the KVA (the low
+ * 12 bits moved to the top, or'ed with va's KVA tag plus 4).
+ * l3_off_aligned: byte offset of a page-aligned va's PTE in its L3 table,
+ * bits 20..12 of va times 8, in two shifts (bits 11..9 are 0).
+ * pte_of_aligned: pa_to_pte for a page-aligned pa below 2^56, one shift.
+ */
+static inline u_long
+kva_page_bad(vm_offset_t va)
+{
+
+	return ((va << (64 - PAGE_SHIFT)) | (u_long)(((long)va >> 36) + 4));
+}
+
+static inline uintptr_t
+l3_off_aligned(vm_offset_t va)
+{
+
+	return ((va << (64 - L2_SHIFT)) >> (64 - L2_SHIFT + PAGE_SHIFT - 3));
+}
+
+#define pte_of_aligned(pa)	((pt_entry_t)(pa) >> (PAGE_SHIFT - PTE_PPN_SHIFT))
+_Static_assert(PAGE_SHIFT - PTE_PPN_SHIFT == 2 && L2_SHIFT == 21,
+    "pte_of_aligned and l3_off_aligned assume Sv39/Sv48 PTEs");
 static vm_offset_t img_text[2], img_rodata[2], img_data[2];
+/* Runs of pages that are not write-back (see pmap_page_set_memattr). */
+static int attr_nruns;
 
 /* A pending local flush and remote shootdown for one call. */
 struct pmap_flush {
@@ -227,19 +256,23 @@ range_in_kva(vm_offset_t sva, vm_offset_t eva)
 	return (sva < eva && va_in_kva(sva) && eva <= VM_MAX_KERNEL_ADDRESS);
 }
 
-/* Leaf permission bits for prot: R always, W^X unless both are asked. */
-static inline pt_entry_t
-prot_bits(vm_prot_t prot)
-{
-	pt_entry_t b;
+/*
+ * Kernel leaf bits (V, A, D, G and the permissions) for a prot of 1..7:
+ * R always, W and X as asked (so W^X unless both are).  VM_PROT_WRITE and
+ * VM_PROT_EXECUTE shifted left by one are PTE_W and PTE_X: one shift, no
+ * branch and no table.
+ */
+#define pmap_prot_pte(prot)						\
+	(PTE_KERN | PTE_R | ((pt_entry_t)(prot) << 1))
+_Static_assert(VM_PROT_READ << 1 == PTE_R && VM_PROT_WRITE << 1 == PTE_W &&
+    VM_PROT_EXECUTE << 1 == PTE_X, "pmap_prot_pte: VM_PROT_* << 1 = PTE_*");
 
-	b = PTE_R;
-	if (prot & VM_PROT_WRITE)
-		b |= PTE_W;
-	if (prot & VM_PROT_EXECUTE)
-		b |= PTE_X;
-	return (b);
-}
+/* pmap_enter flags accepted: the access type byte, NOSLEEP, WIRED. */
+#define PMAP_ENTER_FLAGS_OK	(0xffU | PMAP_ENTER_NOSLEEP | PMAP_ENTER_WIRED)
+/* So that "flags >> PMAP_ENTER_FLAGS_BITS != 0" finds an unknown flag. */
+#define PMAP_ENTER_FLAGS_BITS	10
+_Static_assert(PMAP_ENTER_FLAGS_OK == (1U << PMAP_ENTER_FLAGS_BITS) - 1,
+    "pmap_enter's known flags are the low bits");
 
 static void
 flush_leaf(struct pmap_flush *fl, vm_offset_t va, bool shoot)
@@ -610,8 +643,9 @@ page_memattr(vm_page_t m)
 	return (pmap_page_get_memattr(m));
 }
 
-int
-pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
+/* pmap_enter's checks, the lock and the superpage case. */
+static int __attribute__((__noinline__))
+pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
     u_int flags, int8_t psind)
 {
 	struct pmap_flush fl = { 0, false, false };
@@ -622,7 +656,7 @@ pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 
 	if (pmap != kernel_pmap || m == NULL || (psind != 0 && psind != 1) ||
 	    (prot & VM_PROT_ALL) == 0 || (prot & ~VM_PROT_ALL) != 0 ||
-	    (flags & ~(0xffU | PMAP_ENTER_NOSLEEP | PMAP_ENTER_WIRED)) != 0)
+	    (flags & ~PMAP_ENTER_FLAGS_OK) != 0)
 		return (KERN_INVALID_ARGUMENT);
 	if ((va & (psind == 1 ? L2_OFFSET : PAGE_MASK)) != 0 ||
 	    !range_in_kva(va, va + (psind == 1 ? L2_SIZE : PAGE_SIZE)))
@@ -632,8 +666,7 @@ pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 	if ((pa & (psind == 1 ? L2_OFFSET : PAGE_MASK)) != 0 ||
 	    pa >= PA_LIMIT || (u_int)ma >= nitems(pmap_attr_bits))
 		return (KERN_INVALID_ARGUMENT);
-	newpte = pa_to_pte(pa) | PTE_KERN | prot_bits(prot) |
-	    pmap_attr_bits[ma];
+	newpte = pa_to_pte(pa) | pmap_prot_pte(prot) | pmap_attr_bits[ma];
 
 	if (psind == 0) {
 		/* Fast path: tables exist, the caller owns va. */
@@ -668,6 +701,75 @@ pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 			    "and waiting would deadlock", va);
 		fl = (struct pmap_flush){ 0, false, false };
 	}
+}
+
+/*
+ * One page's PTE was replaced or cleared: flush it here and everywhere.
+ * (va is kept across the first call in a volatile local: a stack slot is
+ * two instructions cheaper than the callee-saved register compilers pick.)
+ * Inlined into the unmap fast paths, out of line for the rest.
+ */
+static inline void
+pmap_flush_page_all_inl(vm_offset_t va)
+{
+	volatile vm_offset_t keep;
+
+	keep = va;
+	md_tlb_flush_page(va);
+	va = keep;
+	md_tlb_shootdown(va, va + PAGE_SIZE);
+}
+
+static void __attribute__((__noinline__))
+pmap_flush_page_all(vm_offset_t va)
+{
+
+	pmap_flush_page_all_inl(va);
+}
+
+/*
+ * The fast path is kmem's case: one 4 KiB page of a kernel_pmap KVA page
+ * whose L3 table exists, valid prot and flags, no page with a special
+ * memory attribute anywhere (so m's is write-back: PBMT 0).  No lock (the
+ * caller owns va), one PTE store, one local sfence; a shootdown only when
+ * a valid mapping was replaced.  Everything else, bad input included, is
+ * pmap_enter_slow's.
+ */
+int
+pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
+    u_int flags, int8_t psind)
+{
+	pt_entry_t newpte, old, *l3p, *t;
+	vm_paddr_t pa;
+	uintptr_t b;
+
+	b = pmap_kva_l3_bias;
+	if (__predict_false(pmap != kernel_pmap || m == NULL ||
+	    (u_int)prot - 1 >= VM_PROT_ALL ||
+	    (kva_page_bad(va) | (flags >> PMAP_ENTER_FLAGS_BITS) |
+	    (u_long)(long)psind |
+	    (u_long)(long)__atomic_load_n(&attr_nruns, __ATOMIC_RELAXED)) != 0 ||
+	    b == 0))
+		goto slow;
+	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
+	if (__predict_false(t == NULL))
+		goto slow;
+	pa = VM_PAGE_TO_PHYS(m);
+	if (__predict_false(((pa << (64 - PAGE_SHIFT)) | (pa >> 56)) != 0))
+		goto slow;
+	newpte = pte_of_aligned(pa) | pmap_prot_pte(prot);
+	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
+	old = pte_load(l3p);
+	if (old != newpte) {
+		pte_store(l3p, newpte);
+		if (__predict_false((old & PTE_V) != 0))
+			pmap_flush_page_all(va);
+		else
+			md_tlb_flush_page(va);
+	}
+	return (KERN_SUCCESS);
+slow:
+	return (pmap_enter_slow(pmap, va, m, prot, flags, psind));
 }
 
 static void pmap_update_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva,
@@ -751,15 +853,6 @@ pmap_kenter_slow(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 	kmem_spin_unlock(&kernel_pmap->pm_lock);
 }
 
-/* One page's PTE was replaced or cleared: flush it here and everywhere. */
-static void __attribute__((__noinline__))
-pmap_flush_page_all(vm_offset_t va)
-{
-
-	md_tlb_flush_page(va);
-	md_tlb_shootdown(va, va + PAGE_SIZE);
-}
-
 /*
  * The fast path: one page in the KVA whose L3 table exists.  No lock (the
  * caller owns va), one PTE store, one local sfence; a shootdown only when
@@ -773,15 +866,16 @@ pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 
 	b = pmap_kva_l3_bias;
 	if (__predict_false(size != PAGE_SIZE ||
-	    (((va | pa) & PAGE_MASK) | (pa >> 56)) != 0 || !kva_fast(va) ||
+	    (((va | pa) << (64 - PAGE_SHIFT)) | (pa >> 56) |
+	    (u_long)(((long)va >> 36) + 4)) != 0 ||
 	    (u_int)mode > VM_MEMATTR_DEVICE || b == 0))
 		goto slow;
 	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
 	if (__predict_false(t == NULL))
 		goto slow;
-	l3p = &t[pl3_index(va)];
+	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
 	old = pte_load(l3p);
-	pte_store(l3p, pa_to_pte(pa) | PTE_KERN | PTE_R | PTE_W |
+	pte_store(l3p, pte_of_aligned(pa) | PTE_KERN | PTE_R | PTE_W |
 	    (((pt_entry_t)mode << PTE_PBMT_SHIFT) & pmap_pbmt_mask));
 	if (__predict_false((old & PTE_V) != 0)) {
 		pmap_flush_page_all(va);
@@ -926,8 +1020,9 @@ pmap_range_check(const char *fn, pmap_t pmap, vm_offset_t sva,
 		    VM_MAX_KERNEL_ADDRESS);
 }
 
-void
-pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
+/* pmap_remove of anything but one page with its L3 table in place. */
+static void __attribute__((__noinline__))
+pmap_remove_slow(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 {
 	struct pmap_flush fl = { 0, false, false };
 
@@ -971,6 +1066,36 @@ pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 	kmem_spin_unlock(&pmap->pm_lock);
 }
 
+/*
+ * The fast path is kmem_free's case, one page of the KVA whose L3 table
+ * exists: as pmap_kremove.  (eva - sva == PAGE_SIZE with sva a page of
+ * the KVA also makes eva aligned and inside the KVA.)  The shadow slot is
+ * NULL wherever the L2 entry is a superpage or invalid, so a superpage
+ * around the page takes the slow path and is demoted there.
+ */
+void
+pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
+{
+	pt_entry_t *l3p, *t;
+	uintptr_t b;
+
+	b = pmap_kva_l3_bias;
+	if (__predict_false(eva - sva != PAGE_SIZE || pmap != kernel_pmap ||
+	    kva_page_bad(sva) != 0 || b == 0))
+		goto slow;
+	t = __atomic_load_n(kva_slot(b, sva), PMAP_SLOT_ORDER);
+	if (__predict_false(t == NULL))
+		goto slow;
+	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(sva));
+	if ((pte_load(l3p) & PTE_V) == 0)
+		return;
+	pte_store(l3p, 0);
+	pmap_flush_page_all_inl(sva);
+	return;
+slow:
+	pmap_remove_slow(pmap, sva, eva);
+}
+
 void
 pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 {
@@ -998,6 +1123,15 @@ pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 	kmem_spin_unlock(&pmap->pm_lock);
 }
 
+static void __attribute__((__noinline__))
+pmap_kremove_slow(vm_offset_t va)
+{
+
+	if ((va & PAGE_MASK) != 0 || !va_in_kva(va))
+		panic("pmap_kremove: va 0x%lx is not a page in the KVA", va);
+	pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
+}
+
 void
 pmap_kremove(vm_offset_t va)
 {
@@ -1005,21 +1139,19 @@ pmap_kremove(vm_offset_t va)
 	uintptr_t b;
 
 	b = pmap_kva_l3_bias;
-	if (__predict_false((va & PAGE_MASK) != 0 || !kva_fast(va) || b == 0))
+	if (__predict_false(kva_page_bad(va) != 0 || b == 0))
 		goto slow;
 	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
 	if (__predict_false(t == NULL))
 		goto slow;
-	l3p = &t[pl3_index(va)];
+	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
 	if ((pte_load(l3p) & PTE_V) == 0)
 		return;
 	pte_store(l3p, 0);
-	pmap_flush_page_all(va);
+	pmap_flush_page_all_inl(va);
 	return;
 slow:
-	if ((va & PAGE_MASK) != 0 || !va_in_kva(va))
-		panic("pmap_kremove: va 0x%lx is not a page in the KVA", va);
-	pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
+	pmap_kremove_slow(va);
 }
 
 void
@@ -1161,7 +1293,6 @@ static struct pmap_attr_run {
 	vm_paddr_t	start, end;
 	vm_memattr_t	ma;
 } attr_runs[PMAP_ATTR_RUNS];
-static int attr_nruns;
 
 static vm_memattr_t
 attr_lookup_locked(vm_paddr_t pa)
