@@ -5,6 +5,7 @@
  *  - pmap_kenter + pmap_kremove of one page, local sfence and the
  *    remote shootdown hook included (and those two hooks alone);
  *  - pmap_kextract of a mapped KVA page, and of a DMAP address;
+ *  - pmap_enter of one 4 KiB page and pmap_remove of it (kmem's path);
  *  - 2 MiB: pmap_enter psind 1 + pmap_remove, against 512 pmap_enter
  *    psind 0 + one pmap_remove of the range; pmap_kenter of 2 MiB.
  */
@@ -74,6 +75,31 @@ main(void)
 		});
 	bench_report("pmap", "kextract DMAP", s, N);
 	pmap_kremove(va);
+
+	/*
+	 * kmem's path: pmap_enter of one wired RW page whose L3 table
+	 * exists, then pmap_remove of it, each on its own (the other outside
+	 * the sample), and VM_PAGE_TO_PHYS alone (pmap_enter pays it once).
+	 */
+	for (i = 0; i < N; i++) {
+		BENCH_SAMPLE(s[i], {
+			pmap_enter(kernel_pmap, va, m, VM_PROT_RW,
+			    VM_PROT_RW | PMAP_ENTER_WIRED, 0);
+		});
+		pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
+	}
+	bench_report("pmap", "pmap_enter 4 KiB (L3 table exists)", s, N);
+	for (i = 0; i < N; i++)
+		BENCH_SAMPLE(s[i], { sink += VM_PAGE_TO_PHYS(m); });
+	bench_report("pmap", "  of which VM_PAGE_TO_PHYS", s, N);
+	for (i = 0; i < N; i++) {
+		pmap_enter(kernel_pmap, va, m, VM_PROT_RW,
+		    VM_PROT_RW | PMAP_ENTER_WIRED, 0);
+		BENCH_SAMPLE(s[i], {
+			pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
+		});
+	}
+	bench_report("pmap", "pmap_remove 4 KiB (shootdown included)", s, N);
 
 	/* 2 MiB: one superpage, then 512 small pages, then kenter. */
 	for (i = 0; i < 21; i++)

@@ -284,7 +284,7 @@ test_superpages(void)
 	vm_offset_t va;
 	vm_paddr_t pa;
 	u_long dem;
-	int i;
+	int i, rv;
 
 	va = KVA + 16 * L2_SIZE;
 	pmap_kenter(va, 2 * L2_SIZE, pool, VM_MEMATTR_DEFAULT);
@@ -352,6 +352,63 @@ test_superpages(void)
 	for (i = 0; i < 4; i++)
 		pmap_kremove(va + ptoa(i));	/* no-op when unmapped */
 	ok(pmap_kextract(va) == 0, "kremove: idempotent");
+
+	/* kmem's path: pmap_enter / pmap_remove of one page (fast paths). */
+	host_tlb_stats(&t0);
+	rv = pmap_enter(kernel_pmap, va, PHYS_TO_VM_PAGE(pool), VM_PROT_RW,
+	    VM_PROT_RW | PMAP_ENTER_WIRED, 0);
+	host_tlb_stats(&t1);
+	ok(rv == KERN_SUCCESS && pmap_kextract(va) == pool &&
+	    can(va, KMEM_ACC_WRITE, NULL) && !can(va, KMEM_ACC_EXEC, NULL) &&
+	    t1.flush_page == t0.flush_page + 1 && t1.shootdown == t0.shootdown,
+	    "enter1: one page into an empty slot: mapped RW, local flush only");
+	host_tlb_stats(&t0);
+	rv = pmap_enter(kernel_pmap, va, PHYS_TO_VM_PAGE(pool), VM_PROT_RW,
+	    VM_PROT_RW | PMAP_ENTER_WIRED, 0);
+	host_tlb_stats(&t1);
+	ok(rv == KERN_SUCCESS && t1.flush_page == t0.flush_page &&
+	    t1.shootdown == t0.shootdown,
+	    "enter1: the same mapping again: no flush, no shootdown");
+	host_tlb_stats(&t0);
+	rv = pmap_enter(kernel_pmap, va, PHYS_TO_VM_PAGE(pool + PAGE_SIZE),
+	    VM_PROT_READ | VM_PROT_EXECUTE, VM_PROT_READ, 0);
+	host_tlb_stats(&t1);
+	ok(rv == KERN_SUCCESS && pmap_kextract(va) == pool + PAGE_SIZE &&
+	    !can(va, KMEM_ACC_WRITE, NULL) && can(va, KMEM_ACC_EXEC, NULL) &&
+	    t1.shootdown == t0.shootdown + 1,
+	    "enter1: over another mapping: R+X, the old one shot down");
+	host_tlb_stats(&t0);
+	pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
+	host_tlb_stats(&t1);
+	ok(pmap_kextract(va) == 0 && !can(va, KMEM_ACC_READ, NULL) &&
+	    t1.flush_page == t0.flush_page + 1 &&
+	    t1.shootdown == t0.shootdown + 1,
+	    "remove1: one page: unmapped, one flush, one shootdown");
+	host_tlb_stats(&t0);
+	pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
+	host_tlb_stats(&t1);
+	ok(t1.flush_page == t0.flush_page && t1.shootdown == t0.shootdown,
+	    "remove1: an unmapped page: nothing to flush");
+	/* One page inside a superpage: demoted, not cleared in a stale L3. */
+	dem = kernel_pmap->pm_demotions;
+	rv = pmap_enter(kernel_pmap, va + L2_SIZE, PHYS_TO_VM_PAGE(pool),
+	    VM_PROT_RW, VM_PROT_RW | PMAP_ENTER_WIRED, 1);
+	pmap_remove(kernel_pmap, va + L2_SIZE + 5 * PAGE_SIZE, va + L2_SIZE +
+	    6 * PAGE_SIZE);
+	ok(rv == KERN_SUCCESS && kernel_pmap->pm_demotions == dem + 1 &&
+	    pmap_kextract(va + L2_SIZE + 5 * PAGE_SIZE) == 0 &&
+	    pmap_kextract(va + L2_SIZE + 4 * PAGE_SIZE) == pool +
+	    4 * PAGE_SIZE && pmap_kextract(va + L2_SIZE + 6 * PAGE_SIZE) ==
+	    pool + 6 * PAGE_SIZE && pmap_check_shadow_for_test(va, va +
+	    2 * L2_SIZE) == 0,
+	    "remove1: one page of a superpage demotes it, neighbours stay");
+	rv = pmap_enter(kernel_pmap, va + L2_SIZE + 5 * PAGE_SIZE,
+	    PHYS_TO_VM_PAGE(pool + 5 * PAGE_SIZE), VM_PROT_RW, VM_PROT_RW, 0);
+	ok(rv == KERN_SUCCESS && pmap_kextract(va + L2_SIZE + 5 * PAGE_SIZE) ==
+	    pool + 5 * PAGE_SIZE, "enter1: into the demoted table");
+	pmap_remove(kernel_pmap, va + L2_SIZE, va + 2 * L2_SIZE);
+	ok(pmap_kextract(va + L2_SIZE + 4 * PAGE_SIZE) == 0,
+	    "remove1: cleaned up");
 }
 
 static void
@@ -517,6 +574,16 @@ test_bad_input(void)
 	    KERN_INVALID_ARGUMENT, "enter: NULL page");
 	ok(pmap_enter((pmap_t)&M, KVA, m, VM_PROT_RW, 0, 0) ==
 	    KERN_INVALID_ARGUMENT, "enter: not kernel_pmap");
+	ok(pmap_enter(kernel_pmap, KVA, m, VM_PROT_RW | 0x8, 0, 0) ==
+	    KERN_INVALID_ARGUMENT, "enter: prot with an unknown bit");
+	ok(pmap_enter(kernel_pmap, KVA, m, VM_PROT_RW, 0x80000000U, 0) ==
+	    KERN_INVALID_ARGUMENT, "enter: flag bit 31");
+	ok(pmap_enter(kernel_pmap, KVA, m, VM_PROT_RW, PMAP_ENTER_LARGEPAGE,
+	    0) == KERN_INVALID_ARGUMENT, "enter: PMAP_ENTER_LARGEPAGE");
+	ok(pmap_enter(kernel_pmap, KVA, m, VM_PROT_RW, 0, -1) ==
+	    KERN_INVALID_ARGUMENT, "enter: psind -1");
+	ok(pmap_enter(kernel_pmap, KVA - PAGE_SIZE, m, VM_PROT_RW, 0, 0) ==
+	    KERN_INVALID_ADDRESS, "enter: the page below the KVA");
 	ok(pmap_kextract(KVA) == 0, "enter: none of those mapped anything");
 
 	EXPECT_PANIC(pmap_kenter(KVA + 8, PAGE_SIZE, pool, 0), "pmap_kenter");
@@ -531,7 +598,17 @@ test_bad_input(void)
 	EXPECT_PANIC(pmap_kenter(KVA, PAGE_SIZE, pool, 3), "pmap_kenter");
 	EXPECT_PANIC(pmap_kenter(KVA, PAGE_SIZE, 1UL << 56, 0),
 	    "pmap_kenter");
+	EXPECT_PANIC(pmap_kenter(KVA, PAGE_SIZE, pool, -1), "pmap_kenter");
+	EXPECT_PANIC(pmap_kenter(KVA - PAGE_SIZE, PAGE_SIZE, pool, 0),
+	    "pmap_kenter");
 	EXPECT_PANIC(pmap_kremove(KVA + 4), "pmap_kremove");
+	EXPECT_PANIC(pmap_kremove(KVA - PAGE_SIZE), "pmap_kremove");
+	EXPECT_PANIC(pmap_remove(kernel_pmap, KVA + 4, KVA + 4 + PAGE_SIZE),
+	    "pmap_remove");
+	EXPECT_PANIC(pmap_remove(kernel_pmap, KVA - PAGE_SIZE, KVA),
+	    "pmap_remove");
+	EXPECT_PANIC(pmap_remove(kernel_pmap, VM_MAX_KERNEL_ADDRESS,
+	    VM_MAX_KERNEL_ADDRESS + PAGE_SIZE), "pmap_remove");
 	EXPECT_PANIC(pmap_kremove(DMAP_MIN_ADDRESS), "pmap_kremove");
 	EXPECT_PANIC(pmap_remove(kernel_pmap, KVA + 4, KVA + PAGE_SIZE),
 	    "pmap_remove");
