@@ -24,13 +24,18 @@
  *    small cache of tags so a locked operation never has to ask for one.
  *
  * Quantum caches (Bonwick's magazines): for each cached size an arena has a
- * depot (full and empty magazines under a spin lock) and, per hart, a
- * loaded and a previous magazine.  The owner hart touches its magazines
- * with interrupts off and without any lock.  A drainer (vmem_drain, from
- * any hart) takes them away with a Dekker-style handshake: the owner sets
- * qp_busy then reads qp_claim; the drainer sets qp_claim then waits for
- * qp_busy to be clear; both with sequentially consistent atomics, so one
- * of them always sees the other.
+ * depot (magazines with rounds and magazines with room, under a spin lock)
+ * and, per hart, a loaded and a previous magazine.  A magazine is 256
+ * bytes, 256-aligned, and is named by a handle: the address of its next
+ * free slot, so the handle alone says where the rounds end and how many
+ * there are (handle & 255 is 8 * rounds).  The hart's loaded slot holds
+ * the handle; the fast path swaps QC_BUSY into the slot (one atomic swap,
+ * acquire), pushes or pops, and stores the moved handle back (release).
+ * Whoever swapped a handle out owns the slot and its previous magazine
+ * until it stores a handle back, so no interrupt masking is needed: a
+ * path that finds QC_BUSY (a drainer holds the slot, or an interrupt
+ * stopped the owner) simply uses the arena.  A drainer (vmem_drain, any
+ * hart) swaps QC_BUSY in the same way and waits while the owner is inside.
  */
 #include <stdio.h>
 #include <string.h>
@@ -58,14 +63,33 @@ struct vmem_btag {
 
 #define BT_END(bt)	((bt)->bt_start + (bt)->bt_size - 1)
 
-/* Magazines: 256 bytes, 16 to a page. */
-#define VMEM_MAG_ROUNDS	30
+/*
+ * Magazines: 256 bytes, 256-aligned, 16 to a page.  A handle is the
+ * address of the next free m_obj slot; m_next links handles in the depot
+ * and in the magazine pool (0 ends a list).
+ */
+#define VMEM_MAG_ROUNDS	31
+#define VMEM_MAG_SIZE	256
 struct vmem_mag {
-	struct vmem_mag		*m_next;
-	u_long			m_rounds;
 	vmem_addr_t		m_obj[VMEM_MAG_ROUNDS];
+	uintptr_t		m_next;
 };
-_Static_assert(sizeof(struct vmem_mag) == 256, "magazine size");
+_Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
+#define QC_MASK		((uintptr_t)VMEM_MAG_SIZE - 1)
+#define QC_FULL		((uintptr_t)VMEM_MAG_ROUNDS * sizeof(vmem_addr_t))
+/*
+ * Slot values that are not handles (handles are real addresses, far above
+ * these): somebody is inside, and no magazine.  In an alloc slot both end
+ * in 8 zero bits like an empty magazine; in a free slot both end in 248
+ * like a full one; so each fast path has a single test.
+ */
+#define QC_ABUSY	((uintptr_t)0)
+#define QC_ANONE	((uintptr_t)VMEM_MAG_SIZE)
+#define QC_FBUSY	QC_FULL
+#define QC_FNONE	(QC_FULL + VMEM_MAG_SIZE)
+
+#define QC_MAG(h)	((struct vmem_mag *)(void *)((h) & ~QC_MASK))
+#define QC_ROUNDS(h)	((u_int)(((h) & QC_MASK) / sizeof(vmem_addr_t)))
 
 #define VMEM_FITMASK	(M_BESTFIT | M_FIRSTFIT | M_NEXTFIT)
 /* Internal: a quantum-cache fill; never drain, reclaim or sleep. */
@@ -98,9 +122,9 @@ static bool vmem_bt_booted;
 static atomic_uint vmem_bt_refilling;
 static struct vmem_btag vmem_boot_tags[VMEM_BOOT_TAGS];
 
-/* The magazine pool (leaf lock). */
+/* The magazine pool (leaf lock): handles of empty magazines. */
 static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
-static struct vmem_mag *vmem_mag_pool;
+static uintptr_t vmem_mag_pool;
 
 /* Every arena, and vmem_create's boot storage. */
 static struct kmem_spin vmem_list_lock = KMEM_SPIN_INITIALIZER("vmem list");
@@ -128,33 +152,95 @@ vmem_ctz(unsigned long x)
 	return (vmem_debruijn[((x & -x) * 0x03f79d71b4cb0a89UL) >> 58]);
 }
 
-/* ------------------------------------------------------------ free lists */
+/* fls of a byte: 1-based index of its highest set bit (0 for 0). */
+static const uint8_t vmem_fls8[256] = {
+	0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
+	5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+};
 
+/* 1-based index of the highest set bit of x != 0: three tests, a look-up. */
 static inline u_int
-vmem_flclass(const vmem_t *vm, vmem_size_t size)
+vmem_fls(unsigned long x)
 {
-	vmem_size_t q;
+	u_int n;
 
-	q = size >> vm->vm_quantum_shift;
-	if (q <= VMEM_NEXACT)
-		return ((u_int)q - 1);
-	return (VMEM_NEXACT - 7 + (u_int)kmem_flsl(q));
+	n = 0;
+	if (x >> 32 != 0) {
+		x >>= 32;
+		n = 32;
+	}
+	if (x >> 16 != 0) {
+		x >>= 16;
+		n += 16;
+	}
+	if (x >> 8 != 0) {
+		x >>= 8;
+		n += 8;
+	}
+	return (n + vmem_fls8[x]);
 }
 
-/* The first list all of whose members are at least size (instant fit). */
-static inline u_int
-vmem_flfirst(const vmem_t *vm, vmem_size_t size)
+/* ------------------------------------------------------------ free lists */
+
+/*
+ * The list of a free segment of q quanta: q - 1 for the exact classes,
+ * then class 64 for 65..127 quanta and one class per power of two above.
+ */
+static inline u_long
+vmem_qclass(vmem_size_t q)
 {
-	vmem_size_t q, low;
+
+	if (q <= VMEM_NEXACT)
+		return (q - 1);
+	return (VMEM_NEXACT - 7 + vmem_fls(q));
+}
+
+static inline u_long
+vmem_flclass(const vmem_t *vm, vmem_size_t size)
+{
+
+	return (vmem_qclass(size >> vm->vm_quantum_shift));
+}
+
+/* True if a segment of q quanta belongs on list c. */
+static inline bool
+vmem_qinclass(vmem_size_t q, u_long c)
+{
+
+	if (c > VMEM_NEXACT)
+		return ((q >> (c - VMEM_NEXACT + 6)) == 1);
+	if (c == VMEM_NEXACT)
+		return (q > VMEM_NEXACT && q < 2 * VMEM_NEXACT);
+	return (q == c + 1);
+}
+
+/* The first list all of whose members are at least q quanta (instant fit). */
+static inline u_int
+vmem_qfirst(vmem_size_t q)
+{
 	u_int c;
 
-	q = size >> vm->vm_quantum_shift;
 	if (q <= VMEM_NEXACT)
 		return ((u_int)q - 1);
-	c = VMEM_NEXACT - 7 + (u_int)kmem_flsl(q);
-	low = c == VMEM_NEXACT ? VMEM_NEXACT + 1 :
-	    (vmem_size_t)1 << (c - VMEM_NEXACT + 6);
-	return (q == low ? c : c + 1);
+	c = VMEM_NEXACT - 7 + vmem_fls(q);
+	/* Only a class's smallest size has every member fit. */
+	if (c == VMEM_NEXACT ? q == VMEM_NEXACT + 1 : (q & (q - 1)) == 0)
+		return (c);
+	return (c + 1);
 }
 
 /* The first non-empty free list at or above idx, or -1. */
@@ -180,7 +266,7 @@ static inline void
 bt_insfree(vmem_t *vm, struct vmem_btag *bt)
 {
 	struct vmem_btag **head;
-	u_int fl;
+	u_long fl;
 
 	fl = vmem_flclass(vm, bt->bt_size);
 	bt->bt_fl = (uint8_t)fl;
@@ -196,7 +282,7 @@ bt_insfree(vmem_t *vm, struct vmem_btag *bt)
 static inline void
 bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 {
-	u_int fl;
+	u_long fl;
 
 	*bt->bt_lpprev = bt->bt_lnext;
 	if (bt->bt_lnext != NULL)
@@ -204,6 +290,20 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 	fl = bt->bt_fl;
 	if (vm->vm_freelist[fl] == NULL)
 		vm->vm_flbits[fl >> 6] &= ~(1UL << (fl & 63));
+}
+
+/*
+ * The free segment bt changed size: move it to its new list unless it
+ * still belongs on the one it is on (a big segment usually does).
+ */
+static inline void
+bt_reclass(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	if (vmem_qinclass(bt->bt_size >> vm->vm_quantum_shift, bt->bt_fl))
+		return;
+	bt_remfree(vm, bt);
+	bt_insfree(vm, bt);
 }
 
 /* ------------------------------------------------------------- tag supply */
@@ -577,7 +677,7 @@ vmem_find(vmem_t *vm, vmem_size_t size, vmem_size_t align, vmem_size_t phase,
 	int i;
 
 	if (strat == M_FIRSTFIT) {
-		first = vmem_flfirst(vm, size);
+		first = vmem_qfirst(size >> vm->vm_quantum_shift);
 		for (i = vmem_flnext(vm, first); i >= 0;
 		    i = vmem_flnext(vm, (u_int)i + 1)) {
 			bt = vm->vm_freelist[i];
@@ -620,14 +720,50 @@ vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 }
 
 /*
- * Cut [addr, addr + size) out of the free segment bt and make it busy.
- * Arena lock held; needs at most two tags (bt_fill was called).
+ * Make the first size bytes of the free segment bt busy and return their
+ * tag.  Arena lock held; needs at most one tag (bt_fill was called).  The
+ * rest stays free in bt itself, usually on the same list.
  */
-static void
+static inline __attribute__((always_inline)) struct vmem_btag *
+vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size)
+{
+	struct vmem_btag *nb, *prev;
+
+	if (bt->bt_size == size) {
+		bt_remfree(vm, bt);
+		bt->bt_type = BT_TYPE_BUSY;
+		bt_insbusy(vm, bt);
+		return (bt);
+	}
+	nb = bt_alloc(vm);
+	nb->bt_type = BT_TYPE_BUSY;
+	nb->bt_start = bt->bt_start;
+	nb->bt_size = size;
+	bt->bt_start += size;
+	bt->bt_size -= size;
+	/* A free segment always follows its span tag or another segment. */
+	prev = bt->bt_sprev;
+	nb->bt_sprev = prev;
+	nb->bt_snext = bt;
+	prev->bt_snext = nb;
+	bt->bt_sprev = nb;
+	bt_reclass(vm, bt);
+	bt_insbusy(vm, nb);
+	return (nb);
+}
+
+/*
+ * Cut [addr, addr + size) out of the free segment bt and make it busy;
+ * returns the busy tag.  Arena lock held; needs at most two tags (bt_fill
+ * was called).
+ */
+static struct vmem_btag *
 vmem_clip(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr, vmem_size_t size)
 {
 	struct vmem_btag *nb;
 
+	if (addr == bt->bt_start)
+		return (vmem_carve(vm, bt, size));
 	bt_remfree(vm, bt);
 	if (addr != bt->bt_start) {
 		nb = bt_alloc(vm);
@@ -650,6 +786,7 @@ vmem_clip(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr, vmem_size_t size)
 	}
 	bt->bt_type = BT_TYPE_BUSY;
 	bt_insbusy(vm, bt);
+	return (bt);
 }
 
 /* ------------------------------------------------------------ spans */
@@ -859,11 +996,13 @@ vmem_try_fetch(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 		    "deadlock (nothing else can run to free any)",
 		    vm->vm_name, (u_long)size);
 	}
-	__atomic_store_n(&vm->vm_nwaiters, vm->vm_nwaiters + 1,
-	    __ATOMIC_RELAXED);
+	/* While anyone waits, frees go to the arena (and wake them). */
+	vm->vm_nwaiters++;
+	__atomic_store_n(&vm->vm_qfast, 0, __ATOMIC_RELAXED);
 	md_sleep(vm, &vm->vm_lock);
-	__atomic_store_n(&vm->vm_nwaiters, vm->vm_nwaiters - 1,
-	    __ATOMIC_RELAXED);
+	if (--vm->vm_nwaiters == 0)
+		__atomic_store_n(&vm->vm_qfast, vm->vm_qcache_max,
+		    __ATOMIC_RELAXED);
 	return (true);
 }
 
@@ -960,7 +1099,7 @@ vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 			bt = vmem_find(vm, size, align, phase, nocross,
 			    minaddr, maxaddr, strat, &addr);
 		if (bt != NULL) {
-			vmem_clip(vm, bt, addr, size);
+			bt = vmem_clip(vm, bt, addr, size);
 			if (strat == M_NEXTFIT) {
 				vm->vm_cursor = addr + size;
 				vm->vm_cursor_bt = bt;
@@ -990,7 +1129,101 @@ vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 	return (error);
 }
 
-__attribute__((noinline)) int
+/*
+ * Unconstrained search for vmem_alloc (arena lock held).  Exact classes
+ * are the same for both strategies: the request's own list, else the next
+ * non-empty one.  A bigger request takes, for M_FIRSTFIT, the first list
+ * whose every member fits, and for M_BESTFIT the first fitting member of
+ * its own list.  NULL sends the caller to vmem_find's full search.
+ */
+static inline struct vmem_btag *
+vmem_find_fast(vmem_t *vm, vmem_size_t size, int strat)
+{
+	struct vmem_btag *bt;
+	vmem_size_t q;
+	u_int c;
+	int i;
+
+	q = size >> vm->vm_quantum_shift;
+	if (q <= VMEM_NEXACT) {
+		c = (u_int)q - 1;
+		if ((bt = vm->vm_freelist[c]) != NULL)
+			return (bt);
+	} else if (strat == M_FIRSTFIT)
+		c = vmem_qfirst(q) - 1;
+	else {
+		c = vmem_qclass(q);
+		for (bt = vm->vm_freelist[c]; bt != NULL; bt = bt->bt_lnext)
+			if (bt->bt_size >= size)
+				return (bt);
+	}
+	i = vmem_flnext(vm, c + 1);
+	return (i >= 0 ? vm->vm_freelist[i] : NULL);
+}
+
+/* vmem_alloc_arena's way out: the full search, imports, sleeping. */
+static __attribute__((noinline)) int
+vmem_alloc_arena_slow(vmem_t *vm, vmem_size_t size, int flags, int strat,
+    vmem_addr_t *addrp)
+{
+
+	return (vmem_xalloc1(vm, size, vm->vm_quantum_mask + 1, 0, 0,
+	    VMEM_ADDR_MIN, VMEM_ADDR_MAX, flags, strat, addrp));
+}
+
+/* An allocation succeeded and the hash wants to grow (lock held, dropped). */
+static __attribute__((noinline)) int
+vmem_alloc_grow(vmem_t *vm)
+{
+	bool grow;
+
+	grow = vmem_hash_want(vm) != 0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (grow)
+		vmem_rehash(vm);
+	return (0);
+}
+
+/*
+ * vmem_alloc from the arena: one lock hold and no call in the common case.
+ * A request the quick search cannot place (or M_NEXTFIT, or an arena out
+ * of tags) goes to vmem_xalloc1.
+ */
+static __attribute__((noinline)) int
+vmem_alloc_arena(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
+{
+	struct vmem_btag *bt;
+	vmem_size_t qmask;
+	int strat;
+
+	qmask = vm->vm_quantum_mask;
+	if (addrp == NULL || size == 0 || vmem_flags_bad(flags))
+		return (EINVAL);
+	if (size > VMEM_ADDR_MAX - qmask)
+		return (ENOMEM);
+	size = (size + qmask) & ~qmask;
+	strat = flags & VMEM_FITMASK;
+	flags &= ~VMEM_I_NODRAIN;
+	if (strat == 0)
+		strat = M_BESTFIT;
+	else if (strat == M_NEXTFIT)
+		goto slow;
+	kmem_spin_lock(&vm->vm_lock);
+	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
+	    (bt = vmem_find_fast(vm, size, strat)) != NULL) {
+		bt = vmem_carve(vm, bt, size);
+		*addrp = bt->bt_start;
+		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
+			return (vmem_alloc_grow(vm));
+		kmem_spin_unlock(&vm->vm_lock);
+		return (0);
+	}
+	kmem_spin_unlock(&vm->vm_lock);
+slow:
+	return (vmem_alloc_arena_slow(vm, size, flags, strat, addrp));
+}
+
+int
 vmem_xalloc(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
     vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
     vmem_addr_t maxaddr, int flags, vmem_addr_t *addrp)
@@ -998,6 +1231,9 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
 	vmem_size_t size;
 	int error, strat;
 
+	if ((align | phase | nocross | minaddr) == 0 &&
+	    maxaddr == VMEM_ADDR_MAX)
+		return (vmem_alloc_arena(vm, size0, flags, addrp));
 	error = vmem_xalloc_args(vm, size0, &align, phase, nocross, minaddr,
 	    maxaddr, flags, addrp, &size, &strat);
 	if (error != 0)
@@ -1006,80 +1242,134 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
 	    flags & ~VMEM_I_NODRAIN, strat, addrp));
 }
 
-/*
- * Free one busy segment (arena lock held).  Panics (after dropping the
- * lock) on an invalid free.  Returns true when the segment's imported span
- * became wholly free and was taken out: the caller must release
- * [*spanaddr, *spanaddr + *spansize) after dropping the lock.
- */
-static bool
-vmem_xfree1(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
-    vmem_addr_t *spanaddr, vmem_size_t *spansize)
+/* An invalid free (arena lock held): drop the lock and say what was wrong. */
+static __attribute__((noinline, cold)) __kmem_noreturn void
+vmem_xfree_bad(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    const struct vmem_btag *bt)
 {
-	struct vmem_btag *bt, **pp, *t;
+	vmem_size_t bsize;
+
+	bsize = bt != NULL ? bt->bt_size : 0;
+	kmem_spin_unlock(&vm->vm_lock);
+	if (bt == NULL)
+		panic("vmem_xfree: arena \"%s\": 0x%lx (size 0x%lx) is not "
+		    "allocated", vm->vm_name, (u_long)addr, (u_long)size);
+	panic("vmem_xfree: arena \"%s\": 0x%lx freed with size 0x%lx "
+	    "but allocated with size 0x%lx", vm->vm_name, (u_long)addr,
+	    (u_long)size, (u_long)bsize);
+}
+
+/*
+ * Free one busy segment (arena lock held) and coalesce it with its free
+ * neighbours; returns the free segment that now holds it (on its list).
+ * Panics (after dropping the lock) on an invalid free.
+ */
+static inline __attribute__((always_inline)) struct vmem_btag *
+vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *bt, **pp, *t, *prev, *next;
 	vmem_size_t rsize;
 
 	rsize = (size + vm->vm_quantum_mask) & ~vm->vm_quantum_mask;
 	pp = bt_hashhead(vm, addr);
 	while ((bt = *pp) != NULL && bt->bt_start != addr)
 		pp = &bt->bt_lnext;
-	if (__predict_false(bt == NULL)) {
-		kmem_spin_unlock(&vm->vm_lock);
-		panic("vmem_xfree: arena \"%s\": 0x%lx (size 0x%lx) is not "
-		    "allocated", vm->vm_name, (u_long)addr, (u_long)size);
-	}
-	if (__predict_false(bt->bt_size != rsize || size == 0)) {
-		kmem_spin_unlock(&vm->vm_lock);
-		panic("vmem_xfree: arena \"%s\": 0x%lx freed with size 0x%lx "
-		    "but allocated with size 0x%lx", vm->vm_name, (u_long)addr,
-		    (u_long)size, (u_long)bt->bt_size);
-	}
+	if (__predict_false(bt == NULL || bt->bt_size != rsize || size == 0))
+		vmem_xfree_bad(vm, addr, size, bt);
 	*pp = bt->bt_lnext;
 	vm->vm_nbusytag--;
-	vm->vm_inuse -= bt->bt_size;
-	bt->bt_type = BT_TYPE_FREE;
+	vm->vm_inuse -= rsize;
 
-	t = bt->bt_snext;
-	if (t != NULL && t->bt_type == BT_TYPE_FREE) {
-		bt_remfree(vm, t);
-		bt->bt_size += t->bt_size;
-		bt_remseg(vm, t);
-	}
-	t = bt->bt_sprev;
-	if (t->bt_type == BT_TYPE_FREE) {
-		bt_remfree(vm, t);
-		bt->bt_start = t->bt_start;
-		bt->bt_size += t->bt_size;
-		bt_remseg(vm, t);
-		t = bt->bt_sprev;
-	}
-	if (t->bt_type == BT_TYPE_SPAN && vm->vm_releasefn != NULL &&
-	    t->bt_size == bt->bt_size) {
-		*spanaddr = t->bt_start;
-		*spansize = t->bt_size;
+	/*
+	 * Coalesce into a free neighbour that is already on a list (it then
+	 * usually stays on that list); a segment always has a predecessor
+	 * (its span tag at least).
+	 */
+	prev = bt->bt_sprev;
+	next = bt->bt_snext;
+	if (next != NULL && next->bt_type == BT_TYPE_FREE) {
+		if (prev->bt_type == BT_TYPE_FREE) {
+			bt_remfree(vm, next);
+			prev->bt_size += rsize + next->bt_size;
+			bt_remseg(vm, bt);
+			bt_remseg(vm, next);
+			t = prev;
+		} else {
+			next->bt_start = addr;
+			next->bt_size += rsize;
+			bt_remseg(vm, bt);
+			t = next;
+		}
+		bt_reclass(vm, t);
+	} else if (prev->bt_type == BT_TYPE_FREE) {
+		prev->bt_size += rsize;
 		bt_remseg(vm, bt);
-		bt_remspan(t);
-		bt_remseg(vm, t);
-		vm->vm_size -= *spansize;
-		return (true);
+		t = prev;
+		bt_reclass(vm, t);
+	} else {
+		bt->bt_type = BT_TYPE_FREE;
+		bt_insfree(vm, bt);
+		t = bt;
 	}
-	bt_insfree(vm, bt);
-	if (__predict_false(vm->vm_nwaiters != 0))
-		md_wakeup(vm);
-	return (false);
+	return (t);
 }
 
-void
-vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+/* True if the free segment t is a whole imported span that can go back. */
+static inline bool
+vmem_span_idle(const vmem_t *vm, const struct vmem_btag *t)
+{
+	const struct vmem_btag *sp;
+
+	sp = t->bt_sprev;
+	return (sp->bt_type == BT_TYPE_SPAN && sp->bt_size == t->bt_size &&
+	    vm->vm_releasefn != NULL);
+}
+
+/*
+ * Take the wholly free imported span holding free segment t out of the
+ * arena (lock held); the caller releases [*addrp, *addrp + *sizep).
+ */
+static void
+vmem_span_remove(vmem_t *vm, struct vmem_btag *t, vmem_addr_t *addrp,
+    vmem_size_t *sizep)
+{
+	struct vmem_btag *sp;
+
+	sp = t->bt_sprev;
+	*addrp = sp->bt_start;
+	*sizep = sp->bt_size;
+	bt_remfree(vm, t);
+	bt_remseg(vm, t);
+	bt_remspan(sp);
+	bt_remseg(vm, sp);
+	vm->vm_size -= *sizep;
+}
+
+static inline bool
+vmem_hash_shrink_wanted(const vmem_t *vm)
+{
+
+	return (__predict_false(vm->vm_nbusytag * 8 < vm->vm_hashsize) &&
+	    vm->vm_hashsize > VMEM_HASH0_SIZE && vmem_hash_want(vm) != 0);
+}
+
+/*
+ * The rare ends of a free (arena lock held on entry, dropped): give an
+ * idle imported span back, wake waiters, shrink the hash.
+ */
+static __attribute__((noinline)) void
+vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
 {
 	vmem_addr_t sa;
 	vmem_size_t ss;
 	bool rel, shrink;
 
-	kmem_spin_lock(&vm->vm_lock);
-	rel = vmem_xfree1(vm, addr, size, &sa, &ss);
-	shrink = __predict_false(vm->vm_nbusytag * 8 < vm->vm_hashsize) &&
-	    vm->vm_hashsize > VMEM_HASH0_SIZE && vmem_hash_want(vm) != 0;
+	rel = vmem_span_idle(vm, t);
+	if (rel)
+		vmem_span_remove(vm, t, &sa, &ss);
+	if (vm->vm_nwaiters != 0)
+		md_wakeup(vm);
+	shrink = vmem_hash_shrink_wanted(vm);
 	kmem_spin_unlock(&vm->vm_lock);
 	if (rel)
 		vm->vm_releasefn(vm->vm_arg, sa, ss);
@@ -1087,11 +1377,27 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		vmem_rehash(vm);
 }
 
+void
+vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *t;
+
+	kmem_spin_lock(&vm->vm_lock);
+	t = vmem_xfree_locked(vm, addr, size);
+	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
+	    vm->vm_nbusytag * 8 < vm->vm_hashsize)) {
+		vmem_xfree_finish(vm, t);
+		return;
+	}
+	kmem_spin_unlock(&vm->vm_lock);
+}
+
 /* Free n segments of one size under one hold of the lock (drains). */
 static void
 vmem_xfree_batch(vmem_t *vm, const vmem_addr_t *addrs, u_int n,
     vmem_size_t size)
 {
+	struct vmem_btag *t;
 	vmem_addr_t sa;
 	vmem_size_t ss;
 	bool shrink;
@@ -1101,14 +1407,17 @@ vmem_xfree_batch(vmem_t *vm, const vmem_addr_t *addrs, u_int n,
 		return;
 	kmem_spin_lock(&vm->vm_lock);
 	for (i = 0; i < n; i++) {
-		if (vmem_xfree1(vm, addrs[i], size, &sa, &ss)) {
+		t = vmem_xfree_locked(vm, addrs[i], size);
+		if (vmem_span_idle(vm, t)) {
+			vmem_span_remove(vm, t, &sa, &ss);
 			kmem_spin_unlock(&vm->vm_lock);
 			vm->vm_releasefn(vm->vm_arg, sa, ss);
 			kmem_spin_lock(&vm->vm_lock);
 		}
 	}
-	shrink = vm->vm_nbusytag * 8 < vm->vm_hashsize &&
-	    vm->vm_hashsize > VMEM_HASH0_SIZE && vmem_hash_want(vm) != 0;
+	if (vm->vm_nwaiters != 0)
+		md_wakeup(vm);
+	shrink = vmem_hash_shrink_wanted(vm);
 	kmem_spin_unlock(&vm->vm_lock);
 	if (shrink)
 		vmem_rehash(vm);
@@ -1159,330 +1468,351 @@ vmem_xalloc_batch(vmem_t *vm, vmem_size_t size, vmem_addr_t *addrs, u_int n)
 
 /* ------------------------------------------------------------ quantum caches */
 
-static struct vmem_mag *
+/*
+ * An empty magazine (its handle) from the pool, refilled a page at a time
+ * from the backend.  0 if there is none.  No lock held on entry.
+ */
+static uintptr_t
 vmem_mag_get(void)
 {
-	struct vmem_mag *m, *head;
-	char *p;
-	u_int i, n;
+	uintptr_t h, head, p, end;
 
 	kmem_spin_lock(&vmem_mag_lock);
-	m = vmem_mag_pool;
-	if (m != NULL)
-		vmem_mag_pool = m->m_next;
+	h = vmem_mag_pool;
+	if (h != 0)
+		vmem_mag_pool = QC_MAG(h)->m_next;
 	kmem_spin_unlock(&vmem_mag_lock);
-	if (m != NULL || vmem_backend_alloc == NULL)
-		return (m);
-	p = vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
-	if (p == NULL)
-		return (NULL);
-	n = PAGE_SIZE / sizeof(struct vmem_mag);
-	head = NULL;
-	for (i = 1; i < n; i++) {
-		m = (struct vmem_mag *)(void *)(p + i * sizeof(*m));
-		m->m_next = head;
-		head = m;
+	if (h != 0 || vmem_backend_alloc == NULL)
+		return (h);
+	p = (uintptr_t)vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
+	if (p == 0)
+		return (0);
+	/* Handles need 256-byte alignment; a page normally has it. */
+	end = p + PAGE_SIZE;
+	p = (p + QC_MASK) & ~QC_MASK;
+	KMEM_CHECK(p > QC_FNONE, ("vmem_mag_get: backend page at 0x%lx",
+	    (u_long)p));
+	h = p;
+	head = 0;
+	for (p += VMEM_MAG_SIZE; p + VMEM_MAG_SIZE <= end;
+	    p += VMEM_MAG_SIZE) {
+		QC_MAG(p)->m_next = head;
+		head = p;
 	}
-	kmem_spin_lock(&vmem_mag_lock);
-	m = head;
-	while (m->m_next != NULL)
-		m = m->m_next;
-	m->m_next = vmem_mag_pool;
-	vmem_mag_pool = head;
-	kmem_spin_unlock(&vmem_mag_lock);
-	m = (struct vmem_mag *)(void *)p;
-	m->m_rounds = 0;
-	return (m);
+	if (head != 0) {
+		kmem_spin_lock(&vmem_mag_lock);
+		for (p = head; QC_MAG(p)->m_next != 0; p = QC_MAG(p)->m_next)
+			;
+		QC_MAG(p)->m_next = vmem_mag_pool;
+		vmem_mag_pool = head;
+		kmem_spin_unlock(&vmem_mag_lock);
+	}
+	return (h);
 }
 
+/* Give an emptied magazine back to the pool. */
 static void
-vmem_mag_put(struct vmem_mag *m)
+vmem_mag_put(uintptr_t h)
 {
 
+	h &= ~QC_MASK;
 	kmem_spin_lock(&vmem_mag_lock);
-	m->m_next = vmem_mag_pool;
-	vmem_mag_pool = m;
+	QC_MAG(h)->m_next = vmem_mag_pool;
+	vmem_mag_pool = h;
 	kmem_spin_unlock(&vmem_mag_lock);
 }
 
-/*
- * Mark this hart busy in its magazines and see whether a drainer holds
- * them (0: the section is ours).  Dekker: our store, a full fence, our
- * load; the drainer does the mirror image, so one of us sees the other.
- */
-static inline u_int
-qc_busy(struct vmem_qcpu *qp)
+/* Push handle h on a depot list (depot lock held). */
+static inline void
+qc_push(uintptr_t *list, uintptr_t h)
 {
 
-	atomic_store_explicit(&qp->qp_busy, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
-	return (atomic_load_explicit(&qp->qp_claim, memory_order_acquire));
+	QC_MAG(h)->m_next = *list;
+	*list = h;
 }
 
-/*
- * Enter this hart's magazine section: interrupts off, qp_busy set, and no
- * drainer holding the magazines.  NULL (interrupts restored) if a drainer
- * does: wait for it and retry.
- */
-static inline struct vmem_qcpu *
-qc_enter(vmem_t *vm, unsigned long *sp)
+static inline uintptr_t
+qc_pop(uintptr_t *list)
 {
-	struct vmem_qcpu *qp;
+	uintptr_t h;
 
-	*sp = kmem_intr_disable();
-	qp = &vm->vm_qcpu[kmem_cpuid()];
-	if (__predict_false(qc_busy(qp) != 0)) {
-		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-		kmem_intr_restore(*sp);
-		return (NULL);
-	}
-	return (qp);
+	if ((h = *list) != 0)
+		*list = QC_MAG(h)->m_next;
+	return (h);
+}
+
+/* The free slot that goes with an alloc slot, and back. */
+#define QC_NSLOTS	(MAXCPU * VMEM_QCACHE_IDX_MAX)
+static inline _Atomic uintptr_t *
+qc_fslot(vmem_t *vm, _Atomic uintptr_t *aslot)
+{
+
+	return (&vm->vm_qfree[0][0] + (aslot - &vm->vm_qalloc[0][0]));
+}
+
+static inline _Atomic uintptr_t *
+qc_aslot(vmem_t *vm, _Atomic uintptr_t *fslot)
+{
+
+	return (&vm->vm_qalloc[0][0] + (fslot - &vm->vm_qfree[0][0]));
 }
 
 static inline void
-qc_exit(struct vmem_qcpu *qp, unsigned long s)
+qc_depot_push(struct vmem_qcache *qc, uintptr_t *list, uintptr_t h)
 {
 
-	atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-	kmem_intr_restore(s);
+	kmem_spin_lock(&qc->qc_lock);
+	qc_push(list, h);
+	kmem_spin_unlock(&qc->qc_lock);
 }
 
-static void
-qc_wait_claim(vmem_t *vm)
-{
-	struct vmem_qcpu *qp;
-
-	qp = &vm->vm_qcpu[kmem_cpuid()];
-	while (atomic_load_explicit(&qp->qp_claim, memory_order_acquire) != 0)
-		md_cpu_relax();
-}
-
-/* A quantum-cache miss: depot, then a batch from the arena, then xalloc. */
+/*
+ * vmem_alloc's way out of its fast path.  h == QC_ABUSY: the size is not
+ * cached, the arguments need checking, or the hart's alloc slot is held
+ * elsewhere (a drain, or code this interrupt stopped): use the arena.
+ * Otherwise we own slot and h is an empty magazine or QC_ANONE.  Then:
+ * trade with the free magazine if it has rounds, else take a magazine
+ * with rounds from the depot, else fill one from the arena (half full, so
+ * frees find room), else allocate from the arena.  No lock held.
+ */
 static __attribute__((noinline)) int
-qc_alloc_slow(vmem_t *vm, u_int idx, int flags, vmem_addr_t *addrp)
+qc_alloc_refill(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
+    _Atomic uintptr_t *slot, uintptr_t h)
 {
+	_Atomic uintptr_t *fslot;
 	struct vmem_qcache *qc;
-	struct vmem_qcpu *qp;
-	struct vmem_mag *m, *full;
-	vmem_size_t size;
-	unsigned long s;
+	uintptr_t f, e;
 	u_int n;
 
-	qc = &vm->vm_qcache[idx];
+	qc = &vm->vm_qcache[(size - 1) >> vm->vm_quantum_shift];
 	size = qc->qc_size;
-	for (;;) {
-		if ((qp = qc_enter(vm, &s)) == NULL) {
-			qc_wait_claim(vm);
-			continue;
-		}
-		m = qp->qp_mag[idx].loaded;
-		if (m != NULL && m->m_rounds != 0)
-			goto take;
-		m = qp->qp_mag[idx].prev;
-		if (m != NULL && m->m_rounds != 0) {
-			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
-			qp->qp_mag[idx].loaded = m;
+	if (h == QC_ANONE)
+		h = 0;
+	fslot = qc_fslot(vm, slot);
+	f = atomic_exchange_explicit(fslot, QC_FBUSY, memory_order_acquire);
+	if (f != QC_FBUSY) {
+		if (f != QC_FNONE && (f & QC_MASK) != 0) {
+			/* Frees refilled it: the empty one takes frees now. */
+			atomic_store_explicit(fslot, h != 0 ? h : QC_FNONE,
+			    memory_order_release);
+			h = f;
 			goto take;
 		}
-		kmem_spin_lock(&qc->qc_lock);
-		if ((full = qc->qc_full) != NULL) {
-			qc->qc_full = full->m_next;
-			if (m != NULL) {
-				m->m_next = qc->qc_empty;
-				qc->qc_empty = m;
-			}
-			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
-			qp->qp_mag[idx].loaded = full;
-			kmem_spin_unlock(&qc->qc_lock);
-			m = full;
-			goto take;
-		}
-		kmem_spin_unlock(&qc->qc_lock);
-		qc_exit(qp, s);
-		break;
+		atomic_store_explicit(fslot, f, memory_order_release);
 	}
-
-	/* The depot has no full magazine: fill one from the arena. */
 	kmem_spin_lock(&qc->qc_lock);
-	if ((m = qc->qc_empty) != NULL)
-		qc->qc_empty = m->m_next;
-	kmem_spin_unlock(&qc->qc_lock);
-	if (m == NULL)
-		m = vmem_mag_get();
-	if (m == NULL)
-		goto direct;
-	n = vmem_xalloc_batch(vm, size, m->m_obj, VMEM_MAG_ROUNDS / 2);
-	if (n == 0) {
-		vmem_mag_put(m);
-		goto direct;
-	}
-	m->m_rounds = n - 1;
-	*addrp = m->m_obj[n - 1];
-	if (m->m_rounds == 0) {
-		vmem_mag_put(m);
-		return (0);
-	}
-	for (;;) {
-		if ((qp = qc_enter(vm, &s)) == NULL) {
-			qc_wait_claim(vm);
-			continue;
-		}
-		kmem_spin_lock(&qc->qc_lock);
-		full = qp->qp_mag[idx].loaded;
-		if (full == NULL || full->m_rounds == 0) {
-			if (full != NULL) {
-				full->m_next = qc->qc_empty;
-				qc->qc_empty = full;
-			}
-			qp->qp_mag[idx].loaded = m;
-		} else {
-			m->m_next = qc->qc_full;
-			qc->qc_full = m;
-		}
+	if ((e = qc_pop(&qc->qc_full)) != 0) {
+		if (h != 0)
+			qc_push(&qc->qc_empty, h);
 		kmem_spin_unlock(&qc->qc_lock);
-		qc_exit(qp, s);
+		h = e;
+		goto take;
+	}
+	e = qc_pop(&qc->qc_empty);
+	kmem_spin_unlock(&qc->qc_lock);
+	atomic_store_explicit(slot, h != 0 ? h : QC_ANONE,
+	    memory_order_release);
+
+	/* Nothing cached: fill a magazine from the arena. */
+	if (e == 0 && (e = vmem_mag_get()) == 0)
+		goto direct;
+	n = vmem_xalloc_batch(vm, size, QC_MAG(e)->m_obj, VMEM_MAG_ROUNDS / 2);
+	if (n == 0) {
+		vmem_mag_put(e);
+		goto direct;
+	}
+	*addrp = QC_MAG(e)->m_obj[n - 1];
+	if (n == 1) {
+		vmem_mag_put(e);
 		return (0);
 	}
+	e += (n - 1) * sizeof(vmem_addr_t);
+	slot = &vm->vm_qalloc[kmem_cpuid()][(size - 1) >> vm->vm_quantum_shift];
+	h = atomic_exchange_explicit(slot, QC_ABUSY, memory_order_acquire);
+	if (h == QC_ABUSY) {
+		qc_depot_push(qc, &qc->qc_full, e);
+		return (0);
+	}
+	if ((h & QC_MASK) == 0) {
+		/* Load it; an empty magazine goes to the depot. */
+		if (h != QC_ANONE)
+			qc_depot_push(qc, &qc->qc_empty, h);
+		h = e;
+	} else
+		qc_depot_push(qc, &qc->qc_full, e);
+	atomic_store_explicit(slot, h, memory_order_release);
+	return (0);
 
 take:
-	*addrp = m->m_obj[--m->m_rounds];
-	qc_exit(qp, s);
+	h -= sizeof(vmem_addr_t);
+	*addrp = *(vmem_addr_t *)h;
+	atomic_store_explicit(slot, h, memory_order_release);
 	return (0);
 
 direct:
-	return (vmem_xalloc1(vm, size, vm->vm_quantum_mask + 1, 0, 0,
-	    VMEM_ADDR_MIN, VMEM_ADDR_MAX, flags,
-	    (flags & VMEM_FITMASK) != 0 ? flags & VMEM_FITMASK : M_BESTFIT,
-	    addrp));
+	return (vmem_alloc_arena(vm, size, flags, addrp));
 }
 
-/* A quantum-cache free that found the loaded magazine full (or none). */
-static __attribute__((noinline)) void
-qc_free_slow(vmem_t *vm, u_int idx, vmem_addr_t addr)
+static __attribute__((noinline)) int
+qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
+    _Atomic uintptr_t *slot, uintptr_t h)
 {
-	struct vmem_qcache *qc;
-	struct vmem_qcpu *qp;
-	struct vmem_mag *m, *e;
-	unsigned long s;
 
+	if (h == QC_ABUSY)
+		return (vmem_alloc_arena(vm, size, flags, addrp));
+	return (qc_alloc_refill(vm, size, flags, addrp, slot, h));
+}
+
+/*
+ * vmem_free's way out of its fast path.  h == QC_FBUSY: not cached, or
+ * the slot is held elsewhere: free to the arena.  Otherwise we own slot
+ * and h is a full magazine or QC_FNONE.  Then: hand the full magazine to
+ * allocations if their magazine is empty, else trade it for an empty one
+ * from the depot or the pool, else free to the arena.  No lock held.
+ */
+static __attribute__((noinline)) void
+qc_free_refill(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    _Atomic uintptr_t *slot, uintptr_t h)
+{
+	_Atomic uintptr_t *aslot;
+	struct vmem_qcache *qc;
+	uintptr_t a, e;
+	u_int idx;
+
+	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
 	qc = &vm->vm_qcache[idx];
-	for (;;) {
-		if ((qp = qc_enter(vm, &s)) == NULL) {
-			qc_wait_claim(vm);
-			continue;
-		}
-		m = qp->qp_mag[idx].loaded;
-		if (m != NULL && m->m_rounds < VMEM_MAG_ROUNDS)
-			goto put;
-		m = qp->qp_mag[idx].prev;
-		if (m != NULL && m->m_rounds < VMEM_MAG_ROUNDS) {
-			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
-			qp->qp_mag[idx].loaded = m;
-			goto put;
-		}
+	if (h == QC_FNONE)
+		h = 0;
+	aslot = qc_aslot(vm, slot);
+	a = atomic_exchange_explicit(aslot, QC_ABUSY, memory_order_acquire);
+	if (a != QC_ABUSY) {
+		if (h != 0 && (a & QC_MASK) == 0) {
+			/* Allocations ran dry: they get the full one. */
+			atomic_store_explicit(aslot, h, memory_order_release);
+			h = a != QC_ANONE ? a : 0;
+		} else
+			atomic_store_explicit(aslot, a, memory_order_release);
+	}
+	while (h == 0 || ((h + sizeof(vmem_addr_t)) & QC_MASK) == 0) {
 		kmem_spin_lock(&qc->qc_lock);
-		if ((e = qc->qc_empty) != NULL) {
-			qc->qc_empty = e->m_next;
-			if (m != NULL) {
-				m->m_next = qc->qc_full;
-				qc->qc_full = m;
-			}
-			qp->qp_mag[idx].prev = qp->qp_mag[idx].loaded;
-			qp->qp_mag[idx].loaded = e;
+		if ((e = qc_pop(&qc->qc_empty)) != 0) {
+			if (h != 0)
+				qc_push(&qc->qc_full, h);
 			kmem_spin_unlock(&qc->qc_lock);
-			m = e;
-			goto put;
+			h = e;
+			break;
 		}
 		kmem_spin_unlock(&qc->qc_lock);
-		qc_exit(qp, s);
+		atomic_store_explicit(slot, h != 0 ? h : QC_FNONE,
+		    memory_order_release);
 		/* No empty magazine: get one, then try again. */
-		e = vmem_mag_get();
-		if (e == NULL) {
+		if ((e = vmem_mag_get()) == 0) {
 			vmem_xfree(vm, addr, qc->qc_size);
 			return;
 		}
-		e->m_rounds = 0;
-		kmem_spin_lock(&qc->qc_lock);
-		e->m_next = qc->qc_empty;
-		qc->qc_empty = e;
-		kmem_spin_unlock(&qc->qc_lock);
+		qc_depot_push(qc, &qc->qc_empty, e);
+		slot = &vm->vm_qfree[kmem_cpuid()][idx];
+		h = atomic_exchange_explicit(slot, QC_FBUSY,
+		    memory_order_acquire);
+		if (h == QC_FBUSY) {
+			vmem_xfree(vm, addr, qc->qc_size);
+			return;
+		}
+		if (h == QC_FNONE)
+			h = 0;
 	}
-put:
-	m->m_obj[m->m_rounds++] = addr;
-	qc_exit(qp, s);
+	*(vmem_addr_t *)h = addr;
+	atomic_store_explicit(slot, h + sizeof(vmem_addr_t),
+	    memory_order_release);
+}
+
+static __attribute__((noinline)) void
+qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    _Atomic uintptr_t *slot, uintptr_t h)
+{
+
+	if (h == QC_FBUSY)
+		vmem_xfree(vm, addr, size);
+	else
+		qc_free_refill(vm, addr, size, slot, h);
 }
 
 /* Free every round of a list of magazines and return them to the pool. */
 static void
-qc_release_mags(vmem_t *vm, struct vmem_mag *m, vmem_size_t size)
+qc_release_mags(vmem_t *vm, uintptr_t h, vmem_size_t size)
 {
-	struct vmem_mag *next;
+	uintptr_t next;
 
-	for (; m != NULL; m = next) {
-		next = m->m_next;
-		vmem_xfree_batch(vm, m->m_obj, m->m_rounds, size);
-		m->m_rounds = 0;
-		vmem_mag_put(m);
+	for (; h != 0; h = next) {
+		next = QC_MAG(h)->m_next;
+		vmem_xfree_batch(vm, QC_MAG(h)->m_obj, QC_ROUNDS(h), size);
+		vmem_mag_put(h);
 	}
+}
+
+/*
+ * How long a drain waits for a slot of its own hart: only something this
+ * hart interrupted (or a thread sharing its index) can be inside it, and
+ * it cannot finish while we spin, so give up on that one slot.
+ */
+#define QC_SELF_SPINS	1024
+
+/*
+ * Take the magazine out of one slot (waiting while somebody is inside),
+ * leaving it with none.  0 if there was none, or (own hart) it stayed busy.
+ */
+static uintptr_t
+qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none,
+    bool self)
+{
+	uintptr_t h;
+	u_int spins;
+
+	spins = 0;
+	while ((h = atomic_exchange_explicit(slot, busy,
+	    memory_order_acquire)) == busy) {
+		if (self && ++spins > QC_SELF_SPINS)
+			return (0);
+		md_cpu_relax();
+	}
+	atomic_store_explicit(slot, none, memory_order_release);
+	return (h != none ? h : 0);
 }
 
 void
 vmem_drain(vmem_t *vm)
 {
-	struct vmem_mag *lists[VMEM_QCACHE_IDX_MAX], *m, *t;
-	struct vmem_qcpu *qp;
+	uintptr_t lists[VMEM_QCACHE_IDX_MAX], h;
 	struct vmem_qcache *qc;
-	u_int c, i, nq, expect;
+	u_int c, i, nq, self;
 
 	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
 	if (nq == 0)
 		return;
 	for (i = 0; i < nq; i++)
-		lists[i] = NULL;
+		lists[i] = 0;
 	/* Take every hart's magazines. */
+	self = kmem_cpuid();
 	for (c = 0; c < MAXCPU; c++) {
-		qp = &vm->vm_qcpu[c];
-		for (;;) {
-			expect = 0;
-			if (atomic_compare_exchange_strong_explicit(
-			    &qp->qp_claim, &expect, 1, memory_order_seq_cst,
-			    memory_order_relaxed))
-				break;
-			md_cpu_relax();
-		}
-		atomic_thread_fence(memory_order_seq_cst);
-		while (atomic_load_explicit(&qp->qp_busy,
-		    memory_order_acquire) != 0)
-			md_cpu_relax();
 		for (i = 0; i < nq; i++) {
-			if ((m = qp->qp_mag[i].loaded) != NULL) {
-				m->m_next = lists[i];
-				lists[i] = m;
-			}
-			if ((m = qp->qp_mag[i].prev) != NULL) {
-				m->m_next = lists[i];
-				lists[i] = m;
-			}
-			qp->qp_mag[i].loaded = NULL;
-			qp->qp_mag[i].prev = NULL;
+			h = qc_take_slot(&vm->vm_qalloc[c][i], QC_ABUSY,
+			    QC_ANONE, c == self);
+			if (h != 0)
+				qc_push(&lists[i], h);
+			h = qc_take_slot(&vm->vm_qfree[c][i], QC_FBUSY,
+			    QC_FNONE, c == self);
+			if (h != 0)
+				qc_push(&lists[i], h);
 		}
-		atomic_store_explicit(&qp->qp_claim, 0, memory_order_release);
 	}
 	/* And the depots. */
 	for (i = 0; i < nq; i++) {
 		qc = &vm->vm_qcache[i];
 		kmem_spin_lock(&qc->qc_lock);
-		for (m = qc->qc_full; m != NULL; m = t) {
-			t = m->m_next;
-			m->m_next = lists[i];
-			lists[i] = m;
-		}
-		for (m = qc->qc_empty; m != NULL; m = t) {
-			t = m->m_next;
-			m->m_next = lists[i];
-			lists[i] = m;
-		}
-		qc->qc_full = qc->qc_empty = NULL;
+		while ((h = qc_pop(&qc->qc_full)) != 0)
+			qc_push(&lists[i], h);
+		while ((h = qc_pop(&qc->qc_empty)) != 0)
+			qc_push(&lists[i], h);
 		kmem_spin_unlock(&qc->qc_lock);
 		qc_release_mags(vm, lists[i], qc->qc_size);
 	}
@@ -1501,68 +1831,60 @@ vmem_drain_all(void)
 
 /* ------------------------------------------------------------ public entry */
 
+/*
+ * The quantum-cache fast path: no call, no lock, no interrupt masking;
+ * one swap to own this hart's alloc slot for the size, a pop, a release
+ * store.  Everything else leaves through the one call at the end.
+ */
 int
 vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 {
-	struct vmem_qcpu *qp;
-	struct vmem_mag *m;
-	unsigned long s;
-	u_int idx;
+	_Atomic uintptr_t *slot;
+	uintptr_t h;
 
-	if (size - 1 < vm->vm_qcache_max && addrp != NULL &&
-	    !vmem_flags_bad(flags)) {
-		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
-		s = kmem_intr_disable();
-		qp = &vm->vm_qcpu[kmem_cpuid()];
-		if (__predict_true(qc_busy(qp) == 0)) {
-			m = qp->qp_mag[idx].loaded;
-			if (__predict_true(m != NULL && m->m_rounds != 0)) {
-				*addrp = m->m_obj[--m->m_rounds];
-				atomic_store_explicit(&qp->qp_busy, 0,
-				    memory_order_release);
-				kmem_intr_restore(s);
-				return (0);
-			}
+	slot = NULL;
+	h = QC_ABUSY;
+	if (__predict_true(size - 1 < __atomic_load_n(&vm->vm_qfast,
+	    __ATOMIC_RELAXED)) && addrp != NULL && !vmem_flags_bad(flags)) {
+		slot = &vm->vm_qalloc[kmem_cpuid()]
+		    [(size - 1) >> vm->vm_quantum_shift];
+		h = atomic_exchange_explicit(slot, QC_ABUSY,
+		    memory_order_acquire);
+		/* QC_ABUSY, QC_ANONE and an empty magazine all end in 0. */
+		if (__predict_true((h & QC_MASK) != 0)) {
+			h -= sizeof(vmem_addr_t);
+			*addrp = *(vmem_addr_t *)h;
+			atomic_store_explicit(slot, h, memory_order_release);
+			return (0);
 		}
-		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-		kmem_intr_restore(s);
-		return (qc_alloc_slow(vm, idx, flags, addrp));
 	}
-	return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
-	    flags, addrp));
+	return (qc_alloc_slow(vm, size, flags, addrp, slot, h));
 }
 
+/* As vmem_alloc: one swap of the hart's free slot, a push, a store. */
 void
 vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
-	struct vmem_qcpu *qp;
-	struct vmem_mag *m;
-	unsigned long s;
-	u_int idx;
+	_Atomic uintptr_t *slot;
+	uintptr_t h, n;
 
-	if (size - 1 < vm->vm_qcache_max && addr >= VMEM_ADDR_QCACHE_MIN &&
-	    (addr & vm->vm_quantum_mask) == 0 &&
-	    __atomic_load_n(&vm->vm_nwaiters, __ATOMIC_RELAXED) == 0) {
-		idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
-		s = kmem_intr_disable();
-		qp = &vm->vm_qcpu[kmem_cpuid()];
-		if (__predict_true(qc_busy(qp) == 0)) {
-			m = qp->qp_mag[idx].loaded;
-			if (__predict_true(m != NULL &&
-			    m->m_rounds < VMEM_MAG_ROUNDS)) {
-				m->m_obj[m->m_rounds++] = addr;
-				atomic_store_explicit(&qp->qp_busy, 0,
-				    memory_order_release);
-				kmem_intr_restore(s);
-				return;
-			}
+	slot = NULL;
+	h = QC_FBUSY;
+	if (__predict_true(size - 1 < __atomic_load_n(&vm->vm_qfast,
+	    __ATOMIC_RELAXED))) {
+		slot = &vm->vm_qfree[kmem_cpuid()]
+		    [(size - 1) >> vm->vm_quantum_shift];
+		h = atomic_exchange_explicit(slot, QC_FBUSY,
+		    memory_order_acquire);
+		/* QC_FBUSY, QC_FNONE and a full magazine: n ends in 0. */
+		n = h + sizeof(vmem_addr_t);
+		if (__predict_true((n & QC_MASK) != 0)) {
+			*(vmem_addr_t *)h = addr;
+			atomic_store_explicit(slot, n, memory_order_release);
+			return;
 		}
-		atomic_store_explicit(&qp->qp_busy, 0, memory_order_release);
-		kmem_intr_restore(s);
-		qc_free_slow(vm, idx, addr);
-		return;
 	}
-	vmem_xfree(vm, addr, size);
+	qc_free_slow(vm, addr, size, slot, h);
 }
 
 int
@@ -1682,14 +2004,17 @@ vmem_init1(vmem_t *vm, const char *name, vmem_addr_t base, vmem_size_t size,
 	if (nq > VMEM_QCACHE_IDX_MAX)
 		nq = VMEM_QCACHE_IDX_MAX;
 	vm->vm_qcache_max = nq << vm->vm_quantum_shift;
+	vm->vm_qfast = vm->vm_qcache_max;
+	for (i = 0; i < MAXCPU * VMEM_QCACHE_IDX_MAX; i++) {
+		atomic_init(&vm->vm_qalloc[i / VMEM_QCACHE_IDX_MAX]
+		    [i % VMEM_QCACHE_IDX_MAX], QC_ANONE);
+		atomic_init(&vm->vm_qfree[i / VMEM_QCACHE_IDX_MAX]
+		    [i % VMEM_QCACHE_IDX_MAX], QC_FNONE);
+	}
 	for (i = 0; i < VMEM_QCACHE_IDX_MAX; i++) {
 		kmem_spin_init(&vm->vm_qcache[i].qc_lock, "vmem depot lock");
 		vm->vm_qcache[i].qc_size = (vmem_size_t)(i + 1) <<
 		    vm->vm_quantum_shift;
-	}
-	for (i = 0; i < MAXCPU; i++) {
-		atomic_init(&vm->vm_qcpu[i].qp_busy, 0);
-		atomic_init(&vm->vm_qcpu[i].qp_claim, 0);
 	}
 	vm->vm_hashlist = vm->vm_hash0;
 	vm->vm_hashsize = VMEM_HASH0_SIZE;

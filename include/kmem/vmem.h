@@ -16,7 +16,8 @@
  *    it runs dry and gives each span back when all of it is free again;
  *  - sizes of 1..qcache_max quanta go through quantum caches: one object
  *    cache per size with per-hart magazines in front of the arena, so the
- *    common vmem_alloc/vmem_free of such a size takes no lock.
+ *    common vmem_alloc/vmem_free of such a size takes no lock, masks no
+ *    interrupt and calls nothing (one atomic swap owns the hart's slot).
  *
  * Running out: an allocation first imports, then drains the quantum caches
  * and calls the reclaim callback, then (M_WAITOK) sleeps until a free or an
@@ -68,7 +69,7 @@ typedef void *(vmem_backend_alloc_t)(vmem_size_t size, int flags);
 typedef void (vmem_backend_free_t)(void *p, vmem_size_t size);
 
 #define VMEM_ADDR_MIN		0
-#define VMEM_ADDR_QCACHE_MIN	1	/* quantum caches never hold 0 */
+#define VMEM_ADDR_QCACHE_MIN	1	/* magazine fills never take 0 */
 #define VMEM_ADDR_MAX		(~(vmem_addr_t)0)
 
 /* vmem_size() type masks. */
@@ -208,38 +209,25 @@ void vmem_set_backend(vmem_backend_alloc_t *allocfn,
 #define VMEM_HASH0_SIZE		(1U << VMEM_HASH0_SHIFT)
 
 struct vmem_btag;
-struct vmem_mag;
 
-/* One hart's magazines for every cached size of one arena. */
-struct vmem_qcpu {
-	atomic_uint		qp_busy;	/* owner inside its section */
-	atomic_uint		qp_claim;	/* a drainer holds the mags */
-	struct {
-		struct vmem_mag	*loaded;
-		struct vmem_mag	*prev;
-	} qp_mag[VMEM_QCACHE_IDX_MAX];
-};
-
-/* The depot of one cached size. */
+/* The depot of one cached size: magazines not loaded in any hart. */
 struct vmem_qcache {
 	struct kmem_spin	qc_lock;	/* "vmem depot lock" */
-	struct vmem_mag		*qc_full;
-	struct vmem_mag		*qc_empty;
+	uintptr_t		qc_full;	/* magazines holding rounds */
+	uintptr_t		qc_empty;	/* magazines with room */
 	vmem_size_t		qc_size;
 };
 
 struct vmem {
-	struct kmem_spin	vm_lock;	/* "vmem arena lock" */
-	char			vm_name[VMEM_NAME_MAX + 1];
-	struct vmem		*vm_next;	/* all arenas */
-	u_int			vm_flags;
-
-	/* Constant after vmem_init. */
+	/* Read by the quantum-cache fast paths; constant after vmem_init. */
+	vmem_size_t		vm_qfast;	/* qcache_max, 0 while waiters */
 	int			vm_quantum_shift;
+	u_int			vm_flags;
 	vmem_size_t		vm_quantum_mask;
 	vmem_size_t		vm_qcache_max;
 
 	/* Under vm_lock. */
+	struct kmem_spin	vm_lock;	/* "vmem arena lock" */
 	struct vmem_btag	*vm_seghead;	/* segment list, by address */
 	struct vmem_btag	*vm_segtail;
 	struct vmem_btag	*vm_spans;	/* span tags, by address */
@@ -258,17 +246,24 @@ struct vmem {
 	struct vmem_btag	*vm_cursor_bt;	/* M_NEXTFIT: search start */
 	unsigned long		vm_flbits[VMEM_FLWORDS];
 	struct vmem_btag	*vm_freelist[VMEM_NFREELIST];
-	struct vmem_btag	*vm_hash0[VMEM_HASH0_SIZE];
 
+	/*
+	 * Per hart and cached size: the magazine allocations pop from and
+	 * the one frees push to (each slot owned by whoever swapped its
+	 * magazine out).
+	 */
+	_Atomic uintptr_t	vm_qalloc[MAXCPU][VMEM_QCACHE_IDX_MAX];
+	_Atomic uintptr_t	vm_qfree[MAXCPU][VMEM_QCACHE_IDX_MAX];
+	struct vmem_qcache	vm_qcache[VMEM_QCACHE_IDX_MAX];
+
+	struct vmem_btag	*vm_hash0[VMEM_HASH0_SIZE];
 	vmem_import_t		*vm_importfn;
 	vmem_release_t		*vm_releasefn;
 	void			*vm_arg;
 	vmem_size_t		vm_import_quantum;
 	vmem_reclaim_t		*vm_reclaimfn;
-
-	/* Quantum caches. */
-	struct vmem_qcache	vm_qcache[VMEM_QCACHE_IDX_MAX];
-	struct vmem_qcpu	vm_qcpu[MAXCPU];
+	struct vmem		*vm_next;	/* all arenas */
+	char			vm_name[VMEM_NAME_MAX + 1];
 };
 
 #endif /* KMEM_VMEM_H */
