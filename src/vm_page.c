@@ -85,39 +85,31 @@ seg_pa(const struct vm_phys_seg *seg, u_long idx)
 }
 
 vm_page_t
-vm_page_from_phys(vm_paddr_t pa)
+(vm_page_from_phys)(vm_paddr_t pa)
 {
-	struct vm_phys_seg *seg;
-	int i;
 
-	for (i = 0; i < vm_phys_nsegs; i++) {
-		seg = &vm_phys_segs[i];
-		if (pa >= seg->start && pa < seg->end)
-			return (seg->first + atop(pa - seg->start));
-	}
-	return (NULL);
+	return (vm_page_from_phys_inl(pa));
 }
 
 vm_paddr_t
-vm_page_to_phys(vm_page_t m)
+(vm_page_to_phys)(vm_page_t m)
 {
-	struct vm_phys_seg *seg;
-	struct vm_domain *vmd;
-	u_long idx;
 
-	seg = page_seg(m, &vmd, &idx);
-	if (seg == NULL)
-		panic("vm_page_to_phys: %p is not a managed page", (void *)m);
-	return (seg_pa(seg, idx));
+	return (vm_page_to_phys_inl(m));
+}
+
+void
+vm_page_to_phys_bad(vm_page_t m)
+{
+
+	panic("vm_page_to_phys: %p is not a managed page", (void *)m);
 }
 
 int
-vm_page_domain(vm_page_t m)
+(vm_page_domain)(vm_page_t m)
 {
-	struct vm_domain *vmd;
 
-	vmd = vm_page_vmd(m);
-	return (vmd == NULL ? -1 : (int)(vmd - vm_dom));
+	return (vm_page_domain_inl(m));
 }
 
 vm_page_t
@@ -155,7 +147,7 @@ page_check_allocated(vm_page_t m, const char *fn, u_long *idxp)
 }
 
 bool
-vm_page_is_zero(vm_page_t m)
+(vm_page_is_zero)(vm_page_t m)
 {
 
 	return ((m->vp_info & VPI_ZERO) != 0);
@@ -169,35 +161,35 @@ vm_page_clear_zero(vm_page_t m)
 }
 
 void
-vm_page_kmem_set(vm_page_t m, u_int marks)
+(vm_page_kmem_set)(vm_page_t m, u_int marks)
 {
 
 	m->vp_info |= (marks & VM_PAGE_KMEM_ALL) << VPI_KMEM_SHIFT;
 }
 
 void
-vm_page_kmem_clear(vm_page_t m, u_int marks)
+(vm_page_kmem_clear)(vm_page_t m, u_int marks)
 {
 
 	m->vp_info &= ~((marks & VM_PAGE_KMEM_ALL) << VPI_KMEM_SHIFT);
 }
 
 u_int
-vm_page_kmem_get(vm_page_t m)
+(vm_page_kmem_get)(vm_page_t m)
 {
 
 	return ((m->vp_info >> VPI_KMEM_SHIFT) & VM_PAGE_KMEM_ALL);
 }
 
 void
-vm_page_set_kmem_exec(vm_page_t m)
+(vm_page_set_kmem_exec)(vm_page_t m)
 {
 
 	vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
 }
 
 bool
-vm_page_is_kmem_exec(vm_page_t m)
+(vm_page_is_kmem_exec)(vm_page_t m)
 {
 
 	return ((vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) != 0);
@@ -220,6 +212,13 @@ vm_free_wakeup(void)
 	kmem_spin_lock(&vm_wait_lock);
 	md_wakeup(&vm_free_gen);
 	kmem_spin_unlock(&vm_wait_lock);
+}
+
+bool
+vm_page_wanted(void)
+{
+
+	return (atomic_load(&vm_free_waiters) != 0);
 }
 
 static inline void
@@ -248,12 +247,16 @@ vm_wait_gen(uint64_t gen, u_long domains, const char *who)
 
 	if (atomic_load(&vm_free_gen) != gen)
 		return;
+	/*
+	 * Count ourselves as a waiter before the handlers run: from here on
+	 * a freer sees vm_page_wanted() and frees at once instead of keeping
+	 * pages in a batch (kmem_free), so nothing freed after the handlers
+	 * ran can stay out of our reach.
+	 */
+	atomic_fetch_add(&vm_free_waiters, 1);
 	(void)vm_page_cache_drain();
 	(void)vm_lowmem_trigger(VM_LOW_PAGES);
-	if (atomic_load(&vm_free_gen) != gen)
-		return;
 	kmem_spin_lock(&vm_wait_lock);
-	atomic_fetch_add(&vm_free_waiters, 1);
 	if (atomic_load(&vm_free_gen) == gen) {
 		if (md_sleep_would_deadlock()) {
 			atomic_fetch_sub(&vm_free_waiters, 1);
@@ -276,7 +279,7 @@ vm_wait_domain(int domain)
 	if (domain < 0 || domain >= vm_ndomains)
 		return;
 	gen = atomic_load(&vm_free_gen);
-	if (vm_dom[domain].vmd_free != 0)
+	if (vmd_free_peek(&vm_dom[domain]) != 0)
 		return;
 	vm_wait_gen(gen, 1UL << domain, "vm_wait_domain");
 }
@@ -289,7 +292,7 @@ vm_wait(void)
 
 	gen = atomic_load(&vm_free_gen);
 	for (d = 0; d < vm_ndomains; d++)
-		if (vm_dom[d].vmd_free != 0)
+		if (vmd_free_peek(&vm_dom[d]) != 0)
 			return;
 	vm_wait_gen(gen, (1UL << vm_ndomains) - 1, "vm_wait");
 }
@@ -325,7 +328,7 @@ vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc)
 			m->vp_info = VPI_CACHED | (zero ? VPI_ZERO : 0);
 			pc->pc_head = (uint32_t)(idx + i);
 		}
-		pc->pc_count += 1U << order;
+		pc_count_set(pc, pc->pc_count + (1U << order));
 		got += 1UL << order;
 	}
 	kmem_spin_unlock(&vmd->vmd_lock);
@@ -333,7 +336,7 @@ vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc)
 		return (NULL);
 	m = &pages[pc->pc_head];
 	pc->pc_head = m->vp_next;
-	pc->pc_count--;
+	pc_count_set(pc, pc->pc_count - 1);
 	m->vp_info &= VPI_ZERO;
 	return (m);
 }
@@ -353,7 +356,7 @@ vm_pcache_drain_n(struct vm_domain *vmd, struct vm_pcache *pc, u_long n)
 		idx = pc->pc_head;
 		m = &vmd->vmd_pages[idx];
 		pc->pc_head = m->vp_next;
-		pc->pc_count--;
+		pc_count_set(pc, pc->pc_count - 1);
 		vm_phys_free_page(vmd, idx, (m->vp_info & VPI_ZERO) != 0);
 	}
 	kmem_spin_unlock(&vmd->vmd_lock);
@@ -396,7 +399,7 @@ vm_page_alloc_slow(int domain, int req)
 			/* Filled meanwhile (an interrupt freed a page). */
 			m = &vm_dom[domain].vmd_pages[pc->pc_head];
 			pc->pc_head = m->vp_next;
-			pc->pc_count--;
+			pc_count_set(pc, pc->pc_count - 1);
 			m->vp_info &= VPI_ZERO;
 		} else
 			m = vm_pcache_refill(&vm_dom[domain], pc);
@@ -431,7 +434,7 @@ vm_page_alloc_noobj_domain(int domain, int req)
 	}
 	m = &vm_dom[domain].vmd_pages[pc->pc_head];
 	pc->pc_head = m->vp_next;
-	pc->pc_count--;
+	pc_count_set(pc, pc->pc_count - 1);
 	kmem_intr_restore(s);
 	m->vp_info &= VPI_ZERO;
 	if (__predict_false((req & VM_ALLOC_ZERO) != 0) &&
@@ -486,7 +489,7 @@ vm_page_free_slow(vm_page_t m, uint32_t info)
 	m->vp_info = VPI_CACHED | info;
 	m->vp_next = pc->pc_head;
 	pc->pc_head = (uint32_t)idx;
-	pc->pc_count++;
+	pc_count_set(pc, pc->pc_count + 1);
 	kmem_intr_restore(s);
 }
 
@@ -503,9 +506,16 @@ vm_page_free_common(vm_page_t m, uint32_t info)
 	unsigned long s;
 	uintptr_t off;
 	u_long idx;
+	uint32_t cnt;
 	int d;
 
-	for (d = 0; d < vm_ndomains; d++) {
+	/* Domain 0 first, without the loop (most machines have one). */
+	d = 0;
+	vmd = &vm_dom[0];
+	off = (uintptr_t)m - (uintptr_t)vmd->vmd_pages;
+	if (__predict_true(off < vmd->vmd_bytes))
+		goto found;
+	for (d = 1; d < vm_ndomains; d++) {
 		vmd = &vm_dom[d];
 		off = (uintptr_t)m - (uintptr_t)vmd->vmd_pages;
 		if (off < vmd->vmd_bytes)
@@ -521,14 +531,15 @@ found:
 		goto slow;
 	s = kmem_intr_disable();
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[d];
-	if (__predict_false(pc->pc_count >= VM_PCACHE_MAX)) {
+	cnt = pc->pc_count;
+	if (__predict_false(cnt >= VM_PCACHE_MAX)) {
 		kmem_intr_restore(s);
 		goto slow;
 	}
 	m->vp_info = VPI_CACHED | (info & VPI_ZERO);
 	m->vp_next = pc->pc_head;
 	pc->pc_head = (uint32_t)idx;
-	pc->pc_count++;
+	pc_count_set(pc, cnt + 1);
 	kmem_intr_restore(s);
 	return;
 slow:
@@ -602,7 +613,7 @@ vm_domain_cached(int domain)
 
 	n = 0;
 	for (c = 0; c < MAXCPU; c++)
-		n += vm_pcpu[c].pc_dom[domain].pc_count;
+		n += pc_count_peek(&vm_pcpu[c].pc_dom[domain]);
 	return (n);
 }
 
@@ -612,7 +623,8 @@ vm_domain_free_count(int domain)
 
 	if (domain < 0 || domain >= vm_ndomains)
 		return (0);
-	return ((u_int)(vm_dom[domain].vmd_free + vm_domain_cached(domain)));
+	return ((u_int)(vmd_free_peek(&vm_dom[domain]) +
+	    vm_domain_cached(domain)));
 }
 
 u_int
@@ -642,7 +654,7 @@ vm_page_count_min_domain(int domain)
 	if (domain < 0 || domain >= vm_ndomains)
 		return (true);
 	/* The buddy count alone usually settles it; cached pages only add. */
-	if (vm_dom[domain].vmd_free >= vm_dom[domain].vmd_free_min)
+	if (vmd_free_peek(&vm_dom[domain]) >= vm_dom[domain].vmd_free_min)
 		return (false);
 	return (vm_domain_free_count(domain) < vm_dom[domain].vmd_free_min);
 }

@@ -39,6 +39,9 @@ int vm_ndomains;
 struct vm_domain vm_dom[MAXMEMDOM];
 struct vm_phys_seg vm_phys_segs[VM_PHYS_MAX_SEGS];
 int vm_phys_nsegs;
+/* The lookup tables of kmem/vm_page.h (written by vm_phys_init only). */
+struct vm_page_segtab vm_page_segtab[VM_PHYS_MAX_SEGS + 1];
+struct vm_page_domtab vm_page_domtab[MAXMEMDOM];
 static uint64_t vm_phys_init_instret;
 static u_long vm_phys_meta_bytes;
 
@@ -60,9 +63,9 @@ bm_fill(uint64_t *bm, u_long i, u_long n, bool set)
 			cnt = end - i;
 		mask = (cnt == 64 ? ~0UL : ((1UL << cnt) - 1)) << b;
 		if (set)
-			bm[i >> 6] |= mask;
+			vm_bm_set_word(bm, i >> 6, mask);
 		else
-			bm[i >> 6] &= ~mask;
+			vm_bm_clear_word(bm, i >> 6, mask);
 		i += cnt;
 	}
 }
@@ -124,7 +127,7 @@ fl_insert(struct vm_domain *vmd, int order, u_long idx, bool zero)
 	vmd->vmd_freeq[order] = (uint32_t)idx;
 	vmd->vmd_nblocks[order]++;
 	vmd->vmd_nonempty |= 1U << order;
-	vmd->vmd_free += 1UL << order;
+	VM_STORE_WORD(&vmd->vmd_free, vmd->vmd_free + (1UL << order));
 }
 
 static inline void
@@ -145,7 +148,7 @@ fl_remove(struct vm_domain *vmd, int order, u_long idx)
 	vmd->vmd_nblocks[order]--;
 	if (vmd->vmd_freeq[order] == VM_PIDX_NONE)
 		vmd->vmd_nonempty &= ~(1U << order);
-	vmd->vmd_free -= 1UL << order;
+	VM_STORE_WORD(&vmd->vmd_free, vmd->vmd_free - (1UL << order));
 }
 
 struct vm_phys_seg *
@@ -185,7 +188,7 @@ vm_phys_free_block(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long idx,
 	bm = vmd->vmd_allocmap;
 	pfn = seg->spfn + (idx - seg->base);
 	if (order == 0)
-		bm[idx >> 6] &= ~(1UL << (idx & 63));
+		vm_bm_clear_word(bm, idx >> 6, 1UL << (idx & 63));
 	else
 		bm_fill(bm, idx, 1UL << order, false);
 	while (order < MAXORDER) {
@@ -279,7 +282,8 @@ vm_phys_alloc_block(struct vm_domain *vmd, int order, bool *zero)
 		fl_insert(vmd, j, idx + (1UL << j), *zero);
 	}
 	if (order == 0)
-		vmd->vmd_allocmap[idx >> 6] |= 1UL << (idx & 63);
+		vm_bm_set_word(vmd->vmd_allocmap, idx >> 6,
+		    1UL << (idx & 63));
 	else
 		bm_fill(vmd->vmd_allocmap, idx, 1UL << order, true);
 	return (idx);
@@ -463,6 +467,51 @@ vm_phys_init_seg(struct vm_domain *vmd, struct vm_phys_seg *seg)
 		vm_phys_init_range(vmd, seg, cur, seg->epfn);
 }
 
+/*
+ * Fill the lookup tables of kmem/vm_page.h.  Segments are sorted by domain
+ * and start, and a domain's structs follow its segments' order, so a
+ * segment that starts where the previous one of its domain ends continues
+ * that entry.  The entry after the last one stays all zero (the end).
+ */
+static void
+vm_phys_init_tables(int nd)
+{
+	struct vm_page_segtab *ps;
+	struct vm_phys_seg *seg;
+	int d, i, n;
+
+	for (d = 0; d < nd; d++) {
+		vm_page_domtab[d].pd_first = (uintptr_t)vm_dom[d].vmd_pages;
+		vm_page_domtab[d].pd_bytes = vm_dom[d].vmd_bytes;
+	}
+	ps = NULL;
+	n = 0;
+	for (i = 0; i < vm_phys_nsegs; i++) {
+		seg = &vm_phys_segs[i];
+		if (ps != NULL && ps->ps_domain == seg->domain &&
+		    ps->ps_start + ps->ps_size == seg->start &&
+		    ps->ps_first + ps->ps_bytes == (uintptr_t)seg->first) {
+			ps->ps_size += seg->end - seg->start;
+			ps->ps_bytes += (seg->epfn - seg->spfn) *
+			    sizeof(struct vm_page);
+			continue;
+		}
+		ps = &vm_page_segtab[n++];
+		ps->ps_start = seg->start;
+		ps->ps_size = seg->end - seg->start;
+		ps->ps_first = (uintptr_t)seg->first;
+		ps->ps_bytes = (seg->epfn - seg->spfn) * sizeof(struct vm_page);
+		ps->ps_domain = seg->domain;
+	}
+	/* The end (field by field: picolibc's memset is a byte loop). */
+	ps = &vm_page_segtab[n];
+	ps->ps_start = 0;
+	ps->ps_size = 0;
+	ps->ps_first = 0;
+	ps->ps_bytes = 0;
+	ps->ps_domain = 0;
+}
+
 int
 vm_phys_init(void)
 {
@@ -568,6 +617,7 @@ vm_phys_init(void)
 		seg->first = &vm_dom[seg->domain].vmd_pages[seg->base];
 		vm_phys_init_seg(&vm_dom[seg->domain], seg);
 	}
+	vm_phys_init_tables(nd);
 	vm_ndomains = nd;
 	physmem.early_closed = true;
 	domainset_init();
@@ -593,6 +643,8 @@ vm_phys_reset_for_test(void)
 	memset(vm_dom, 0, sizeof(vm_dom));
 	memset(vm_phys_segs, 0, sizeof(vm_phys_segs));
 	memset(vm_pcpu, 0, sizeof(vm_pcpu));
+	memset(vm_page_segtab, 0, sizeof(vm_page_segtab));
+	memset(vm_page_domtab, 0, sizeof(vm_page_domtab));
 	vm_phys_nsegs = 0;
 	vm_ndomains = 0;
 	vm_phys_meta_bytes = 0;
@@ -602,14 +654,10 @@ vm_phys_reset_for_test(void)
 /* ------------------------------------------------------------ queries */
 
 int
-vm_phys_domain(vm_paddr_t pa)
+(vm_phys_domain)(vm_paddr_t pa)
 {
-	int i;
 
-	for (i = 0; i < vm_phys_nsegs; i++)
-		if (pa >= vm_phys_segs[i].start && pa < vm_phys_segs[i].end)
-			return (vm_phys_segs[i].domain);
-	return (-1);
+	return (vm_phys_domain_inl(pa));
 }
 
 void
@@ -631,7 +679,7 @@ vm_phys_stats(struct vm_phys_stats *st)
 		vmd = &vm_dom[d];
 		cached = 0;
 		for (c = 0; c < MAXCPU; c++)
-			cached += vm_pcpu[c].pc_dom[d].pc_count;
+			cached += pc_count_peek(&vm_pcpu[c].pc_dom[d]);
 		kmem_spin_lock(&vmd->vmd_lock);
 		st->dom[d].npages = vmd->vmd_npages;
 		st->dom[d].free = vmd->vmd_free + cached;

@@ -15,6 +15,32 @@
 #include "kmem_private.h"
 
 /*
+ * Words written by one side (under the domain lock, or by the owning hart)
+ * and read by others without that lock: the bitmap (the free fast path
+ * tests its own page's bit), vmd_free (iterators and waiters peek) and a
+ * cache's pc_count (free counts sum every hart's).  Each access is one
+ * aligned word load or store.  Under ThreadSanitizer they are relaxed
+ * atomics, so the model is checked; otherwise volatile accesses, because
+ * gcc turns a relaxed atomic store on riscv64 into an amoswap and does not
+ * fold addresses into atomic loads (extra instructions on the single-page
+ * path), while an aligned word access is single-copy atomic in RVWMO.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define VM_WORD_ATOMICS	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VM_WORD_ATOMICS	1
+#endif
+#endif
+#ifdef VM_WORD_ATOMICS
+#define VM_LOAD_WORD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define VM_STORE_WORD(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#else
+#define VM_LOAD_WORD(p)		(*(const volatile __typeof__(*(p)) *)(p))
+#define VM_STORE_WORD(p, v)	(*(volatile __typeof__(*(p)) *)(p) = (v))
+#endif
+
+/*
  * Page indices are per domain: the domain's segments' page structs are
  * consecutive in one array (vmd_pages), segment after segment.  Links and
  * the "prev" field use 27 bits; VM_PIDX_NONE ends a list.
@@ -30,9 +56,9 @@
  *     hart's cache, i.e. free for the user), kmem marks (bits 8..10).
  */
 #define VPI_ORDER	0x0fU
-#define VPI_ZERO	0x10U
+#define VPI_ZERO	VM_PAGE_INFO_ZERO	/* (kmem/vm_page.h) */
 #define VPI_CACHED	0x40U
-#define VPI_KMEM_SHIFT	8
+#define VPI_KMEM_SHIFT	VM_PAGE_INFO_KMEM_SHIFT
 #define VPI_KMEM_MASK	(VM_PAGE_KMEM_ALL << VPI_KMEM_SHIFT)
 #define VPI_PREV_SHIFT	5
 
@@ -59,7 +85,7 @@ struct vm_domain {
 	int		vmd_nsegs;
 	vm_paddr_t	vmd_meta_pa;	/* where the structs + bitmap live */
 	vm_size_t	vmd_meta_size;
-};
+} __attribute__((aligned(64)));	/* domains share no cache line */
 
 extern struct vm_domain vm_dom[MAXMEMDOM];
 extern struct vm_phys_seg vm_phys_segs[VM_PHYS_MAX_SEGS];
@@ -84,6 +110,21 @@ struct vm_pcpu {
 } __attribute__((aligned(64)));
 
 extern struct vm_pcpu vm_pcpu[MAXCPU];
+
+/* pc_count: written by its hart only, summed by any (see VM_STORE_WORD). */
+static inline void
+pc_count_set(struct vm_pcache *pc, uint32_t n)
+{
+
+	VM_STORE_WORD(&pc->pc_count, n);
+}
+
+static inline uint32_t
+pc_count_peek(const struct vm_pcache *pc)
+{
+
+	return (VM_LOAD_WORD(&pc->pc_count));
+}
 
 /*
  * Waiting for free pages: every free onto the buddy lists bumps
@@ -117,7 +158,30 @@ static inline bool
 vm_bm_test(const uint64_t *bm, u_long i)
 {
 
-	return ((bm[i >> 6] >> (i & 63)) & 1);
+	return ((VM_LOAD_WORD(&bm[i >> 6]) >> (i & 63)) & 1);
+}
+
+/* Set or clear bits of one bitmap word (domain lock held). */
+static inline void
+vm_bm_set_word(uint64_t *bm, u_long w, uint64_t mask)
+{
+
+	VM_STORE_WORD(&bm[w], bm[w] | mask);
+}
+
+static inline void
+vm_bm_clear_word(uint64_t *bm, u_long w, uint64_t mask)
+{
+
+	VM_STORE_WORD(&bm[w], bm[w] & ~mask);
+}
+
+/* The domain's buddy free count, read without the lock (a snapshot). */
+static inline u_long
+vmd_free_peek(const struct vm_domain *vmd)
+{
+
+	return (VM_LOAD_WORD(&vmd->vmd_free));
 }
 
 struct vm_phys_seg *vm_phys_seg_of(struct vm_domain *vmd, u_long idx);

@@ -156,11 +156,94 @@ void vm_page_free_contig(vm_page_t m, u_long npages);
 vm_page_t vm_page_from_phys(vm_paddr_t pa);
 /** The physical address of a page; panics if @p m is not a managed page. */
 vm_paddr_t vm_page_to_phys(vm_page_t m);
-#define PHYS_TO_VM_PAGE(pa)	vm_page_from_phys(pa)
-#define VM_PAGE_TO_PHYS(m)	vm_page_to_phys(m)
-
 /** The domain of a page; -1 if @p m is not a managed page. */
 int vm_page_domain(vm_page_t m);
+
+/*
+ * The conversions above are on every kmem path, so they are also inline
+ * (the functions exist too, for callers that take their address).  They
+ * read two small tables that vm_phys_init() fills and nothing changes
+ * afterwards (so no lock, on any hart): per physically contiguous run of
+ * a domain's segments, its physical range and where its page structs are
+ * (adjacent segments of one domain share an entry: their structs are
+ * consecutive too); per domain, where its page array is.  The run table
+ * ends with an entry of size 0.  A machine has one or two runs per domain
+ * in practice, so a short compare chain finds the entry (about 10
+ * instructions when the first one matches).  The tables are private to
+ * src/: use the functions and macros.
+ */
+struct vm_page_segtab {
+	vm_paddr_t	ps_start;	/* first byte of the run */
+	vm_size_t	ps_size;	/* bytes (0: end of the table) */
+	uintptr_t	ps_first;	/* address of ps_start's struct vm_page */
+	u_long		ps_bytes;	/* bytes of its structs: pages * 8 */
+	long		ps_domain;
+};
+struct vm_page_domtab {
+	uintptr_t	pd_first;	/* the domain's page array */
+	u_long		pd_bytes;	/* its bytes (0: no memory) */
+};
+extern struct vm_page_segtab vm_page_segtab[];
+extern struct vm_page_domtab vm_page_domtab[];
+extern int vm_ndomains;
+
+/* The page struct is 8 bytes per 4 KiB page: byte offsets scale by 512. */
+#define VM_PAGE_STRUCT_SHIFT	3
+#define VM_PAGE_SCALE_SHIFT	(PAGE_SHIFT - VM_PAGE_STRUCT_SHIFT)
+
+__kmem_noreturn void vm_page_to_phys_bad(vm_page_t m);
+
+static inline vm_page_t
+vm_page_from_phys_inl(vm_paddr_t pa)
+{
+	const struct vm_page_segtab *ps;
+	vm_paddr_t off;
+
+	for (ps = vm_page_segtab; ps->ps_size != 0; ps++) {
+		off = pa - ps->ps_start;
+		if (off < ps->ps_size)
+			return ((vm_page_t)(ps->ps_first + ((off >>
+			    VM_PAGE_SCALE_SHIFT) & ~(uintptr_t)
+			    ((1 << VM_PAGE_STRUCT_SHIFT) - 1))));
+	}
+	return (NULL);
+}
+
+static inline vm_paddr_t
+vm_page_to_phys_inl(vm_page_t m)
+{
+	const struct vm_page_segtab *ps;
+	uintptr_t off;
+
+	for (ps = vm_page_segtab; ps->ps_bytes != 0; ps++) {
+		off = (uintptr_t)m - ps->ps_first;
+		if (off < ps->ps_bytes) {
+			if ((off & ((1 << VM_PAGE_STRUCT_SHIFT) - 1)) != 0)
+				break;
+			return (ps->ps_start + ((vm_paddr_t)off <<
+			    VM_PAGE_SCALE_SHIFT));
+		}
+	}
+	vm_page_to_phys_bad(m);
+}
+
+static inline int
+vm_page_domain_inl(vm_page_t m)
+{
+	int d;
+
+	for (d = 0; d < vm_ndomains; d++)
+		if ((uintptr_t)m - vm_page_domtab[d].pd_first <
+		    vm_page_domtab[d].pd_bytes)
+			return (d);
+	return (-1);
+}
+
+#define PHYS_TO_VM_PAGE(pa)	vm_page_from_phys_inl(pa)
+#define VM_PAGE_TO_PHYS(m)	vm_page_to_phys_inl(m)
+#define vm_page_from_phys(pa)	vm_page_from_phys_inl(pa)
+#define vm_page_to_phys(m)	vm_page_to_phys_inl(m)
+#define vm_page_domain(m)	vm_page_domain_inl(m)
 
 /**
  * The physically next page (m + 1) when it is managed and in the same
@@ -199,6 +282,50 @@ bool vm_page_is_kmem_exec(vm_page_t m);
 bool vm_page_is_zero(vm_page_t m);
 void vm_page_clear_zero(vm_page_t m);
 
+/*
+ * The same, inline (kmem marks each allocation's pages): the bits of
+ * vp_info they use.  The rest of the encoding is in src/vm_phys_private.h.
+ */
+#define VM_PAGE_INFO_ZERO	0x10U
+#define VM_PAGE_INFO_KMEM_SHIFT	8
+
+static inline void
+vm_page_kmem_set_inl(vm_page_t m, u_int marks)
+{
+
+	m->vp_info |= (marks & VM_PAGE_KMEM_ALL) << VM_PAGE_INFO_KMEM_SHIFT;
+}
+
+static inline void
+vm_page_kmem_clear_inl(vm_page_t m, u_int marks)
+{
+
+	m->vp_info &= ~((marks & VM_PAGE_KMEM_ALL) << VM_PAGE_INFO_KMEM_SHIFT);
+}
+
+static inline u_int
+vm_page_kmem_get_inl(vm_page_t m)
+{
+
+	return ((m->vp_info >> VM_PAGE_INFO_KMEM_SHIFT) & VM_PAGE_KMEM_ALL);
+}
+
+static inline bool
+vm_page_is_zero_inl(vm_page_t m)
+{
+
+	return ((m->vp_info & VM_PAGE_INFO_ZERO) != 0);
+}
+
+#define vm_page_kmem_set(m, marks)	vm_page_kmem_set_inl((m), (marks))
+#define vm_page_kmem_clear(m, marks)	vm_page_kmem_clear_inl((m), (marks))
+#define vm_page_kmem_get(m)		vm_page_kmem_get_inl(m)
+#define vm_page_set_kmem_exec(m)	\
+	vm_page_kmem_set_inl((m), VM_PAGE_KMEM_EXEC)
+#define vm_page_is_kmem_exec(m)		\
+	((vm_page_kmem_get_inl(m) & VM_PAGE_KMEM_EXEC) != 0)
+#define vm_page_is_zero(m)		vm_page_is_zero_inl(m)
+
 /**
  * Free a page the early allocator handed out at boot (physmem_early_alloc:
  * page tables, the FDT copy, ...).  Such pages are accounted as allocated
@@ -228,6 +355,11 @@ bool vm_page_count_min_domain(int domain);
 void vm_wait_domain(int domain);
 /** As vm_wait_domain() for any domain. */
 void vm_wait(void);
+/**
+ * True while some thread waits in vm_wait*() for free pages: code that
+ * keeps freed pages back (kmem_free's batches) frees at once instead.
+ */
+bool vm_page_wanted(void);
 
 /**
  * Run the lowmem handlers (VM_LOW_PAGES) and drain this hart's page cache

@@ -140,9 +140,20 @@ test_boot_shape(int s)
 			    vm_phys_domain(pa) != physmem.managed[i].domain ||
 			    vm_page_domain(m) != physmem.managed[i].domain)
 				bad++;
+			/* The out-of-line forms give the same answers. */
+			if ((vm_page_from_phys)(pa) != m || (m != NULL &&
+			    ((vm_page_to_phys)(m) != pa ||
+			    (vm_page_domain)(m) != vm_page_domain(m))) ||
+			    (vm_phys_domain)(pa) != vm_phys_domain(pa))
+				bad++;
+			/* Structs are consecutive within a managed range. */
+			if (pa > physmem.managed[i].start && m != NULL &&
+			    PHYS_TO_VM_PAGE(pa - PAGE_SIZE) != m - 1)
+				bad++;
 		}
 	ok(bad == 0, "%s: PHYS_TO_VM_PAGE/VM_PAGE_TO_PHYS/domain agree for "
-	    "all %lu managed pages", vmm_shapes[s].name, nmanaged);
+	    "all %lu managed pages (inline and function forms)",
+	    vmm_shapes[s].name, nmanaged);
 	for (e = 0; e < physmem.nearly; e++)
 		nearly += atop(physmem.early[e].end - physmem.early[e].start);
 	ok(vm_free_count() == nmanaged - nearly,
@@ -158,7 +169,8 @@ test_boot_shape(int s)
 		    V.dom[vmm_pi(&V, pa)] >= 0;
 
 		if (!managed && (PHYS_TO_VM_PAGE(pa) != NULL ||
-		    vm_phys_domain(pa) != -1))
+		    vm_phys_domain(pa) != -1 || (vm_page_from_phys)(pa) !=
+		    NULL || (vm_phys_domain)(pa) != -1))
 			bad++;
 	}
 	ok(bad == 0, "%s: unmanaged PAs (holes, reserves, outside RAM) give "
@@ -367,6 +379,9 @@ test_invalid_frees(void)
 	    "page", NULL), "free_misaligned_pointer_panics: %s", panic_msg);
 	ok(panics(do_to_phys, junk, "vm_page_to_phys", "not a managed page",
 	    NULL), "to_phys_unmanaged_panics: %s", panic_msg);
+	ok(panics(do_to_phys, (char *)m + 4, "vm_page_to_phys", "not a "
+	    "managed page", NULL), "to_phys_misaligned_pointer_panics: %s",
+	    panic_msg);
 	/* Runs. */
 	m = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_NOWAIT, 8, 0,
 	    ~(vm_paddr_t)0, 0, 0, 0);
