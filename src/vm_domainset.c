@@ -31,6 +31,9 @@ ds_set(struct domainset *ds, domainset_t mask, int policy, int prefer)
 	for (d = 0; d < MAXMEMDOM; d++)
 		if ((mask >> d) & 1)
 			ds->ds_order[ds->ds_cnt++] = d;
+	/* Unused entries are -1: the iterators rely on ds_order[0] == -1. */
+	for (d = ds->ds_cnt; d < MAXMEMDOM; d++)
+		ds->ds_order[d] = -1;
 }
 
 void
@@ -51,57 +54,44 @@ domainset_init(void)
 	}
 }
 
+_Static_assert(powerof2(MAXMEMDOM) && MAXMEMDOM <= 64,
+    "vm_domainset: the visiting order wraps with a mask");
+
+/* The set's domains that exist now. */
+static inline domainset_t
+iter_mask(const struct vm_domainset_iter *di)
+{
+
+	return (di->di_domain->ds_mask & (vm_ndomains > 0 ?
+	    (1UL << vm_ndomains) - 1 : 0));
+}
+
 /*
- * Build the visiting order of one round: the set's domains rotated so that
- * the policy's first domain comes first.
+ * Build the visiting order: di_first (or, if it is not in the set, the
+ * set's lowest domain), then the set's other domains in ascending order
+ * from there, wrapping.  di_cnt is 0 for a set with no existing domain.
  */
 static void
-iter_order(struct vm_domainset_iter *di, vm_pindex_t pindex)
+iter_build(struct vm_domainset_iter *di)
 {
-	struct domainset *ds;
 	domainset_t mask;
-	int d, first, i, start;
+	int d, first, i, n;
 
-	ds = di->di_domain;
-	mask = ds->ds_mask & (vm_ndomains > 0 ? (1UL << vm_ndomains) - 1 :
-	    0);
-	di->di_cnt = 0;
-	if (mask == 0)
-		return;
-	first = -1;
-	switch (ds->ds_policy) {
-	case DOMAINSET_POLICY_PREFER:
-		first = ds->ds_prefer;
-		break;
-	case DOMAINSET_POLICY_FIRSTTOUCH:
-		first = md_cpu_domain(kmem_cpuid());
-		break;
-	case DOMAINSET_POLICY_INTERLEAVE:
-		if (di->di_page) {
-			first = (int)((pindex >> IL_STRIPE_SHIFT) %
-			    (vm_pindex_t)ds->ds_cnt);
-			first = ds->ds_order[first];
-			break;
+	mask = iter_mask(di);
+	n = 0;
+	if (mask != 0) {
+		first = di->di_first;
+		if ((u_int)first >= MAXMEMDOM || ((mask >> first) & 1) == 0)
+			first = kmem_ffsl(mask) - 1;
+		di->di_first = first;
+		di->di_order[n++] = (int8_t)first;
+		for (i = 1; i < MAXMEMDOM; i++) {
+			d = (first + i) & (MAXMEMDOM - 1);
+			if ((mask >> d) & 1)
+				di->di_order[n++] = (int8_t)d;
 		}
-		/* FALLTHROUGH */
-	case DOMAINSET_POLICY_ROUNDROBIN:
-	default:
-		first = ds->ds_order[vm_pcpu[kmem_cpuid()].pc_rr++ %
-		    (u_int)ds->ds_cnt];
-		break;
 	}
-	if (first < 0 || first >= MAXMEMDOM || ((mask >> first) & 1) == 0)
-		first = ds->ds_order[0];
-	/* Rotate: first, then the following domains of the set, wrapping. */
-	for (start = 0; start < ds->ds_cnt && ds->ds_order[start] != first;
-	    start++)
-		;
-	for (i = 0; i < ds->ds_cnt; i++) {
-		d = ds->ds_order[start + i < ds->ds_cnt ? start + i :
-		    start + i - ds->ds_cnt];
-		if ((mask >> d) & 1)
-			di->di_order[di->di_cnt++] = d;
-	}
+	di->di_cnt = n;
 }
 
 /*
@@ -143,18 +133,101 @@ iter_start(struct vm_domainset_iter *di, int *domain)
 	*domain = iter_next(di);
 }
 
-static void
+/*
+ * Start with @p first as the policy's first domain (it may be invalid: -1,
+ * not in the set, or there may be no domain at all).  The common case (it
+ * exists, is in the set and is not below its minimum on the buddy count
+ * alone) only records it: the visiting order is built by the first
+ * iterator call, which most allocations never make.  Otherwise the order
+ * is built now and pass 1 runs as usual.  Out of line, so that the common
+ * path needs no stack frame.
+ */
+static __attribute__((noinline)) void
+iter_init_slow(struct vm_domainset_iter *di, int *domain)
+{
+
+	iter_build(di);
+	di->di_pos = 0;
+	di->di_pass = 1;
+	di->di_skipped = 0;
+	*domain = iter_next(di);
+}
+
+static inline void
+iter_init_first(struct vm_domainset_iter *di, struct domainset *ds, int first,
+    bool in_set, int *domain)
+{
+	struct vm_domain *vmd;
+
+	di->di_first = first;
+	if (__predict_true((u_int)first < (u_int)vm_ndomains && (in_set ||
+	    ((ds->ds_mask >> first) & 1) != 0))) {
+		vmd = &vm_dom[first];
+		if (__predict_true(vmd_free_peek(vmd) >= vmd->vmd_free_min)) {
+			di->di_cnt = -1;
+			*domain = first;
+			return;
+		}
+	}
+	iter_init_slow(di, domain);
+}
+
+static __attribute__((noinline)) void
+iter_init_ft(struct vm_domainset_iter *di, struct domainset *ds, int *domain)
+{
+
+	iter_init_first(di, ds, md_cpu_domain(kmem_cpuid()), false, domain);
+}
+
+/*
+ * Pick the policy's first domain (PREFER/FIXED: ds_prefer; FT: this
+ * hart's domain; RR, and IL for the policy iterator: this hart's cursor,
+ * left alone when the set has at most one domain; IL for the page
+ * iterator: by pindex) and start there.
+ *
+ * The free generation is read before any attempt (acquire: the attempts
+ * cannot be ordered before it), so a free that an attempt missed moves it
+ * and the wait at the end of the round returns at once.
+ */
+static inline void
 iter_init(struct vm_domainset_iter *di, struct domainset *ds, bool page,
     vm_pindex_t pindex, int *domain)
 {
+	struct vm_pcpu *pcpu;
+	u_int cnt;
+	int first, policy;
 
-	/* Field by field: picolibc's memset is a byte loop (~4 per byte). */
 	di->di_domain = ds;
-	di->di_page = page;
-	di->di_cnt = 0;
-	di->di_flags = 0;
-	iter_order(di, pindex);
-	iter_start(di, domain);
+	di->di_gen = atomic_load_explicit(&vm_free_gen, memory_order_acquire);
+	policy = ds->ds_policy;
+	if (__predict_false(policy != DOMAINSET_POLICY_ROUNDROBIN)) {
+		switch (policy) {
+		case DOMAINSET_POLICY_PREFER:
+			iter_init_first(di, ds, ds->ds_prefer, false, domain);
+			return;
+		case DOMAINSET_POLICY_FIRSTTOUCH:
+			iter_init_ft(di, ds, domain);
+			return;
+		case DOMAINSET_POLICY_INTERLEAVE:
+			if (!page)
+				break;
+			cnt = (u_int)ds->ds_cnt;
+			first = cnt <= 1 ? ds->ds_order[0] :
+			    ds->ds_order[(pindex >> IL_STRIPE_SHIFT) % cnt];
+			iter_init_first(di, ds, first, true, domain);
+			return;
+		}
+		/* IL for the policy iterator, or no known policy: RR. */
+	}
+	/* ds_order[0] is -1 for an empty set (ds_set). */
+	cnt = (u_int)ds->ds_cnt;
+	if (cnt <= 1)
+		first = ds->ds_order[0];
+	else {
+		pcpu = &vm_pcpu[kmem_cpuid()];
+		first = ds->ds_order[pcpu->pc_rr++ % cnt];
+	}
+	iter_init_first(di, ds, first, true, domain);
 }
 
 /*
@@ -167,6 +240,13 @@ iter_step(struct vm_domainset_iter *di, int *domain, bool sleeps, bool once)
 {
 	int d;
 
+	if (di->di_cnt < 0) {
+		/* Only di_first was tried (in pass 1, not below its min). */
+		iter_build(di);
+		di->di_pos = 1;
+		di->di_pass = 1;
+		di->di_skipped = 0;
+	}
 	if (di->di_cnt == 0) {
 		*domain = -1;
 		return (ENOMEM);
@@ -193,9 +273,12 @@ vm_domainset_iter_policy_init(struct vm_domainset_iter *di,
     struct domainset *ds, int *domain, int *flags)
 {
 
+	int f;
+
+	f = *flags;
+	di->di_flags = f;
+	*flags = (f & ~M_WAITOK) | M_NOWAIT;
 	iter_init(di, ds, false, 0, domain);
-	di->di_flags = *flags;
-	*flags = (di->di_flags & ~M_WAITOK) | M_NOWAIT;
 }
 
 int
@@ -211,10 +294,12 @@ vm_domainset_iter_page_init(struct vm_domainset_iter *di,
     struct domainset *ds, vm_pindex_t pindex, int *domain, int *req)
 {
 
+	int f;
+
+	f = *req;
+	di->di_flags = f;
+	*req = (f & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) | VM_ALLOC_NOWAIT;
 	iter_init(di, ds, true, pindex, domain);
-	di->di_flags = *req;
-	*req = (di->di_flags & ~(VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL)) |
-	    VM_ALLOC_NOWAIT;
 }
 
 int

@@ -58,7 +58,8 @@ struct domainset {
 	short		ds_policy;	/* DOMAINSET_POLICY_* */
 	short		ds_prefer;	/* PREFER: the preferred domain */
 	int		ds_cnt;		/* domains in ds_mask */
-	int		ds_order[MAXMEMDOM]; /* ds_mask's domains, ascending */
+	int		ds_order[MAXMEMDOM]; /* ds_mask's domains, ascending;
+					       then -1 */
 };
 
 extern struct domainset domainset_roundrobin;
@@ -73,17 +74,23 @@ extern struct domainset domainset_fixed[MAXMEMDOM];
 #define DOMAINSET_PREF(d)	(&domainset_prefer[(d)])
 #define DOMAINSET_FIXED(d)	(&domainset_fixed[(d)])
 
-/* Iterator state; treat as opaque. */
+/*
+ * Iterator state; treat as opaque.  *_init only picks the first domain;
+ * the visiting order is built by the first call of the iterator (most
+ * allocations succeed in the first domain and never need it).
+ */
 struct vm_domainset_iter {
 	struct domainset *di_domain;
-	int		di_order[MAXMEMDOM];	/* this round's visiting order */
-	int		di_cnt;			/* entries in di_order */
+	int		di_cnt;			/* entries in di_order; -1: not
+						   built yet (only di_first
+						   visited, in pass 1) */
+	int		di_first;		/* the policy's first domain */
 	int		di_pos;			/* next index in di_order */
 	int		di_pass;		/* 1: skip below-min, 2: skipped */
 	domainset_t	di_skipped;		/* skipped in pass 1 */
 	int		di_flags;		/* the caller's original flags */
-	bool		di_page;		/* VM_ALLOC_* (else M_*) flags */
 	uint64_t	di_gen;			/* free generation at round start */
+	int8_t		di_order[MAXMEMDOM];	/* this round's visiting order */
 };
 
 /**

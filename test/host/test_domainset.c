@@ -167,6 +167,13 @@ main(void)
 		firsts[seq[0]]++;
 	}
 	ok(good, "rr_visits_every_domain_once_per_pass");
+	good = true;
+	for (i = 0; i < 4; i++) {
+		n = visit(DOMAINSET_RR(), seq, M_NOWAIT);
+		good = good && n == 4 && seq[1] == (seq[0] + 1) % 4 &&
+		    seq[2] == (seq[0] + 2) % 4 && seq[3] == (seq[0] + 3) % 4;
+	}
+	ok(good, "rr_continues_in_ascending_order_after_its_first_domain");
 	ok(firsts[0] == 2 && firsts[1] == 2 && firsts[2] == 2 && firsts[3] == 2,
 	    "rr_spreads_first_choices (%d %d %d %d)", firsts[0], firsts[1],
 	    firsts[2], firsts[3]);
@@ -183,9 +190,10 @@ main(void)
 	/* Prefer, fixed, first touch, interleave. */
 	for (d = 0; d < 4; d++) {
 		n = visit(DOMAINSET_PREF(d), seq, M_NOWAIT);
-		ok(n == 4 && seq[0] == d && is_perm(seq, n, all),
-		    "prefer(%d) tries %d first, then every other domain once",
-		    d, d);
+		ok(n == 4 && seq[0] == d && seq[1] == (d + 1) % 4 &&
+		    seq[2] == (d + 2) % 4 && seq[3] == (d + 3) % 4,
+		    "prefer(%d) tries %d first, then the others in order "
+		    "d+1, d+2, ... (wrapping)", d, d);
 		n = visit(DOMAINSET_FIXED(d), seq, M_NOWAIT);
 		ok(n == 1 && seq[0] == d, "fixed(%d) tries only %d", d, d);
 	}
