@@ -30,23 +30,10 @@ atomic_uint vm_free_waiters;
 static struct kmem_spin vm_wait_lock = KMEM_SPIN_INITIALIZER("vm wait");
 
 int
-malloc2vm_flags(int malloc_flags)
+(malloc2vm_flags)(int malloc_flags)
 {
-	int pflags;
 
-	pflags = (malloc_flags & M_USE_RESERVE) != 0 ? VM_ALLOC_INTERRUPT :
-	    VM_ALLOC_SYSTEM;
-	if ((malloc_flags & M_ZERO) != 0)
-		pflags |= VM_ALLOC_ZERO;
-	if ((malloc_flags & M_NODUMP) != 0)
-		pflags |= VM_ALLOC_NODUMP;
-	if ((malloc_flags & M_NOWAIT) != 0)
-		pflags |= VM_ALLOC_NOWAIT;
-	if ((malloc_flags & M_WAITOK) != 0)
-		pflags |= VM_ALLOC_WAITOK;
-	if ((malloc_flags & M_NORECLAIM) != 0)
-		pflags |= VM_ALLOC_NORECLAIM;
-	return (pflags);
+	return (malloc2vm_flags_inl(malloc_flags));
 }
 
 static inline bool

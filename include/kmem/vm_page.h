@@ -81,6 +81,28 @@ _Static_assert(sizeof(struct vm_page) == 8, "struct vm_page must be 8 bytes");
  */
 int malloc2vm_flags(int malloc_flags);
 
+/* The same, inline: callers mask off part of the result, which then folds. */
+static inline int
+malloc2vm_flags_inl(int malloc_flags)
+{
+	int pflags;
+
+	pflags = (malloc_flags & M_USE_RESERVE) != 0 ? VM_ALLOC_INTERRUPT :
+	    VM_ALLOC_SYSTEM;
+	if ((malloc_flags & M_ZERO) != 0)
+		pflags |= VM_ALLOC_ZERO;
+	if ((malloc_flags & M_NODUMP) != 0)
+		pflags |= VM_ALLOC_NODUMP;
+	if ((malloc_flags & M_NOWAIT) != 0)
+		pflags |= VM_ALLOC_NOWAIT;
+	if ((malloc_flags & M_WAITOK) != 0)
+		pflags |= VM_ALLOC_WAITOK;
+	if ((malloc_flags & M_NORECLAIM) != 0)
+		pflags |= VM_ALLOC_NORECLAIM;
+	return (pflags);
+}
+#define malloc2vm_flags(f)	malloc2vm_flags_inl(f)
+
 /*
  * Waiting.  An allocation with neither WAITOK nor WAITFAIL (or with
  * NOWAIT) fails at once.  With WAITOK it sleeps (vm_wait_domain) until a
