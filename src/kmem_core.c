@@ -64,7 +64,6 @@ kmem_spin_init(struct kmem_spin *l, const char *name)
 	l->ks_owner = 0;
 	l->ks_saved = 0;
 	l->ks_name = name;
-	l->ks_acquired = 0;
 }
 
 /*

@@ -1022,11 +1022,12 @@ pmap_range_check(const char *fn, pmap_t pmap, vm_offset_t sva,
 
 /* pmap_remove of anything but one page with its L3 table in place. */
 static void __attribute__((__noinline__))
-pmap_remove_slow(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
+pmap_remove_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, bool sync)
 {
 	struct pmap_flush fl = { 0, false, false };
 
-	pmap_range_check("pmap_remove", pmap, sva, eva);
+	pmap_range_check(sync ? "pmap_remove" : "pmap_remove_nosync", pmap, sva,
+	    eva);
 	if (sva == eva)
 		return;
 	/*
@@ -1055,15 +1056,37 @@ pmap_remove_slow(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 				md_tlb_flush_page(va);
 				valid = true;
 			}
-			if (valid)
+			if (valid && sync)
 				md_tlb_shootdown(sva, eva);
 			return;
 		}
 	}
 	kmem_spin_lock(&pmap->pm_lock);
 	pmap_update_range(pmap, sva, eva, ~(pt_entry_t)0, &fl);
+	if (!sync)
+		fl.shoot = false;
 	flush_finish(&fl, sva, eva);
 	kmem_spin_unlock(&pmap->pm_lock);
+}
+
+static void
+pmap_remove_slow(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
+{
+
+	pmap_remove_range(pmap, sva, eva, true);
+}
+
+/*
+ * As pmap_remove, but other harts are not told: their TLBs may still map
+ * the range until the caller's md_tlb_shootdown().  The caller must not
+ * reuse the VA or the pages before that (kmem_free batches its frees this
+ * way).  This hart's TLB is flushed.
+ */
+void
+pmap_remove_nosync(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
+{
+
+	pmap_remove_range(pmap, sva, eva, false);
 }
 
 /*

@@ -28,6 +28,9 @@
 
 #include "kmem_private.h"
 
+static void kmem_lowmem(void *arg, int flags);
+static void kmem_arena_reclaim(vmem_t *vm, int flags);
+
 struct vm_object {
 	int	dummy;
 };
@@ -227,20 +230,26 @@ kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
 {
 	struct vm_domainset_iter di;
 	vm_offset_t addr;
-	int domain;
+	int domain, f, pass;
 
 	size = size_ok(size);
 	if (size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
-	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
-	if (domain < 0)
-		return (0);		/* the set names no domain with memory */
-	do {
-		addr = kmem_alloc_attr_domain(domain, size, flags, low, high,
-		    memattr);
-		if (addr != 0)
+	/* A second round only if flushing freed batches gave memory back. */
+	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
+		if (pass == 1 && !kmem_free_flush())
 			break;
-	} while (vm_domainset_iter_policy(&di, &domain) == 0);
+		f = flags;
+		vm_domainset_iter_policy_init(&di, ds, &domain, &f);
+		if (domain < 0)
+			return (0);	/* the set names no domain with memory */
+		do {
+			addr = kmem_alloc_attr_domain(domain, size, f, low, high,
+			    memattr);
+			if (addr != 0)
+				break;
+		} while (vm_domainset_iter_policy(&di, &domain) == 0);
+	}
 	return (addr);
 }
 
@@ -313,7 +322,7 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
 {
 	struct vm_domainset_iter di;
 	vm_offset_t addr;
-	int domain;
+	int domain, f, pass;
 
 	size = size_ok(size);
 	if (size == 0 || !flags_ok(flags) || low >= high)
@@ -323,15 +332,21 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
 	if (!powerof2(alignment) || (boundary != 0 && (!powerof2(boundary) ||
 	    boundary < size)))
 		return (0);
-	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
-	if (domain < 0)
-		return (0);		/* the set names no domain with memory */
-	do {
-		addr = kmem_alloc_contig_domain(domain, size, flags, low, high,
-		    alignment, boundary, memattr);
-		if (addr != 0)
+	/* A second round only if flushing freed batches gave memory back. */
+	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
+		if (pass == 1 && !kmem_free_flush())
 			break;
-	} while (vm_domainset_iter_policy(&di, &domain) == 0);
+		f = flags;
+		vm_domainset_iter_policy_init(&di, ds, &domain, &f);
+		if (domain < 0)
+			return (0);	/* the set names no domain with memory */
+		do {
+			addr = kmem_alloc_contig_domain(domain, size, f, low, high,
+			    alignment, boundary, memattr);
+			if (addr != 0)
+				break;
+		} while (vm_domainset_iter_policy(&di, &domain) == 0);
+	}
 	return (addr);
 }
 
@@ -407,19 +422,25 @@ kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 {
 	struct vm_domainset_iter di;
 	vm_offset_t addr;
-	int domain;
+	int domain, f, pass;
 
 	size = size_ok(size);
 	if (size == 0 || !flags_ok(flags))
 		return (0);
-	vm_domainset_iter_policy_init(&di, ds, &domain, &flags);
-	if (domain < 0)
-		return (0);		/* the set names no domain with memory */
-	do {
-		addr = kmem_malloc_domain(domain, size, flags);
-		if (addr != 0)
+	/* A second round only if flushing freed batches gave memory back. */
+	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
+		if (pass == 1 && !kmem_free_flush())
 			break;
-	} while (vm_domainset_iter_policy(&di, &domain) == 0);
+		f = flags;
+		vm_domainset_iter_policy_init(&di, ds, &domain, &f);
+		if (domain < 0)
+			return (0);	/* the set names no domain with memory */
+		do {
+			addr = kmem_malloc_domain(domain, size, f);
+			if (addr != 0)
+				break;
+		} while (vm_domainset_iter_policy(&di, &domain) == 0);
+	}
 	return (addr);
 }
 
@@ -547,39 +568,143 @@ kmem_back(vm_object_t object, vm_offset_t addr, vm_size_t size, int flags)
 }
 
 /*
- * Unmap [addr, addr + size) and free its pages; every page must be backed.
- * Returns the arena the range came from (by its first page's domain and
- * exec mark), or NULL for an empty range.  With @check, the range must be
- * exactly one allocation: head mark on the first page, tail mark on the
- * last, neither in between; anything else panics naming @who.
+ * Freed kernel memory is unmapped at once but, while other harts run,
+ * handed back in batches: a remote TLB shootdown (an SBI RFENCE, thousands
+ * of instructions and a round trip through every other hart) is paid once
+ * per batch instead of once per kmem_free.  Until the batch's shootdown,
+ * neither its pages nor its KVA are reused, so a stale translation on
+ * another hart can only reach memory nobody owns.  A batch is per hart;
+ * it is flushed when full, when someone waits for pages, by the lowmem
+ * handlers, before an allocation fails, and by kmem_free_flush().
  */
-static vmem_t *
-_kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size,
-    bool check, const char *who)
-{
+struct kmem_run {
+	vm_paddr_t	pa;
+	u_long		n;
+	bool		attr;		/* reset the memory attribute */
+};
+
+#define KDEFER_RUNS	64
+#define KDEFER_RANGES	32
+struct kmem_defer {
+	struct kmem_spin	lock;
+	int			nruns;
+	int			nranges;
+	struct kmem_run		runs[KDEFER_RUNS];
 	struct {
-		vm_paddr_t	pa;
-		u_long		n;
-	} runs[16];
-	vm_offset_t va, end, cs;
-	vm_paddr_t pa;
-	vmem_t *arena;
+		vmem_t		*arena;
+		vm_offset_t	va;
+		vm_size_t	size;
+	}			ranges[KDEFER_RANGES];
+} __attribute__((__aligned__(64)));
+static struct kmem_defer kdefer[MAXCPU];
+static atomic_ulong kdefer_batches;		/* flushed batches, for stats */
+
+static void
+run_free(const struct kmem_run *r)
+{
 	vm_page_t m;
 	u_long j;
-	int domain, n, i;
+
+	m = PHYS_TO_VM_PAGE(r->pa);
+	for (j = 0; j < r->n; j++) {
+		vm_page_kmem_clear(m + j, VM_PAGE_KMEM_ALL);
+		if (r->attr)
+			pmap_page_set_memattr(m + j, VM_MEMATTR_DEFAULT);
+	}
+	if (r->n == 1)
+		vm_page_free(m);
+	else
+		vm_page_free_contig(m, r->n);
+}
+
+/* Shoot the batch's translations down everywhere, then free it. */
+static void
+defer_flush_locked(struct kmem_defer *d)
+{
+	int i;
+
+	if (d->nruns == 0 && d->nranges == 0)
+		return;
+	md_tlb_shootdown(VM_MIN_KERNEL_ADDRESS, VM_MAX_KERNEL_ADDRESS);
+	for (i = 0; i < d->nruns; i++)
+		run_free(&d->runs[i]);
+	for (i = 0; i < d->nranges; i++)
+		vmem_free(d->ranges[i].arena, d->ranges[i].va,
+		    d->ranges[i].size);
+	d->nruns = d->nranges = 0;
+	atomic_fetch_add_explicit(&kdefer_batches, 1, memory_order_relaxed);
+}
+
+/*
+ * Flush every hart's batch of freed kernel memory.  Takes each batch lock
+ * (no other kmem lock may be held).  Returns whether anything was freed.
+ */
+bool
+kmem_free_flush(void)
+{
+	struct kmem_defer *d;
+	bool any;
+	u_int i;
+
+	/*
+	 * Every batch is locked, even one that looks empty: a kmem_free may be
+	 * filling it right now, and a waiter must not miss its pages.
+	 */
+	any = false;
+	for (i = 0; i < md_ncpus() && i < MAXCPU; i++) {
+		d = &kdefer[i];
+		kmem_spin_lock(&d->lock);
+		any |= d->nruns != 0 || d->nranges != 0;
+		defer_flush_locked(d);
+		kmem_spin_unlock(&d->lock);
+	}
+	return (any);
+}
+
+static void
+kmem_lowmem(void *arg, int flags)
+{
+
+	(void)arg;
+	(void)flags;
+	(void)kmem_free_flush();
+}
+
+static void
+kmem_arena_reclaim(vmem_t *vm, int flags)
+{
+
+	(void)vm;
+	(void)flags;
+	(void)kmem_free_flush();
+}
+
+/*
+ * Check that [addr, addr + size) is backed (and, with @check, is exactly
+ * one allocation: head mark on the first page, tail mark on the last,
+ * neither in between); anything else panics naming @who.  Nothing is
+ * changed and no lock is held, so a caught panic leaves no trace.
+ * Returns the arena the range came from (by its first page's domain and
+ * exec mark) and whether its pages carry a memory attribute.
+ */
+static vmem_t *
+unback_check(vm_object_t object, vm_offset_t addr, vm_size_t size,
+    bool check, const char *who, bool *attrp)
+{
+	vm_offset_t va, end;
+	vm_paddr_t pa;
+	vm_page_t m;
 	u_int marks;
-	bool attr;
+	int domain;
 
 	KMEM_CHECK(object == kernel_object, ("%s: only kernel_object is "
 	    "supported (got %p)", who, (void *)object));
-	if (size == 0)
-		return (NULL);
 	if ((addr & PAGE_MASK) != 0 || addr < VM_MIN_KERNEL_ADDRESS ||
 	    addr + size > VM_MAX_KERNEL_ADDRESS || addr + size < addr)
 		panic("%s: 0x%lx size %lu is not a kernel memory range", who,
 		    addr, (u_long)size);
 	end = addr + size;
-	/* Check the whole range before changing anything. */
+	m = NULL;
 	for (va = addr; va < end; va += PAGE_SIZE) {
 		pa = pmap_kextract(va);
 		m = pa != 0 ? PHYS_TO_VM_PAGE(pa) : NULL;
@@ -587,6 +712,8 @@ _kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size,
 			panic("%s: 0x%lx size %lu: page 0x%lx is not backed "
 			    "(not allocated, already freed, or wrong size)", who,
 			    addr, (u_long)size, va);
+		if (va == addr)
+			*attrp = pmap_page_get_memattr(m) != VM_MEMATTR_DEFAULT;
 		if (!check)
 			continue;
 		marks = vm_page_kmem_get(m);
@@ -601,13 +728,26 @@ _kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size,
 	}
 	m = PHYS_TO_VM_PAGE(pmap_kextract(addr));
 	domain = vm_page_domain(m);
-	attr = pmap_page_get_memattr(m) != VM_MEMATTR_DEFAULT;
-	arena = (vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) == 0 ?
-	    kdom[domain].kernel_arena : kdom[domain].kernel_rwx_arena;
-	/*
-	 * Unmap a chunk (one pmap_remove, one shootdown; whole superpages
-	 * stay whole), then free its pages as physically contiguous runs.
-	 */
+	return ((vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) == 0 ?
+	    kdom[domain].kernel_arena : kdom[domain].kernel_rwx_arena);
+}
+
+/*
+ * Unmap a checked range a chunk at a time (one pmap_remove each; whole
+ * superpages stay whole) and free its pages as physically contiguous runs:
+ * at once (d == NULL: the shootdown is part of pmap_remove) or into the
+ * batch d (its lock held; flushed first when it has no room).
+ */
+static void
+unback_range(vm_offset_t addr, vm_size_t size, bool attr,
+    struct kmem_defer *d)
+{
+	struct kmem_run runs[16];
+	vm_offset_t va, end, cs;
+	vm_paddr_t pa;
+	int n, i;
+
+	end = addr + size;
 	for (cs = addr; cs < end; cs = va) {
 		n = 0;
 		for (va = cs; va < end; va += PAGE_SIZE) {
@@ -620,42 +760,67 @@ _kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size,
 				break;
 			runs[n].pa = pa;
 			runs[n].n = 1;
+			runs[n].attr = attr;
 			n++;
 		}
-		pmap_remove(kernel_pmap, cs, va);
-		for (i = 0; i < n; i++) {
-			m = PHYS_TO_VM_PAGE(runs[i].pa);
-			for (j = 0; j < runs[i].n; j++) {
-				vm_page_kmem_clear(m + j, VM_PAGE_KMEM_ALL);
-				if (attr)
-					pmap_page_set_memattr(m + j,
-					    VM_MEMATTR_DEFAULT);
-			}
-			if (runs[i].n == 1)
-				vm_page_free(m);
-			else
-				vm_page_free_contig(m, runs[i].n);
+		if (d == NULL) {
+			pmap_remove(kernel_pmap, cs, va);
+			for (i = 0; i < n; i++)
+				run_free(&runs[i]);
+			continue;
 		}
+		pmap_remove_nosync(kernel_pmap, cs, va);
+		if (d->nruns + n > KDEFER_RUNS)
+			defer_flush_locked(d);
+		for (i = 0; i < n; i++)
+			d->runs[d->nruns++] = runs[i];
 	}
-	return (arena);
 }
 
 void
 kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size)
 {
+	bool attr;
 
-	(void)_kmem_unback(object, addr, size, false, "kmem_unback");
+	/* The caller may reuse the VA at once: no batching here. */
+	if (size == 0)
+		return;
+	(void)unback_check(object, addr, size, false, "kmem_unback", &attr);
+	unback_range(addr, size, attr, NULL);
 }
 
+/*
+ * kmem_free: the range must be exactly one live allocation (checked before
+ * anything changes; a panic names kmem_free, the address and the size).
+ */
 void
 kmem_free(vm_offset_t addr, vm_size_t size)
 {
+	struct kmem_defer *d;
 	vmem_t *arena;
+	bool attr;
 
 	size = round_page(size);
-	arena = _kmem_unback(kernel_object, addr, size, true, "kmem_free");
-	if (arena != NULL)
+	if (size == 0)
+		return;
+	arena = unback_check(kernel_object, addr, size, true, "kmem_free",
+	    &attr);
+	if (md_ncpus_running() <= 1 || vm_page_wanted()) {
+		/* Nobody else to shoot down, or someone waits: free now. */
+		unback_range(addr, size, attr, NULL);
 		vmem_free(arena, addr, size);
+		return;
+	}
+	d = &kdefer[kmem_cpuid()];
+	kmem_spin_lock(&d->lock);
+	unback_range(addr, size, attr, d);
+	if (d->nranges == KDEFER_RANGES)
+		defer_flush_locked(d);
+	d->ranges[d->nranges].arena = arena;
+	d->ranges[d->nranges].va = addr;
+	d->ranges[d->nranges].size = size;
+	d->nranges++;
+	kmem_spin_unlock(&d->lock);
 }
 
 /* ---------------------------------------------------- pageable maps */
@@ -762,6 +927,8 @@ kva_release_domain(void *arena, vmem_addr_t addr, vmem_size_t size)
 }
 
 /* vmem's backend: whole pages for tags, arenas and hash tables. */
+static atomic_ulong backend_pages;
+
 static void *
 kmem_vmem_backend_alloc(vmem_size_t size, int flags)
 {
@@ -774,8 +941,11 @@ kmem_vmem_backend_alloc(vmem_size_t size, int flags)
 		m = vm_page_alloc_noobj_contig_domain(d, req, atop(
 		    round_page(size)), 0, ~(vm_paddr_t)0, PAGE_SIZE, 0,
 		    VM_MEMATTR_DEFAULT);
-		if (m != NULL)
+		if (m != NULL) {
+			atomic_fetch_add_explicit(&backend_pages,
+			    atop(round_page(size)), memory_order_relaxed);
 			return ((void *)PHYS_TO_DMAP(VM_PAGE_TO_PHYS(m)));
+		}
 	}
 	return (NULL);
 }
@@ -789,6 +959,8 @@ kmem_vmem_backend_free(void *p, vmem_size_t size)
 	pa = DMAP_TO_PHYS((vm_offset_t)p);
 	for (i = 0; i < round_page(size); i += PAGE_SIZE)
 		vm_page_free(PHYS_TO_VM_PAGE(pa + i));
+	atomic_fetch_sub_explicit(&backend_pages, atop(round_page(size)),
+	    memory_order_relaxed);
 }
 
 void vm_map_startup(void);
@@ -801,6 +973,8 @@ kmem_init(vm_offset_t start, vm_offset_t end)
 	int domain;
 
 	vmem_set_backend(kmem_vmem_backend_alloc, kmem_vmem_backend_free);
+	for (domain = 0; domain < MAXCPU; domain++)
+		kmem_spin_init(&kdefer[domain].lock, "kmem free batch");
 	vm_map_init(kernel_map, kernel_pmap, VM_MIN_KERNEL_ADDRESS, end);
 	kernel_map->system_map = true;
 	if (start > VM_MIN_KERNEL_ADDRESS) {
@@ -829,7 +1003,13 @@ kmem_init(vm_offset_t start, vm_offset_t end)
 		    kdom[domain].kernel_rwx_arena == NULL)
 			panic("kmem_init: cannot create the arenas of domain %d",
 			    domain);
+		/* Batched frees give KVA back before an arena waits or fails. */
+		vmem_set_reclaim(kdom[domain].kernel_arena, kmem_arena_reclaim);
+		vmem_set_reclaim(kdom[domain].kernel_rwx_arena,
+		    kmem_arena_reclaim);
 	}
+	if (vm_lowmem_register(kmem_lowmem, NULL) == NULL)
+		panic("kmem_init: cannot register the lowmem handler");
 	kmem_subinit(exec_map, kernel_map, &min, &max, KMEM_EXEC_MAP_SIZE,
 	    false);
 	kmem_subinit(pipe_map, kernel_map, &min, &max, KMEM_PIPE_MAP_SIZE,
@@ -892,6 +1072,11 @@ kmem_stats(struct kmem_stats *st)
 	st->commit_used = swap_reserved();
 	st->commit_limit = swap_limit();
 	st->free_pages = vm_free_count();
+	st->free_batches = atomic_load_explicit(&kdefer_batches,
+	    memory_order_relaxed);
+	st->meta_pages = __atomic_load_n(&kernel_pmap->pm_ptpages,
+	    __ATOMIC_RELAXED) + atomic_load_explicit(&backend_pages,
+	    memory_order_relaxed) + vm_map_entry_pages();
 }
 
 void

@@ -110,6 +110,14 @@ entry_free_one(struct vm_map_entry *e)
 	kmem_spin_unlock(&entry_lock);
 }
 
+/* Pages taken from the page allocator for entries (never given back). */
+u_long
+vm_map_entry_pages(void)
+{
+
+	return (__atomic_load_n(&entry_pages, __ATOMIC_RELAXED));
+}
+
 /* ------------------------------------------------------- commit limit */
 
 static struct kmem_spin commit_lock = KMEM_SPIN_INITIALIZER("commit");

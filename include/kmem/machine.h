@@ -28,6 +28,7 @@ struct kmem_spin;
 u_int md_hartid(void);		/* this hart's id (any value; not 0-based) */
 u_int md_cpuid(void);		/* dense index 0..md_ncpus()-1 of this hart */
 u_int md_ncpus(void);		/* harts known to kmem */
+u_int md_ncpus_running(void);	/* harts running kmem code now (>= 1) */
 int md_cpu_domain(u_int cpuid);	/* NUMA domain of a cpu, from the FDT */
 
 /* Interrupts. */

@@ -140,6 +140,13 @@ int pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
  * Shoots the range down before returning.  Panics on bad input.
  */
 void pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva);
+/*
+ * As pmap_remove, without telling the other harts: until the caller's
+ * md_tlb_shootdown() they may still reach the old pages through cached
+ * translations, so the caller reuses neither the VA nor the pages before
+ * it.  This hart's TLB is flushed.  Same checks and panics as pmap_remove.
+ */
+void pmap_remove_nosync(pmap_t pmap, vm_offset_t sva, vm_offset_t eva);
 
 /*
  * Take permissions away on [sva, eva): W and/or X are removed where prot

@@ -23,10 +23,9 @@ struct kmem_spin {
 	u_int		ks_owner;	/* cpuid + 1 of the holder, 0 if free */
 	unsigned long	ks_saved;	/* interrupt state of the holder */
 	const char	*ks_name;
-	unsigned long	ks_acquired;	/* acquisitions since init */
 };
 
-#define KMEM_SPIN_INITIALIZER(name) { 0, 0, 0, (name), 0 }
+#define KMEM_SPIN_INITIALIZER(name) { 0, 0, 0, (name) }
 
 void kmem_spin_init(struct kmem_spin *l, const char *name);
 void kmem_spin_lock(struct kmem_spin *l);

@@ -111,6 +111,16 @@ int kmem_back(vm_object_t object, vm_offset_t addr, vm_size_t size,
 void kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size);
 
 /**
+ * While several harts run, kmem_free unmaps at once but gives pages and
+ * KVA back in per-hart batches, one remote TLB shootdown per batch.
+ * Batches are flushed when full, when someone waits for pages, by the
+ * lowmem handlers and before an allocation fails.  kmem_free_flush()
+ * flushes every hart's batch now (tests that compare free counts call it).
+ * @retval true	something was freed
+ */
+bool kmem_free_flush(void);
+
+/**
  * Carve a submap of @p size bytes out of @p parent (2 MiB aligned when
  * superpage_align) and initialise @p map over it; *min, *max are its ends.
  * Panics if the parent has no room (a boot-time configuration error).
@@ -148,6 +158,10 @@ struct kmem_stats {
 	u_int		free_pages;		/* vm_free_count() */
 	u_int		domain_free_pages[MAXMEMDOM];
 	int		ndomains;
+	u_long		free_batches;		/* batched frees flushed */
+	u_long		meta_pages;		/* kept by kmem itself: page-table
+						   pages, vmem tags and hashes,
+						   map entries */
 };
 void kmem_stats(struct kmem_stats *st);
 void kmem_stats_print(const struct kmem_stats *st);

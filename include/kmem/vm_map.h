@@ -114,6 +114,9 @@ void swap_release(vm_size_t size);
 vm_size_t swap_reserved(void);		/* bytes charged now */
 vm_size_t swap_limit(void);		/* KMEM_COMMIT_LIMIT */
 
+/* Pages the maps took for their entries (kept for reuse, never freed). */
+u_long vm_map_entry_pages(void);
+
 /* Print a map's entries. */
 void vm_map_print(vm_map_t map);
 

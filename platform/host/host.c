@@ -534,6 +534,15 @@ md_wakeup(const void *chan)
 	pthread_mutex_unlock(&sleepq_mtx);
 }
 
+u_int
+md_ncpus_running(void)
+{
+	int n;
+
+	n = atomic_load(&live_threads);
+	return (n > 1 ? (u_int)n : 1);
+}
+
 bool
 md_sleep_would_deadlock(void)
 {

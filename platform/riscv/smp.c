@@ -29,6 +29,7 @@
 #include <kmem/machine.h>
 #include <kmem/physmem.h>
 #include <kmem/smp.h>
+#include <kmem/spin.h>
 #include <kmem/startup.h>
 #include <kmem/vm_param.h>
 
@@ -83,6 +84,7 @@ static atomic_ulong running_mask = 1;
 static atomic_uint nrunning = 1;
 /* nrunning > 1 (set once, never cleared): riscv_shootdown's one test. */
 static atomic_bool others_running;
+static struct kmem_spin shootdown_lock = KMEM_SPIN_INITIALIZER("shootdown");
 static atomic_ulong up_waiters;		/* the boot hart, while starting */
 
 /* Work for one hart (kmem_smp_run). */
@@ -241,7 +243,17 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
 		r.start = trunc_page(sva);
 		r.size = round_page(eva) - r.start;
 	}
+	/*
+	 * One sender at a time.  When every hart sends RFENCEs at once,
+	 * OpenSBI can livelock (harts keep servicing each other's fence
+	 * requests in M-mode and none completes its own; seen here with 4
+	 * harts, and reported upstream as OpenSBI issue 402).  Waiting for
+	 * this lock spins in S-mode, where M-mode IPIs are still taken, so
+	 * the sender's targets always make progress.
+	 */
+	kmem_spin_lock(&shootdown_lock);
 	err = for_cpus(cpus, sfence_group, &r);
+	kmem_spin_unlock(&shootdown_lock);
 	if (err != 0) {
 		char msg[128];
 
@@ -268,6 +280,13 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
  * executes sfence.vma and walks the tables, so either this load sees it
  * or its walks see the new PTEs.  The flag is never cleared.
  */
+u_int
+md_ncpus_running(void)
+{
+
+	return (atomic_load(&nrunning));
+}
+
 void
 riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
 {

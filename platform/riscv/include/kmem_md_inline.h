@@ -24,11 +24,11 @@ kmem_intr_disable(void)
 	return (s & 2);
 }
 
+/* saved is 0 or SSTATUS_SIE: setting it back is one csrs, no branch. */
 static inline void
 kmem_intr_restore(unsigned long saved)
 {
-	if (saved & 2)
-		__asm__ volatile("csrsi sstatus, 2" ::: "memory");
+	__asm__ volatile("csrs sstatus, %0" :: "r"(saved) : "memory");
 }
 
 #endif /* KMEM_MD_INLINE_H */
