@@ -404,6 +404,41 @@ vm_page_alloc_slow(int domain, int req)
 	return (m);
 }
 
+/*
+ * Fault injection (tests): while armed, every page allocation is counted
+ * and the one after the first inject_left is refused.  Armed is one flag
+ * tested on the fast path; the rest is out of line.
+ */
+static volatile bool inject_armed;
+static bool inject_sticky;
+static atomic_long inject_left;
+static atomic_long inject_count;
+
+static __attribute__((noinline)) bool
+vm_page_inject_fail(void)
+{
+	long left;
+
+	atomic_fetch_add(&inject_count, 1);
+	left = atomic_fetch_sub(&inject_left, 1);
+	return (left == 0 || (left < 0 && inject_sticky));
+}
+
+long
+vm_page_fail_after(long n, bool sticky)
+{
+	long counted;
+
+	inject_armed = false;
+	counted = atomic_exchange(&inject_count, 0);
+	if (n >= 0) {
+		atomic_store(&inject_left, n);
+		inject_sticky = sticky;
+		inject_armed = true;
+	}
+	return (counted);
+}
+
 vm_page_t
 vm_page_alloc_noobj_domain(int domain, int req)
 {
@@ -412,6 +447,8 @@ vm_page_alloc_noobj_domain(int domain, int req)
 	unsigned long s;
 
 	if (__predict_false((u_int)domain >= (u_int)vm_ndomains))
+		return (NULL);
+	if (__predict_false(inject_armed) && vm_page_inject_fail())
 		return (NULL);
 	s = kmem_intr_disable();
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[domain];
@@ -715,6 +752,8 @@ vm_page_alloc_noobj_contig_domain(int domain, int req, u_long npages,
 
 	(void)memattr;
 	if (!contig_args(domain, npages, low, high, alignment, boundary, &cr))
+		return (NULL);
+	if (__predict_false(inject_armed) && vm_page_inject_fail())
 		return (NULL);
 	for (reclaims = 0;; ) {
 		gen = atomic_load(&vm_free_gen);

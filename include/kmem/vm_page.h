@@ -384,6 +384,15 @@ void vm_wait(void);
 bool vm_page_wanted(void);
 
 /**
+ * Fault injection, for tests: after @p n more page allocations (single or
+ * contiguous, any caller: kmem, the pmap's page-table pages, vmem's tags)
+ * the next one fails: once, or with @p sticky every one after it too;
+ * n < 0 disarms.  While armed every allocation is counted.
+ * @return the allocations counted since the previous call
+ */
+long vm_page_fail_after(long n, bool sticky);
+
+/**
  * Run the lowmem handlers (VM_LOW_PAGES) and drain this hart's page cache
  * for @p domain so that a contiguous request can be retried.  Firmware
  * pages are wired and never move, so this is all "reclaim" can do.
