@@ -64,6 +64,15 @@ kmem_spin_init(struct kmem_spin *l, const char *name)
 	l->ks_owner = 0;
 	l->ks_saved = 0;
 	l->ks_name = name;
+	l->ks_percpu = false;
+}
+
+void
+kmem_spin_init_percpu(struct kmem_spin *l, const char *name)
+{
+
+	kmem_spin_init(l, name);
+	l->ks_percpu = true;
 }
 
 /*

@@ -79,9 +79,10 @@ kmem_spin_lock_inl(struct kmem_spin *l)
 		kmem_spin_lock_contended(l, self);
 	__atomic_store_n(&l->ks_owner, self, __ATOMIC_RELAXED);
 	l->ks_saved = saved;
-	atomic_store_explicit(&kmem_spin_counts[self - 1],
-	    atomic_load_explicit(&kmem_spin_counts[self - 1],
-	    memory_order_relaxed) + 1, memory_order_relaxed);
+	if (!l->ks_percpu)
+		atomic_store_explicit(&kmem_spin_counts[self - 1],
+		    atomic_load_explicit(&kmem_spin_counts[self - 1],
+		    memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
 static inline void

@@ -974,7 +974,8 @@ kmem_init(vm_offset_t start, vm_offset_t end)
 
 	vmem_set_backend(kmem_vmem_backend_alloc, kmem_vmem_backend_free);
 	for (domain = 0; domain < MAXCPU; domain++)
-		kmem_spin_init(&kdefer[domain].lock, "kmem free batch");
+		kmem_spin_init_percpu(&kdefer[domain].lock,
+		    "kmem free batch");
 	vm_map_init(kernel_map, kernel_pmap, VM_MIN_KERNEL_ADDRESS, end);
 	kernel_map->system_map = true;
 	if (start > VM_MIN_KERNEL_ADDRESS) {

@@ -23,16 +23,22 @@ struct kmem_spin {
 	u_int		ks_owner;	/* cpuid + 1 of the holder, 0 if free */
 	unsigned long	ks_saved;	/* interrupt state of the holder */
 	const char	*ks_name;
+	bool		ks_percpu;	/* one hart's own lock: not counted */
 };
 
-#define KMEM_SPIN_INITIALIZER(name) { 0, 0, 0, (name) }
+#define KMEM_SPIN_INITIALIZER(name) { 0, 0, 0, (name), false }
 
 void kmem_spin_init(struct kmem_spin *l, const char *name);
+/* A lock that belongs to one hart (others take it only to drain it). */
+void kmem_spin_init_percpu(struct kmem_spin *l, const char *name);
 void kmem_spin_lock(struct kmem_spin *l);
 void kmem_spin_unlock(struct kmem_spin *l);
 bool kmem_spin_owned(const struct kmem_spin *l);
 
-/* Total acquisitions of every kmem_spin since boot (all harts). */
+/*
+ * Acquisitions of shared locks (global, per-domain, per-arena, per-map)
+ * since boot, all harts; per-hart locks are not counted.
+ */
 unsigned long kmem_spin_count(void);
 
 #endif /* KMEM_SPIN_H */

@@ -81,6 +81,8 @@ static char smp_tdata[SMP_TLS_MAX];
 
 /* Harts running kmem code: bit per cpu index.  The boot hart is cpu 0. */
 static atomic_ulong running_mask = 1;
+static atomic_ulong idle_mask;		/* running, but waiting for work */
+static atomic_uint nidle;
 static atomic_uint nrunning = 1;
 /* nrunning > 1 (set once, never cleared): riscv_shootdown's one test. */
 static atomic_bool others_running;
@@ -233,7 +235,8 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
 	unsigned long cpus;
 	long err;
 
-	cpus = atomic_load(&running_mask) & ~(1UL << md_cpuid());
+	cpus = atomic_load(&running_mask) & ~atomic_load(&idle_mask) &
+	    ~(1UL << md_cpuid());
 	if (cpus == 0)
 		return;
 	if (eva <= sva || eva - sva > SMP_SHOOTDOWN_PAGES * PAGE_SIZE) {
@@ -280,11 +283,14 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
  * executes sfence.vma and walks the tables, so either this load sees it
  * or its walks see the new PTEs.  The flag is never cleared.
  */
+/* Harts running kmem code now: running and not idle in smp_serve. */
 u_int
 md_ncpus_running(void)
 {
+	u_int n;
 
-	return (atomic_load(&nrunning));
+	n = atomic_load(&nrunning) - atomic_load(&nidle);
+	return (n > 0 ? n : 1);
 }
 
 void
@@ -443,7 +449,19 @@ smp_serve(u_int cpu, u_int seen)
 	void *arg;
 
 	for (;;) {
+		/*
+		 * While idle this hart touches nothing but the image, so
+		 * shootdowns skip it; it flushes its whole TLB before it runs
+		 * work.  A sender that read the idle bit before we cleared it
+		 * had stored its PTEs before that (both sequentially
+		 * consistent), so the sfence.vma below drops anything stale.
+		 */
+		atomic_fetch_or(&idle_mask, 1UL << cpu);
+		atomic_fetch_add(&nidle, 1);
 		smp_wait_change(&s->sl_go, seen, &s->sl_gowait);
+		atomic_fetch_sub(&nidle, 1);
+		atomic_fetch_and(&idle_mask, ~(1UL << cpu));
+		__asm__ volatile("sfence.vma" ::: "memory");
 		seen = atomic_load(&s->sl_go);
 		fn = s->sl_fn;
 		arg = s->sl_arg;
