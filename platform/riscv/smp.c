@@ -68,10 +68,17 @@ struct smp_start {
 	uint64_t	ss_tp;		/* 8: TLS block */
 	uint64_t	ss_satp;	/* 16: 0 = stay bare */
 	uint64_t	ss_entry;	/* 24: smp_secondary_main */
-	u_int		ss_cpuid;
+	uint64_t	ss_hartid;	/* 32: start.S finds a block by it */
+	u_int		ss_cpuid;	/* 40 */
 };
+/* start.S walks the blocks: keep these in step with it. */
+_Static_assert(sizeof(struct smp_start) == 48, "start.S: block size");
+_Static_assert(__builtin_offsetof(struct smp_start, ss_hartid) == 32,
+    "start.S: ss_hartid offset");
+_Static_assert(MAXCPU == 32, "start.S: block count");
 
-static struct smp_start smp_start_block[MAXCPU];
+/* Global (not static): start.S reads it on the racing-hart path. */
+struct smp_start smp_start_block[MAXCPU];
 static char smp_tls[MAXCPU][SMP_TLS_MAX]
     __attribute__((aligned(SMP_TLS_ALIGN)));
 static uint64_t smp_stack[MAXCPU - 1][SMP_STACK_SIZE / 8]	/* cpu i: [i - 1] */
@@ -674,6 +681,7 @@ riscv_smp_start(void)
 		ss->ss_tp = (uint64_t)(uintptr_t)smp_tls[i];
 		ss->ss_satp = satp;
 		ss->ss_entry = (uint64_t)(uintptr_t)smp_secondary_main;
+		ss->ss_hartid = riscv_cpu_hartid[i];
 		ss->ss_cpuid = i;
 		/* The image is identity mapped: these VAs are PAs. */
 		pa = (unsigned long)(uintptr_t)ss;

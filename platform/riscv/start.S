@@ -13,6 +13,19 @@ _start:
 	la	gp, __global_pointer$
 	.option pop
 	csrw	sie, zero
+	/*
+	 * Only the first hart here boots.  OpenSBI 1.1's hart_start marks a
+	 * hart START_PENDING before it stores the new start address, so a
+	 * stopped hart that wakes in between jumps to the payload's entry
+	 * (here) instead of kmem_secondary_entry: seen under load with 4
+	 * harts.  Such a hart finds its start block by hart id and enters as
+	 * the secondary it was meant to be.  The flag is in .data: the boot
+	 * hart's .bss clear must not reset it.
+	 */
+	la	t0, kmem_boot_claimed
+	li	t1, 1
+	amoswap.w.aqrl t1, t1, (t0)
+	bnez	t1, racing_hart
 	csrw	sip, zero
 	la	sp, __boot_stack_top
 	mv	s0, a0
@@ -40,6 +53,29 @@ _start:
 	call	kmem_riscv_boot
 3:	wfi
 	j	3b
+
+/* A secondary that arrived at _start: find its block (a0 = hart id). */
+racing_hart:
+	la	t0, smp_start_block
+	li	t1, 32			/* MAXCPU blocks of 48 bytes */
+1:	ld	t2, 32(t0)		/* ss_hartid */
+	ld	t3, 0(t0)		/* ss_sp: 0 = not set up */
+	bne	t2, a0, 2f
+	beqz	t3, 2f
+	fence	r, rw
+	mv	a1, t0
+	j	kmem_secondary_entry
+2:	addi	t0, t0, 48
+	addi	t1, t1, -1
+	bnez	t1, 1b
+	j	racing_hart		/* not published yet: look again */
+
+	.section .data
+	.balign	4
+	.globl	kmem_boot_claimed
+kmem_boot_claimed:
+	.word	0
+	.previous
 
 /*
  * Secondary harts: a1 points at { sp, tp, satp, entry } set up by the boot
