@@ -215,6 +215,61 @@ fail:
 	return (0);
 }
 
+/*
+ * The seed's domain-set loop, shared by the three allocators: try each
+ * domain the policy offers (M_WAITOK waits inside the iterator); when
+ * every domain failed and flushing the harts' batches of freed memory gave
+ * something back, go round once more.
+ */
+enum { KMEM_REQ_MALLOC, KMEM_REQ_ATTR, KMEM_REQ_CONTIG };
+struct kmem_req {
+	int		kind;
+	vm_size_t	size;
+	int		flags;
+	vm_paddr_t	low;
+	vm_paddr_t	high;
+	u_long		alignment;
+	vm_paddr_t	boundary;
+	vm_memattr_t	memattr;
+};
+
+static vm_offset_t kmem_malloc_domain(int domain, vm_size_t size, int flags);
+static vm_offset_t kmem_alloc_contig_domain(int domain, vm_size_t size,
+    int flags, vm_paddr_t low, vm_paddr_t high, u_long alignment,
+    vm_paddr_t boundary, vm_memattr_t memattr);
+
+/* Inlined into each caller, so the kind is a constant there. */
+static inline __attribute__((__always_inline__)) vm_offset_t
+kmem_domainset_alloc(struct domainset *ds, const struct kmem_req *r)
+{
+	struct vm_domainset_iter di;
+	vm_offset_t addr;
+	int domain, f, pass;
+
+	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
+		if (pass == 1 && !kmem_free_flush())
+			break;
+		f = r->flags;
+		vm_domainset_iter_policy_init(&di, ds, &domain, &f);
+		if (domain < 0)
+			return (0);	/* the set names no domain with memory */
+		do {
+			if (__predict_true(r->kind == KMEM_REQ_MALLOC))
+				addr = kmem_malloc_domain(domain, r->size, f);
+			else if (r->kind == KMEM_REQ_ATTR)
+				addr = kmem_alloc_attr_domain(domain, r->size,
+				    f, r->low, r->high, r->memattr);
+			else
+				addr = kmem_alloc_contig_domain(domain, r->size,
+				    f, r->low, r->high, r->alignment,
+				    r->boundary, r->memattr);
+			if (addr != 0)
+				break;
+		} while (vm_domainset_iter_policy(&di, &domain) == 0);
+	}
+	return (addr);
+}
+
 vm_offset_t
 kmem_alloc_attr(vm_size_t size, int flags, vm_paddr_t low, vm_paddr_t high,
     vm_memattr_t memattr)
@@ -228,29 +283,12 @@ vm_offset_t
 kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
     vm_paddr_t low, vm_paddr_t high, vm_memattr_t memattr)
 {
-	struct vm_domainset_iter di;
-	vm_offset_t addr;
-	int domain, f, pass;
+	struct kmem_req r = { KMEM_REQ_ATTR, size_ok(size), flags, low, high,
+	    0, 0, memattr };
 
-	size = size_ok(size);
-	if (size == 0 || !flags_ok(flags) || low >= high)
+	if (r.size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
-	/* A second round only if flushing freed batches gave memory back. */
-	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
-		if (pass == 1 && !kmem_free_flush())
-			break;
-		f = flags;
-		vm_domainset_iter_policy_init(&di, ds, &domain, &f);
-		if (domain < 0)
-			return (0);	/* the set names no domain with memory */
-		do {
-			addr = kmem_alloc_attr_domain(domain, size, f, low, high,
-			    memattr);
-			if (addr != 0)
-				break;
-		} while (vm_domainset_iter_policy(&di, &domain) == 0);
-	}
-	return (addr);
+	return (kmem_domainset_alloc(ds, &r));
 }
 
 /*
@@ -320,34 +358,15 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
     vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary,
     vm_memattr_t memattr)
 {
-	struct vm_domainset_iter di;
-	vm_offset_t addr;
-	int domain, f, pass;
+	struct kmem_req r = { KMEM_REQ_CONTIG, size_ok(size), flags, low,
+	    high, alignment != 0 ? alignment : PAGE_SIZE, boundary, memattr };
 
-	size = size_ok(size);
-	if (size == 0 || !flags_ok(flags) || low >= high)
+	if (r.size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
-	if (alignment == 0)
-		alignment = PAGE_SIZE;
-	if (!powerof2(alignment) || (boundary != 0 && (!powerof2(boundary) ||
-	    boundary < size)))
+	if (!powerof2(r.alignment) || (boundary != 0 && (!powerof2(boundary) ||
+	    boundary < r.size)))
 		return (0);
-	/* A second round only if flushing freed batches gave memory back. */
-	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
-		if (pass == 1 && !kmem_free_flush())
-			break;
-		f = flags;
-		vm_domainset_iter_policy_init(&di, ds, &domain, &f);
-		if (domain < 0)
-			return (0);	/* the set names no domain with memory */
-		do {
-			addr = kmem_alloc_contig_domain(domain, size, f, low, high,
-			    alignment, boundary, memattr);
-			if (addr != 0)
-				break;
-		} while (vm_domainset_iter_policy(&di, &domain) == 0);
-	}
-	return (addr);
+	return (kmem_domainset_alloc(ds, &r));
 }
 
 /* ---------------------------------------------------------- submaps */
@@ -420,28 +439,12 @@ kmem_malloc(vm_size_t size, int flags)
 vm_offset_t
 kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 {
-	struct vm_domainset_iter di;
-	vm_offset_t addr;
-	int domain, f, pass;
+	struct kmem_req r = { KMEM_REQ_MALLOC, size_ok(size), flags, 0, 0, 0,
+	    0, VM_MEMATTR_DEFAULT };
 
-	size = size_ok(size);
-	if (size == 0 || !flags_ok(flags))
+	if (r.size == 0 || !flags_ok(flags))
 		return (0);
-	/* A second round only if flushing freed batches gave memory back. */
-	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
-		if (pass == 1 && !kmem_free_flush())
-			break;
-		f = flags;
-		vm_domainset_iter_policy_init(&di, ds, &domain, &f);
-		if (domain < 0)
-			return (0);	/* the set names no domain with memory */
-		do {
-			addr = kmem_malloc_domain(domain, size, f);
-			if (addr != 0)
-				break;
-		} while (vm_domainset_iter_policy(&di, &domain) == 0);
-	}
-	return (addr);
+	return (kmem_domainset_alloc(ds, &r));
 }
 
 /*
