@@ -1577,55 +1577,39 @@ pmap_boot_map(vm_paddr_t l1pa, vm_offset_t va, vm_paddr_t pa, vm_size_t size,
 {
 	pt_entry_t e, *p;
 	vm_paddr_t t;
+	vm_size_t lsize;
+	int level;
 
 	while (size > 0) {
-		p = &pt_ptr(l1pa)[pl1_index(va)];
-		if (big && ((va | pa) & L1_OFFSET) == 0 && size >= L1_SIZE) {
-			KMEM_CHECK(pte_load(p) == 0, ("pmap_boot_map: va 0x%lx "
+		/* Levels 1 (1 GiB), 2 (2 MiB), 3 (4 KiB) under l1pa. */
+		t = l1pa;
+		for (level = 1;; level++) {
+			p = &pt_ptr(t)[level == 1 ? pl1_index(va) : level == 2 ?
+			    pl2_index(va) : pl3_index(va)];
+			lsize = level == 1 ? L1_SIZE : level == 2 ? L2_SIZE :
+			    PAGE_SIZE;
+			if (level == 3 || (big && ((va | pa) & (lsize - 1)) ==
+			    0 && size >= lsize)) {
+				KMEM_CHECK(pte_load(p) == 0, ("pmap_boot_map: "
+				    "va 0x%lx mapped twice", va));
+				pte_store(p, pa_to_pte(pa) | bits);
+				break;
+			}
+			e = pte_load(p);
+			KMEM_CHECK(!pte_is_leaf(e), ("pmap_boot_map: va 0x%lx "
 			    "mapped twice", va));
-			pte_store(p, pa_to_pte(pa) | bits);
-			va += L1_SIZE;
-			pa += L1_SIZE;
-			size -= L1_SIZE;
-			continue;
+			if ((e & PTE_V) == 0) {
+				t = pt_alloc(kernel_pmap, domain);
+				if (t == 0)
+					return (ENOMEM);
+				e = pa_to_pte(t) | PTE_V;
+				pte_store(p, e);
+			}
+			t = pte_to_pa(e);
 		}
-		e = pte_load(p);
-		KMEM_CHECK(!pte_is_leaf(e), ("pmap_boot_map: va 0x%lx mapped "
-		    "twice", va));
-		if ((e & PTE_V) == 0) {
-			t = pt_alloc(kernel_pmap, domain);
-			if (t == 0)
-				return (ENOMEM);
-			e = pa_to_pte(t) | PTE_V;
-			pte_store(p, e);
-		}
-		p = &pt_ptr(pte_to_pa(e))[pl2_index(va)];
-		if (big && ((va | pa) & L2_OFFSET) == 0 && size >= L2_SIZE) {
-			KMEM_CHECK(pte_load(p) == 0, ("pmap_boot_map: va 0x%lx "
-			    "mapped twice", va));
-			pte_store(p, pa_to_pte(pa) | bits);
-			va += L2_SIZE;
-			pa += L2_SIZE;
-			size -= L2_SIZE;
-			continue;
-		}
-		e = pte_load(p);
-		KMEM_CHECK(!pte_is_leaf(e), ("pmap_boot_map: va 0x%lx mapped "
-		    "twice", va));
-		if ((e & PTE_V) == 0) {
-			t = pt_alloc(kernel_pmap, domain);
-			if (t == 0)
-				return (ENOMEM);
-			e = pa_to_pte(t) | PTE_V;
-			pte_store(p, e);
-		}
-		p = &pt_ptr(pte_to_pa(e))[pl3_index(va)];
-		KMEM_CHECK(pte_load(p) == 0, ("pmap_boot_map: va 0x%lx mapped "
-		    "twice", va));
-		pte_store(p, pa_to_pte(pa) | bits);
-		va += PAGE_SIZE;
-		pa += PAGE_SIZE;
-		size -= PAGE_SIZE;
+		va += lsize;
+		pa += lsize;
+		size -= lsize;
 	}
 	return (0);
 }
