@@ -439,7 +439,7 @@ main(void)
 		shootdown_test(n, 1, "pmap_kremove of one page");
 		shootdown_test(n, SD_PAGES, "pmap_remove of 64 pages (full flush)");
 	} else {
-		ok(1, "# SKIP the pmap is not up: no shootdown test");
+		ok(0, "the pmap is up, so shootdowns can be tested");
 	}
 	return (tap_done());
 }

@@ -66,7 +66,7 @@ rnd(struct hart *h)
 /*
  * kmem_unback and kmap_free_wakeup must shoot translations down before
  * they return (their VA is reusable at once).  Under QEMU an SBI RFENCE to
- * harts that are busy costs ~17 ms of wall time (100 us to idle ones), so
+ * harts that are busy costs milliseconds of wall time, so
  * they get 1/128 of the mix each; kmem_free batches its shootdowns.
  */
 static enum kind
