@@ -153,81 +153,113 @@ iter_init_slow(struct vm_domainset_iter *di, int *domain)
 	*domain = iter_next(di);
 }
 
+/* Whether @first exists, is in the set and is not below its minimum. */
+static inline bool
+first_ok(struct domainset *ds, int first, bool in_set)
+{
+	struct vm_domain *vmd;
+
+	if (__predict_false((u_int)first >= (u_int)vm_ndomains || (!in_set &&
+	    ((ds->ds_mask >> first) & 1) == 0)))
+		return (false);
+	vmd = &vm_dom[first];
+	return (vmd_free_peek(vmd) >= vmd->vmd_free_min);
+}
+
 static inline void
 iter_init_first(struct vm_domainset_iter *di, struct domainset *ds, int first,
     bool in_set, int *domain)
 {
-	struct vm_domain *vmd;
 
 	di->di_first = first;
-	if (__predict_true((u_int)first < (u_int)vm_ndomains && (in_set ||
-	    ((ds->ds_mask >> first) & 1) != 0))) {
-		vmd = &vm_dom[first];
-		if (__predict_true(vmd_free_peek(vmd) >= vmd->vmd_free_min)) {
-			di->di_cnt = -1;
-			*domain = first;
-			return;
-		}
+	if (__predict_true(first_ok(ds, first, in_set))) {
+		di->di_cnt = -1;
+		*domain = first;
+		return;
 	}
 	iter_init_slow(di, domain);
 }
 
-static __attribute__((noinline)) void
-iter_init_ft(struct vm_domainset_iter *di, struct domainset *ds, int *domain)
-{
-
-	iter_init_first(di, ds, md_cpu_domain(kmem_cpuid()), false, domain);
-}
-
 /*
- * Pick the policy's first domain (PREFER/FIXED: ds_prefer; FT: this
- * hart's domain; RR, and IL for the policy iterator: this hart's cursor,
- * left alone when the set has at most one domain; IL for the page
- * iterator: by pindex) and start there.
- *
- * The free generation is read before any attempt (acquire: the attempts
- * cannot be ordered before it), so a free that an attempt missed moves it
- * and the wait at the end of the round returns at once.
+ * The policy's first domain (PREFER/FIXED: ds_prefer; FT: this hart's
+ * domain; RR, and IL for the policy iterator: this hart's cursor, left
+ * alone when the set has at most one domain; IL for the page iterator: by
+ * pindex).  It may be invalid: -1, or not in the set (*in_set false: not
+ * known to be in it).
  */
-static inline void
-iter_init(struct vm_domainset_iter *di, struct domainset *ds, bool page,
-    vm_pindex_t pindex, int *domain)
+static inline int
+iter_pick(struct domainset *ds, bool page, vm_pindex_t pindex, bool *in_set)
 {
 	struct vm_pcpu *pcpu;
 	u_int cnt;
-	int first, policy;
+	int policy;
 
-	di->di_domain = ds;
-	di->di_gen = atomic_load_explicit(&vm_free_gen, memory_order_acquire);
+	*in_set = true;
 	policy = ds->ds_policy;
 	if (__predict_false(policy != DOMAINSET_POLICY_ROUNDROBIN)) {
 		switch (policy) {
 		case DOMAINSET_POLICY_PREFER:
-			iter_init_first(di, ds, ds->ds_prefer, false, domain);
-			return;
+			*in_set = false;
+			return (ds->ds_prefer);
 		case DOMAINSET_POLICY_FIRSTTOUCH:
-			iter_init_ft(di, ds, domain);
-			return;
+			*in_set = false;
+			return (md_cpu_domain(kmem_cpuid()));
 		case DOMAINSET_POLICY_INTERLEAVE:
 			if (!page)
 				break;
 			cnt = (u_int)ds->ds_cnt;
-			first = cnt <= 1 ? ds->ds_order[0] :
-			    ds->ds_order[(pindex >> IL_STRIPE_SHIFT) % cnt];
-			iter_init_first(di, ds, first, true, domain);
-			return;
+			return (cnt <= 1 ? ds->ds_order[0] :
+			    ds->ds_order[(pindex >> IL_STRIPE_SHIFT) % cnt]);
 		}
 		/* IL for the policy iterator, or no known policy: RR. */
 	}
 	/* ds_order[0] is -1 for an empty set (ds_set). */
 	cnt = (u_int)ds->ds_cnt;
 	if (cnt <= 1)
-		first = ds->ds_order[0];
-	else {
-		pcpu = &vm_pcpu[kmem_cpuid()];
-		first = ds->ds_order[pcpu->pc_rr++ % cnt];
-	}
-	iter_init_first(di, ds, first, true, domain);
+		return (ds->ds_order[0]);
+	pcpu = &vm_pcpu[kmem_cpuid()];
+	return (ds->ds_order[pcpu->pc_rr++ % cnt]);
+}
+
+/*
+ * Start at the policy's first domain.  The free generation is read before
+ * any attempt (acquire: the attempts cannot be ordered before it), so a
+ * free that an attempt missed moves it and the wait at the end of the
+ * round returns at once.
+ */
+static inline void
+iter_init(struct vm_domainset_iter *di, struct domainset *ds, bool page,
+    vm_pindex_t pindex, int *domain)
+{
+	bool in_set;
+	int first;
+
+	di->di_domain = ds;
+	di->di_gen = atomic_load_explicit(&vm_free_gen, memory_order_acquire);
+	first = iter_pick(ds, page, pindex, &in_set);
+	iter_init_first(di, ds, first, in_set, domain);
+}
+
+/* vm_domainset_first for DOMAINSET_FT(): out of line, no frame there. */
+static __attribute__((noinline)) int
+first_ft(struct domainset *ds)
+{
+	int first;
+
+	first = md_cpu_domain(kmem_cpuid());
+	return (first_ok(ds, first, false) ? first : -1);
+}
+
+int
+vm_domainset_first(struct domainset *ds)
+{
+	bool in_set;
+	int first;
+
+	if (__predict_false(ds->ds_policy == DOMAINSET_POLICY_FIRSTTOUCH))
+		return (first_ft(ds));
+	first = iter_pick(ds, false, 0, &in_set);
+	return (__predict_true(first_ok(ds, first, in_set)) ? first : -1);
 }
 
 /*

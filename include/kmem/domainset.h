@@ -106,6 +106,15 @@ void vm_domainset_iter_policy_init(struct vm_domainset_iter *di,
  * @retval ENOMEM	every domain was tried (M_NOWAIT), or the set is empty
  */
 int vm_domainset_iter_policy(struct vm_domainset_iter *di, int *domain);
+/**
+ * The domain an allocation with @p ds tries first, when that domain alone
+ * is the iterator's first step: it exists, is in the set and is not below
+ * its free-page minimum (a DOMAINSET_RR() set advances this hart's cursor,
+ * as an iterator does).  Otherwise -1: start an iterator.  For an
+ * allocator's fast path, which falls back to the iterator when its one
+ * attempt fails.
+ */
+int vm_domainset_first(struct domainset *ds);
 
 /**
  * The same for VM_ALLOC_* flags: VM_ALLOC_WAITOK/WAITFAIL are replaced by
