@@ -56,6 +56,16 @@ kmem_intr_restore(unsigned long saved)
 {
 	md_intr_restore(saved);
 }
+static inline void
+kmem_tlb_flush_page(vm_offset_t va)
+{
+	md_tlb_flush_page(va);
+}
+static inline u_int
+kmem_ncpus_running(void)
+{
+	return (md_ncpus_running());
+}
 #endif
 
 /*

@@ -34,6 +34,7 @@
 #include <kmem/vm_param.h>
 
 #include "riscv.h"
+#include "kmem_md_inline.h"
 
 _Static_assert(MAXCPU <= 64, "cpu masks are one unsigned long");
 
@@ -89,9 +90,10 @@ static char smp_tdata[SMP_TLS_MAX];
 /* Harts running kmem code: bit per cpu index.  The boot hart is cpu 0. */
 static atomic_ulong running_mask = 1;
 static atomic_ulong idle_mask;		/* running, but waiting for work */
-static atomic_uint nidle;
-static atomic_uint nrunning = 1;
-/* nrunning > 1 (set once, never cleared): riscv_shootdown's one test. */
+/* Read inline by kmem_ncpus_running() (kmem_md_inline.h). */
+atomic_uint riscv_nidle;
+atomic_uint riscv_nrunning = 1;
+/* riscv_nrunning > 1 (set once, never cleared): riscv_shootdown tests it. */
 static atomic_bool others_running;
 static struct kmem_spin shootdown_lock = KMEM_SPIN_INITIALIZER("shootdown");
 static atomic_ulong up_waiters;		/* the boot hart, while starting */
@@ -183,7 +185,7 @@ u_int
 riscv_ncpus_running(void)
 {
 
-	return (atomic_load(&nrunning));
+	return (atomic_load(&riscv_nrunning));
 }
 
 /*
@@ -294,10 +296,8 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
 u_int
 md_ncpus_running(void)
 {
-	u_int n;
 
-	n = atomic_load(&nrunning) - atomic_load(&nidle);
-	return (n > 0 ? n : 1);
+	return (kmem_ncpus_running());
 }
 
 void
@@ -440,7 +440,7 @@ u_int
 kmem_smp_ncpus(void)
 {
 
-	return (atomic_load(&nrunning));
+	return (atomic_load(&riscv_nrunning));
 }
 
 /*
@@ -464,9 +464,9 @@ smp_serve(u_int cpu, u_int seen)
 		 * consistent), so the sfence.vma below drops anything stale.
 		 */
 		atomic_fetch_or(&idle_mask, 1UL << cpu);
-		atomic_fetch_add(&nidle, 1);
+		atomic_fetch_add(&riscv_nidle, 1);
 		smp_wait_change(&s->sl_go, seen, &s->sl_gowait);
-		atomic_fetch_sub(&nidle, 1);
+		atomic_fetch_sub(&riscv_nidle, 1);
 		atomic_fetch_and(&idle_mask, ~(1UL << cpu));
 		__asm__ volatile("sfence.vma" ::: "memory");
 		seen = atomic_load(&s->sl_go);
@@ -502,7 +502,7 @@ smp_mark_running(u_int cpu)
 {
 
 	atomic_fetch_or(&running_mask, 1UL << cpu);
-	atomic_fetch_add(&nrunning, 1);
+	atomic_fetch_add(&riscv_nrunning, 1);
 	atomic_store(&others_running, true);
 	/* Nothing cached before shootdowns could reach us may survive. */
 	__asm__ volatile("sfence.vma" ::: "memory");
@@ -701,14 +701,14 @@ riscv_smp_start(void)
 	csr_set(sie, SIE_SSIE | SIE_STIE);
 	sbi_set_timer(deadline);
 	atomic_fetch_or(&up_waiters, 1UL << md_cpuid());
-	while (atomic_load(&nrunning) < started && md_time() < deadline) {
+	while (atomic_load(&riscv_nrunning) < started && md_time() < deadline) {
 		__asm__ volatile("wfi");
 		csr_clear(sip, SIP_SSIP);
 	}
 	atomic_fetch_and(&up_waiters, ~(1UL << md_cpuid()));
 	sbi_set_timer(~0ULL);
 	csr_clear(sie, SIE_STIE);
-	if (atomic_load(&nrunning) < started)
+	if (atomic_load(&riscv_nrunning) < started)
 		for (i = 1; i < riscv_ncpus; i++)
 			if (!cpu_is_running(i))
 				printf("kmem: hart %u (cpu %u) did not come up "

@@ -7,7 +7,10 @@
 #ifndef KMEM_MD_INLINE_H
 #define KMEM_MD_INLINE_H
 
+#include <stdatomic.h>
+
 extern __thread u_int riscv_tls_cpuid;
+extern atomic_uint riscv_nrunning, riscv_nidle;	/* (smp.c) */
 
 static inline u_int
 kmem_cpuid(void)
@@ -29,6 +32,28 @@ static inline void
 kmem_intr_restore(unsigned long saved)
 {
 	__asm__ volatile("csrs sstatus, %0" :: "r"(saved) : "memory");
+}
+
+/* md_tlb_flush_page(): this hart's translations of one page. */
+static inline void
+kmem_tlb_flush_page(vm_offset_t va)
+{
+	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+
+/*
+ * md_ncpus_running(): harts running kmem code now (started and not idle),
+ * at least 1.  A hint (relaxed loads): callers use it to choose between
+ * freeing at once and batching, never for correctness.
+ */
+static inline u_int
+kmem_ncpus_running(void)
+{
+	u_int n;
+
+	n = atomic_load_explicit(&riscv_nrunning, memory_order_relaxed) -
+	    atomic_load_explicit(&riscv_nidle, memory_order_relaxed);
+	return (n > 0 ? n : 1);
 }
 
 #endif /* KMEM_MD_INLINE_H */
