@@ -279,7 +279,7 @@ flush_leaf(struct pmap_flush *fl, vm_offset_t va, bool shoot)
 {
 
 	if (fl->n < PMAP_TLB_FLUSH_THRESHOLD && !fl->all)
-		md_tlb_flush_page(va);
+		kmem_tlb_flush_page(va);
 	fl->n++;
 	if (shoot)
 		fl->shoot = true;
@@ -675,7 +675,7 @@ pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 			old = pte_load(l3p);
 			if (old != newpte) {
 				pte_store(l3p, newpte);
-				md_tlb_flush_page(va);
+				kmem_tlb_flush_page(va);
 				if (old & PTE_V)
 					md_tlb_shootdown(va, va + PAGE_SIZE);
 			}
@@ -715,7 +715,7 @@ pmap_flush_page_all_inl(vm_offset_t va)
 	volatile vm_offset_t keep;
 
 	keep = va;
-	md_tlb_flush_page(va);
+	kmem_tlb_flush_page(va);
 	va = keep;
 	md_tlb_shootdown(va, va + PAGE_SIZE);
 }
@@ -765,7 +765,7 @@ pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 		if (__predict_false((old & PTE_V) != 0))
 			pmap_flush_page_all(va);
 		else
-			md_tlb_flush_page(va);
+			kmem_tlb_flush_page(va);
 	}
 	return (KERN_SUCCESS);
 slow:
@@ -881,7 +881,7 @@ pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 		pmap_flush_page_all(va);
 		return;
 	}
-	md_tlb_flush_page(va);
+	kmem_tlb_flush_page(va);
 	return;
 slow:
 	pmap_kenter_slow(va, size, pa, mode);
@@ -1053,7 +1053,7 @@ pmap_remove_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, bool sync)
 				if ((pte_load(l3p) & PTE_V) == 0)
 					continue;
 				pte_store(l3p, 0);
-				md_tlb_flush_page(va);
+				kmem_tlb_flush_page(va);
 				valid = true;
 			}
 			if (valid && sync)
@@ -1264,6 +1264,38 @@ pmap_kextract(vm_offset_t va)
 	if ((e & PTE_V) == 0)
 		return (0);
 	return (pte_to_pa(e) + (va & PAGE_MASK));
+}
+
+vm_paddr_t
+pmap_kextract_l3(vm_offset_t va, pt_entry_t **l3p)
+{
+	pt_entry_t e, *l3, *t;
+	uintptr_t b;
+
+	*l3p = NULL;
+	b = pmap_kva_l3_bias;
+	if (__predict_false(kva_page_bad(va) != 0 || b == 0))
+		return (0);
+	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
+	if (__predict_false(t == NULL))
+		return (0);
+	l3 = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
+	e = pte_load(l3);
+	if ((e & PTE_V) == 0)
+		return (0);
+	*l3p = l3;
+	return (pte_to_pa(e));
+}
+
+void
+pmap_kremove_l3(pt_entry_t *l3, vm_offset_t va, bool sync)
+{
+
+	pte_store(l3, 0);
+	if (sync)
+		pmap_flush_page_all_inl(va);
+	else
+		kmem_tlb_flush_page(va);
 }
 
 vm_paddr_t

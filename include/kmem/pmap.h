@@ -189,6 +189,18 @@ void pmap_qremove(vm_offset_t va, int count);
 vm_paddr_t pmap_kextract(vm_offset_t va);
 vm_paddr_t pmap_extract(pmap_t pmap, vm_offset_t va);
 
+/*
+ * For a hot path that looks at a kernel page's mapping and then removes it
+ * (kmem_free of one page): the PA that the KVA page va maps through a
+ * 4 KiB leaf in an L3 table, with *l3p set to that leaf; 0 and *l3p NULL
+ * when va is not a page of the KVA, nothing maps it or a superpage does.
+ * pmap_kremove_l3 then removes that mapping without walking again: as
+ * pmap_kremove(va) (sync) or pmap_remove_nosync (!sync: only this hart's
+ * TLB is flushed).  No lock: the caller owns the mapping throughout.
+ */
+vm_paddr_t pmap_kextract_l3(vm_offset_t va, pt_entry_t **l3p);
+void pmap_kremove_l3(pt_entry_t *l3, vm_offset_t va, bool sync);
+
 /* Zero a page through the DMAP.  Panics on NULL or a page outside it. */
 void pmap_zero_page(vm_page_t m);
 
