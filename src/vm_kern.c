@@ -68,10 +68,11 @@ kva_alloc(vm_size_t size)
 {
 	vmem_addr_t addr;
 
-	if (size == 0 || round_page(size) < size)
+	/* Zero, or so large that rounding it up to a page overflows. */
+	if (size - 1 >= -(vm_size_t)PAGE_SIZE)
 		return (0);
-	size = round_page(size);
-	if (vmem_alloc(kernel_arena, size, M_BESTFIT | M_NOWAIT, &addr) != 0)
+	if (vmem_alloc(kernel_arena, round_page(size), M_BESTFIT | M_NOWAIT,
+	    &addr) != 0)
 		return (0);
 	return ((vm_offset_t)addr);
 }
@@ -84,7 +85,7 @@ void
 kva_free(vm_offset_t addr, vm_size_t size)
 {
 
-	size = round_page(size);
+	/* kernel_arena's quantum is a page: vmem rounds the size up to it. */
 	vmem_free(kernel_arena, addr, size);
 }
 
@@ -429,15 +430,44 @@ kmem_malloc_domain(int domain, vm_size_t size, int flags)
 	return (addr);
 }
 
-vm_offset_t
-kmem_malloc(vm_size_t size, int flags)
+/*
+ * One page of ordinary memory in @domain, the common kmem_malloc: one
+ * attempt that neither waits nor reclaims.  On failure nothing is left
+ * behind and 0 is returned; the general path then tries the domain in
+ * full (waiting for M_WAITOK, reclaiming) and goes on.
+ */
+static inline __attribute__((__always_inline__)) vm_offset_t
+kmem_malloc_page(int domain, int flags)
 {
+	vmem_t *arena;
+	vmem_addr_t addr;
+	vm_page_t m;
+	int pflags;
 
-	return (kmem_malloc_domainset(DOMAINSET_RR(), size, flags));
+	arena = kdom[domain].kernel_arena;
+	if (vmem_alloc(arena, PAGE_SIZE, M_NOWAIT | M_BESTFIT, &addr) != 0)
+		return (0);
+	pflags = __predict_true((flags & ~(M_NOWAIT | M_WAITOK)) == 0) ?
+	    VM_ALLOC_SYSTEM | VM_ALLOC_NOWAIT | VM_ALLOC_WIRED :
+	    malloc2vm_flags((flags & ~M_WAITOK) | M_NOWAIT) | VM_ALLOC_WIRED;
+	m = vm_page_alloc_noobj_domain(domain, pflags);
+	if (__predict_true(m != NULL)) {
+		if (__predict_true(pmap_enter(kernel_pmap, addr, m, VM_PROT_RW,
+		    VM_PROT_RW | PMAP_ENTER_WIRED | PMAP_ENTER_NOSLEEP, 0) ==
+		    KERN_SUCCESS)) {
+			vm_page_kmem_set(m, VM_PAGE_KMEM_HEAD |
+			    VM_PAGE_KMEM_TAIL);
+			return (addr);
+		}
+		vm_page_free(m);
+	}
+	vmem_free(arena, addr, PAGE_SIZE);
+	return (0);
 }
 
-vm_offset_t
-kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
+/* Everything but a one-page allocation that succeeds at the first try. */
+static __attribute__((__noinline__)) vm_offset_t
+kmem_malloc_general(struct domainset *ds, vm_size_t size, int flags)
 {
 	struct kmem_req r = { KMEM_REQ_MALLOC, size_ok(size), flags, 0, 0, 0,
 	    0, VM_MEMATTR_DEFAULT };
@@ -445,6 +475,39 @@ kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 	if (r.size == 0 || !flags_ok(flags))
 		return (0);
 	return (kmem_domainset_alloc(ds, &r));
+}
+
+/* Inlined into both entry points: kmem_malloc saves a call. */
+static inline __attribute__((__always_inline__)) vm_offset_t
+kmem_malloc_inl(struct domainset *ds, vm_size_t size, int flags)
+{
+	vm_offset_t addr;
+	int domain;
+
+	/*
+	 * One page, not M_EXEC, exactly one of M_NOWAIT/M_WAITOK, and a first
+	 * domain above its minimum: one attempt there.  Anything else, or a
+	 * failed attempt, takes the general path from the start.
+	 */
+	if (__predict_true(size - 1 < PAGE_SIZE && (flags & M_EXEC) == 0 &&
+	    flags_ok(flags)) && (domain = vm_domainset_first(ds)) >= 0 &&
+	    (addr = kmem_malloc_page(domain, flags)) != 0)
+		return (addr);
+	return (kmem_malloc_general(ds, size, flags));
+}
+
+vm_offset_t
+kmem_malloc(vm_size_t size, int flags)
+{
+
+	return (kmem_malloc_inl(DOMAINSET_RR(), size, flags));
+}
+
+vm_offset_t
+kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
+{
+
+	return (kmem_malloc_inl(ds, size, flags));
 }
 
 /*
@@ -621,7 +684,7 @@ run_free(const struct kmem_run *r)
 }
 
 /* Shoot the batch's translations down everywhere, then free it. */
-static void
+static __attribute__((__noinline__)) void
 defer_flush_locked(struct kmem_defer *d)
 {
 	int i;
@@ -793,11 +856,80 @@ kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size)
 }
 
 /*
- * kmem_free: the range must be exactly one live allocation (checked before
- * anything changes; a panic names kmem_free, the address and the size).
+ * Queue [addr, addr + size) of @arena for d's next shootdown; its pages
+ * are already queued (d's lock held).
  */
-void
-kmem_free(vm_offset_t addr, vm_size_t size)
+static void
+defer_range_locked(struct kmem_defer *d, vmem_t *arena, vm_offset_t addr,
+    vm_size_t size)
+{
+
+	if (d->nranges == KDEFER_RANGES)
+		defer_flush_locked(d);
+	d->ranges[d->nranges].arena = arena;
+	d->ranges[d->nranges].va = addr;
+	d->ranges[d->nranges].size = size;
+	d->nranges++;
+}
+
+/*
+ * kmem_free of one page, the common case: one page-table lookup for the
+ * check and the unmap.  Returns false, having changed nothing, for
+ * anything but a live one-page allocation of ordinary memory; the general
+ * path then frees it or panics with the full diagnosis.
+ */
+static void kmem_free_page_defer(vm_offset_t addr, pt_entry_t *l3,
+    vm_paddr_t pa, vmem_t *arena);
+
+static bool
+kmem_free_page(vm_offset_t addr)
+{
+	pt_entry_t *l3;
+	vmem_t *arena;
+	vm_paddr_t pa;
+	vm_page_t m;
+	int domain;
+
+	pa = pmap_kextract_l3(addr, &l3);
+	m = pa != 0 ? vm_page_from_phys_dom_inl(pa, &domain) : NULL;
+	if (__predict_false(m == NULL || vm_page_kmem_get(m) !=
+	    (VM_PAGE_KMEM_HEAD | VM_PAGE_KMEM_TAIL) ||
+	    pmap_page_get_memattr(m) != VM_MEMATTR_DEFAULT))
+		return (false);
+	arena = kdom[domain].kernel_arena;
+	vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
+	if (kmem_ncpus_running() <= 1 || vm_page_wanted()) {
+		pmap_kremove_l3(l3, addr, true);
+		vm_page_free(m);
+		vmem_free(arena, addr, PAGE_SIZE);
+		return (true);
+	}
+	kmem_free_page_defer(addr, l3, pa, arena);
+	return (true);
+}
+
+/* kmem_free_page's batched case: other harts run. */
+static __attribute__((__noinline__)) void
+kmem_free_page_defer(vm_offset_t addr, pt_entry_t *l3, vm_paddr_t pa,
+    vmem_t *arena)
+{
+	struct kmem_defer *d;
+
+	d = &kdefer[kmem_cpuid()];
+	kmem_spin_lock(&d->lock);
+	pmap_kremove_l3(l3, addr, false);
+	if (d->nruns == KDEFER_RUNS)
+		defer_flush_locked(d);
+	d->runs[d->nruns].pa = pa;
+	d->runs[d->nruns].n = 1;
+	d->runs[d->nruns].attr = false;
+	d->nruns++;
+	defer_range_locked(d, arena, addr, PAGE_SIZE);
+	kmem_spin_unlock(&d->lock);
+}
+
+static __attribute__((__noinline__)) void
+kmem_free_general(vm_offset_t addr, vm_size_t size)
 {
 	struct kmem_defer *d;
 	vmem_t *arena;
@@ -808,7 +940,7 @@ kmem_free(vm_offset_t addr, vm_size_t size)
 		return;
 	arena = unback_check(kernel_object, addr, size, true, "kmem_free",
 	    &attr);
-	if (md_ncpus_running() <= 1 || vm_page_wanted()) {
+	if (kmem_ncpus_running() <= 1 || vm_page_wanted()) {
 		/* Nobody else to shoot down, or someone waits: free now. */
 		unback_range(addr, size, attr, NULL);
 		vmem_free(arena, addr, size);
@@ -817,13 +949,21 @@ kmem_free(vm_offset_t addr, vm_size_t size)
 	d = &kdefer[kmem_cpuid()];
 	kmem_spin_lock(&d->lock);
 	unback_range(addr, size, attr, d);
-	if (d->nranges == KDEFER_RANGES)
-		defer_flush_locked(d);
-	d->ranges[d->nranges].arena = arena;
-	d->ranges[d->nranges].va = addr;
-	d->ranges[d->nranges].size = size;
-	d->nranges++;
+	defer_range_locked(d, arena, addr, size);
 	kmem_spin_unlock(&d->lock);
+}
+
+/*
+ * kmem_free: the range must be exactly one live allocation (checked before
+ * anything changes; a panic names kmem_free, the address and the size).
+ */
+void
+kmem_free(vm_offset_t addr, vm_size_t size)
+{
+
+	if (__predict_true(size - 1 < PAGE_SIZE) && kmem_free_page(addr))
+		return;
+	kmem_free_general(addr, size);
 }
 
 /* ---------------------------------------------------- pageable maps */

@@ -215,20 +215,31 @@ extern int vm_ndomains;
 
 __kmem_noreturn void vm_page_to_phys_bad(vm_page_t m);
 
+/* PHYS_TO_VM_PAGE, and the page's domain in *domain when not NULL. */
 static inline vm_page_t
-vm_page_from_phys_inl(vm_paddr_t pa)
+vm_page_from_phys_dom_inl(vm_paddr_t pa, int *domain)
 {
 	const struct vm_page_segtab *ps;
 	vm_paddr_t off;
 
 	for (ps = vm_page_segtab; ps->ps_size != 0; ps++) {
 		off = pa - ps->ps_start;
-		if (off < ps->ps_size)
+		if (off < ps->ps_size) {
+			if (domain != NULL)
+				*domain = (int)ps->ps_domain;
 			return ((vm_page_t)(ps->ps_first + ((off >>
 			    VM_PAGE_SCALE_SHIFT) & ~(uintptr_t)
 			    ((1 << VM_PAGE_STRUCT_SHIFT) - 1))));
+		}
 	}
 	return (NULL);
+}
+
+static inline vm_page_t
+vm_page_from_phys_inl(vm_paddr_t pa)
+{
+
+	return (vm_page_from_phys_dom_inl(pa, NULL));
 }
 
 static inline vm_paddr_t
