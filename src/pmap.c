@@ -173,7 +173,7 @@ _Static_assert(PAGE_SHIFT - PTE_PPN_SHIFT == 2 && L2_SHIFT == 21,
     "pte_of_aligned and l3_off_aligned assume Sv39/Sv48 PTEs");
 static vm_offset_t img_text[2], img_rodata[2], img_data[2];
 /* Runs of pages that are not write-back (see pmap_page_set_memattr). */
-static int attr_nruns;
+int pmap_attr_nruns;	/* (read inline by pmap_page_get_memattr) */
 
 /* A pending local flush and remote shootdown for one call. */
 struct pmap_flush {
@@ -748,7 +748,7 @@ pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 	    (u_int)prot - 1 >= VM_PROT_ALL ||
 	    (kva_page_bad(va) | (flags >> PMAP_ENTER_FLAGS_BITS) |
 	    (u_long)(long)psind |
-	    (u_long)(long)__atomic_load_n(&attr_nruns, __ATOMIC_RELAXED)) != 0 ||
+	    (u_long)(long)__atomic_load_n(&pmap_attr_nruns, __ATOMIC_RELAXED)) != 0 ||
 	    b == 0))
 		goto slow;
 	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
@@ -1354,20 +1354,18 @@ attr_lookup_locked(vm_paddr_t pa)
 {
 	int i;
 
-	for (i = 0; i < attr_nruns; i++)
+	for (i = 0; i < pmap_attr_nruns; i++)
 		if (pa >= attr_runs[i].start && pa < attr_runs[i].end)
 			return (attr_runs[i].ma);
 	return (VM_MEMATTR_DEFAULT);
 }
 
+/* pmap_page_get_memattr (kmem/pmap.h) when some run has an attribute. */
 vm_memattr_t
-pmap_page_get_memattr(vm_page_t m)
+pmap_page_get_memattr_slow(vm_page_t m)
 {
 	vm_memattr_t ma;
 
-	if (__predict_true(__atomic_load_n(&attr_nruns, __ATOMIC_RELAXED) ==
-	    0))
-		return (VM_MEMATTR_DEFAULT);
 	kmem_spin_lock(&kernel_pmap->pm_lock);
 	ma = attr_lookup_locked(VM_PAGE_TO_PHYS(m));
 	kmem_spin_unlock(&kernel_pmap->pm_lock);
@@ -1393,7 +1391,7 @@ pmap_page_set_memattr(vm_page_t m, vm_memattr_t ma)
 	pa = VM_PAGE_TO_PHYS(m);
 	kmem_spin_lock(&kernel_pmap->pm_lock);
 	/* Take the page out of the run that holds it, if any. */
-	for (i = 0; i < attr_nruns; i++) {
+	for (i = 0; i < pmap_attr_nruns; i++) {
 		r = &attr_runs[i];
 		if (pa < r->start || pa >= r->end)
 			continue;
@@ -1404,21 +1402,21 @@ pmap_page_set_memattr(vm_page_t m, vm_memattr_t ma)
 		else if (pa + PAGE_SIZE == r->end)
 			r->end -= PAGE_SIZE;
 		else {
-			if (attr_nruns == PMAP_ATTR_RUNS)
+			if (pmap_attr_nruns == PMAP_ATTR_RUNS)
 				goto full;
-			attr_runs[attr_nruns].start = pa + PAGE_SIZE;
-			attr_runs[attr_nruns].end = r->end;
-			attr_runs[attr_nruns].ma = r->ma;
-			attr_nruns++;
+			attr_runs[pmap_attr_nruns].start = pa + PAGE_SIZE;
+			attr_runs[pmap_attr_nruns].end = r->end;
+			attr_runs[pmap_attr_nruns].ma = r->ma;
+			pmap_attr_nruns++;
 			r->end = pa;
 		}
 		if (r->start == r->end)
-			*r = attr_runs[--attr_nruns];
+			*r = attr_runs[--pmap_attr_nruns];
 		break;
 	}
 	if (ma == VM_MEMATTR_DEFAULT)
 		goto out;
-	for (i = 0; i < attr_nruns; i++) {
+	for (i = 0; i < pmap_attr_nruns; i++) {
 		r = &attr_runs[i];
 		if (r->ma == ma && r->end == pa) {
 			r->end += PAGE_SIZE;
@@ -1429,12 +1427,12 @@ pmap_page_set_memattr(vm_page_t m, vm_memattr_t ma)
 			goto out;
 		}
 	}
-	if (attr_nruns == PMAP_ATTR_RUNS)
+	if (pmap_attr_nruns == PMAP_ATTR_RUNS)
 		goto full;
-	attr_runs[attr_nruns].start = pa;
-	attr_runs[attr_nruns].end = pa + PAGE_SIZE;
-	attr_runs[attr_nruns].ma = ma;
-	__atomic_store_n(&attr_nruns, attr_nruns + 1, __ATOMIC_RELAXED);
+	attr_runs[pmap_attr_nruns].start = pa;
+	attr_runs[pmap_attr_nruns].end = pa + PAGE_SIZE;
+	attr_runs[pmap_attr_nruns].ma = ma;
+	__atomic_store_n(&pmap_attr_nruns, pmap_attr_nruns + 1, __ATOMIC_RELAXED);
 out:
 	kmem_spin_unlock(&kernel_pmap->pm_lock);
 	return;
@@ -1869,7 +1867,7 @@ pmap_reset_for_test(void)
 	memset(img_text, 0, sizeof(img_text));
 	memset(img_rodata, 0, sizeof(img_rodata));
 	memset(img_data, 0, sizeof(img_data));
-	attr_nruns = 0;
+	pmap_attr_nruns = 0;
 	ndevmaps = 0;
 	kmem_fault_region = NULL;
 }

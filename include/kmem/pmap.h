@@ -227,7 +227,18 @@ void pmap_unmapdev(void *p, vm_size_t size);
  * stays write-back) are not changed.
  */
 void pmap_page_set_memattr(vm_page_t m, vm_memattr_t ma);
-vm_memattr_t pmap_page_get_memattr(vm_page_t m);
+vm_memattr_t pmap_page_get_memattr_slow(vm_page_t m);
+extern int pmap_attr_nruns;	/* runs of pages with a special attribute */
+
+/* A page's memory attribute; without any special run, the default. */
+static inline vm_memattr_t
+pmap_page_get_memattr(vm_page_t m)
+{
+
+	if (__atomic_load_n(&pmap_attr_nruns, __ATOMIC_RELAXED) == 0)
+		return (VM_MEMATTR_DEFAULT);
+	return (pmap_page_get_memattr_slow(m));
+}
 
 /* True when the harts have Svpbmt (memory attributes take effect). */
 bool pmap_has_svpbmt(void);
