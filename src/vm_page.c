@@ -5,8 +5,14 @@
  * their checks, waiting for free pages, and reclaim.
  *
  * The per-hart cache.  vm_pcpu[cpu].pc_dom[domain] is a stack of free
- * pages linked through vp_next, touched only by its hart with interrupts
- * off, so the common alloc and free take no lock.  Cached pages are
+ * pages linked through vp_next.  Whoever works on a cache first swaps
+ * PC_BUSY into its head (pc_take) and stores the new head when done
+ * (pc_give): its hart on every alloc and free, without a lock, and any
+ * hart that empties it (a failing allocation, a sleeper, lowmem), so pages
+ * cached by one hart never make another's allocation fail.  Nobody waits
+ * for a busy cache: its own hart (an interrupt handler that interrupted
+ * the holder) goes to the buddy lists, and a hart emptying caches skips
+ * it (its holder is using it for a few instructions).  Cached pages are
  * "allocated" in the domain's bitmap and carry VPI_CACHED in vp_info; that
  * bit is how a double free of a cached page is caught.  An empty cache is
  * refilled with VM_PCACHE_BATCH pages (one order-4 block when there is
@@ -286,21 +292,43 @@ vm_wait(void)
 
 /* ------------------------------------------------------- page caches */
 
+/* pc_head while someone holds the cache (indices fit in 27 bits). */
+#define PC_BUSY		0xffffffffU
+#define pc_busy(h)	((int32_t)(h) < 0)
+
+/* Hold pc: its head, or PC_BUSY when someone else holds it. */
+static inline uint32_t
+pc_take(struct vm_pcache *pc)
+{
+
+	return (__atomic_exchange_n(&pc->pc_head, PC_BUSY, __ATOMIC_ACQUIRE));
+}
+
+/* Let pc go with head h (its stores before this one). */
+static inline void
+pc_give(struct vm_pcache *pc, uint32_t h)
+{
+
+	__atomic_store_n(&pc->pc_head, h, __ATOMIC_RELEASE);
+}
+
 /*
- * Refill this hart's cache for vmd from the buddy lists and take one page.
- * Interrupts are off (s is the saved state) and pc is this hart's cache.
+ * Refill held cache pc (head *hp) for vmd from the buddy lists and take
+ * one page; NULL when the lists are empty.
  */
 static vm_page_t
-vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc)
+vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc, uint32_t *hp)
 {
 	struct vm_page *m, *pages;
-	uint32_t idx;
+	uint32_t h, idx, n;
 	u_long got, i;
 	bool zero;
 	int order;
 
 	pages = vmd->vmd_pages;
 	got = 0;
+	h = *hp;
+	n = pc->pc_count;
 	order = VM_PCACHE_ORDER;
 	kmem_spin_lock(&vmd->vmd_lock);
 	while (got < VM_PCACHE_BATCH && order >= 0) {
@@ -311,26 +339,32 @@ vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc)
 		}
 		for (i = 0; i < (1UL << order); i++) {
 			m = &pages[idx + i];
-			m->vp_next = pc->pc_head;
+			m->vp_next = h;
 			m->vp_info = VPI_CACHED | (zero ? VPI_ZERO : 0);
-			pc->pc_head = (uint32_t)(idx + i);
+			h = (uint32_t)(idx + i);
 		}
-		pc_count_set(pc, pc->pc_count + (1U << order));
+		n += 1U << order;
 		got += 1UL << order;
 	}
 	kmem_spin_unlock(&vmd->vmd_lock);
-	if (pc->pc_count == 0)
+	if (n == 0) {
+		*hp = h;
 		return (NULL);
-	m = &pages[pc->pc_head];
-	pc->pc_head = m->vp_next;
-	pc_count_set(pc, pc->pc_count - 1);
+	}
+	m = &pages[h];
+	*hp = m->vp_next;
+	pc_count_set(pc, n - 1);
 	m->vp_info &= VPI_ZERO;
 	return (m);
 }
 
-/* Give up to n pages of pc back to the buddy lists.  Returns how many. */
+/*
+ * Give up to n pages of held cache pc (head *hp) back to the buddy lists.
+ * Returns how many.
+ */
 static u_long
-vm_pcache_drain_n(struct vm_domain *vmd, struct vm_pcache *pc, u_long n)
+vm_pcache_drain_n(struct vm_domain *vmd, struct vm_pcache *pc, uint32_t *hp,
+    u_long n)
 {
 	struct vm_page *m;
 	uint32_t idx;
@@ -340,9 +374,9 @@ vm_pcache_drain_n(struct vm_domain *vmd, struct vm_pcache *pc, u_long n)
 		return (0);
 	kmem_spin_lock(&vmd->vmd_lock);
 	for (i = 0; i < n && pc->pc_count != 0; i++) {
-		idx = pc->pc_head;
+		idx = *hp;
 		m = &vmd->vmd_pages[idx];
-		pc->pc_head = m->vp_next;
+		*hp = m->vp_next;
 		pc_count_set(pc, pc->pc_count - 1);
 		vm_phys_free_page(vmd, idx, (m->vp_info & VPI_ZERO) != 0);
 	}
@@ -351,21 +385,54 @@ vm_pcache_drain_n(struct vm_domain *vmd, struct vm_pcache *pc, u_long n)
 	return (i);
 }
 
+/*
+ * Empty every hart's cache of each domain in @domains that nobody holds
+ * right now.  Returns the number of pages given back.  No lock held.
+ */
+static u_long
+vm_pcache_drain_all(u_long domains)
+{
+	struct vm_pcache *pc;
+	uint32_t h;
+	u_long n;
+	int c, d;
+
+	n = 0;
+	for (c = 0; c < MAXCPU; c++)
+		for (d = 0; d < vm_ndomains; d++) {
+			pc = &vm_pcpu[c].pc_dom[d];
+			if (((domains >> d) & 1) == 0 || pc_count_peek(pc) == 0)
+				continue;
+			h = pc_take(pc);
+			if (pc_busy(h))
+				continue;
+			n += vm_pcache_drain_n(&vm_dom[d], pc, &h, ~0UL);
+			pc_give(pc, h);
+		}
+	return (n);
+}
+
 u_long
 vm_page_cache_drain(void)
 {
-	struct vm_pcpu *pcpu;
-	unsigned long s;
-	u_long n;
-	int d;
 
-	n = 0;
-	s = kmem_intr_disable();
-	pcpu = &vm_pcpu[kmem_cpuid()];
-	for (d = 0; d < vm_ndomains; d++)
-		n += vm_pcache_drain_n(&vm_dom[d], &pcpu->pc_dom[d], ~0UL);
-	kmem_intr_restore(s);
-	return (n);
+	return (vm_pcache_drain_all(~0UL));
+}
+
+/* One page straight from the buddy lists (this hart's cache is busy). */
+static vm_page_t
+vm_page_alloc_direct(struct vm_domain *vmd)
+{
+	uint32_t idx;
+	bool zero;
+
+	kmem_spin_lock(&vmd->vmd_lock);
+	idx = vm_phys_alloc_block(vmd, 0, &zero);
+	kmem_spin_unlock(&vmd->vmd_lock);
+	if (idx == VM_PIDX_NONE)
+		return (NULL);
+	vmd->vmd_pages[idx].vp_info = zero ? VPI_ZERO : 0;
+	return (&vmd->vmd_pages[idx]);
 }
 
 /* ----------------------------------------------------- single pages */
@@ -373,26 +440,35 @@ vm_page_cache_drain(void)
 static __attribute__((noinline)) vm_page_t
 vm_page_alloc_slow(int domain, int req)
 {
+	struct vm_domain *vmd;
 	struct vm_pcache *pc;
 	vm_page_t m;
-	unsigned long s;
 	uint64_t gen;
+	uint32_t h;
 
+	vmd = &vm_dom[domain];
 	for (;;) {
 		gen = atomic_load(&vm_free_gen);
-		s = kmem_intr_disable();
 		pc = &vm_pcpu[kmem_cpuid()].pc_dom[domain];
-		if (pc->pc_count != 0) {
+		h = pc_take(pc);
+		if (pc_busy(h))
+			m = vm_page_alloc_direct(vmd);
+		else if (pc->pc_count != 0) {
 			/* Filled meanwhile (an interrupt freed a page). */
-			m = &vm_dom[domain].vmd_pages[pc->pc_head];
-			pc->pc_head = m->vp_next;
+			m = &vmd->vmd_pages[h];
+			h = m->vp_next;
 			pc_count_set(pc, pc->pc_count - 1);
 			m->vp_info &= VPI_ZERO;
-		} else
-			m = vm_pcache_refill(&vm_dom[domain], pc);
-		kmem_intr_restore(s);
+			pc_give(pc, h);
+		} else {
+			m = vm_pcache_refill(vmd, pc, &h);
+			pc_give(pc, h);
+		}
 		if (m != NULL)
 			break;
+		/* Free pages of this domain may sit in other harts' caches. */
+		if (vm_pcache_drain_all(1UL << domain) != 0)
+			continue;
 		if (!req_may_wait(req))
 			return (NULL);
 		vm_wait_gen(gen, 1UL << domain, "vm_page_alloc_noobj_domain");
@@ -424,6 +500,16 @@ vm_page_inject_fail(void)
 	return (left == 0 || (left < 0 && inject_sticky));
 }
 
+/* vm_page_alloc_noobj_domain while injection is armed (out of line). */
+static __attribute__((noinline)) vm_page_t
+vm_page_alloc_inject(int domain, int req)
+{
+
+	if (vm_page_inject_fail())
+		return (NULL);
+	return (vm_page_alloc_slow(domain, req));
+}
+
 long
 vm_page_fail_after(long n, bool sticky)
 {
@@ -444,22 +530,22 @@ vm_page_alloc_noobj_domain(int domain, int req)
 {
 	struct vm_pcache *pc;
 	vm_page_t m;
-	unsigned long s;
+	uint32_t h;
 
 	if (__predict_false((u_int)domain >= (u_int)vm_ndomains))
 		return (NULL);
-	if (__predict_false(inject_armed) && vm_page_inject_fail())
-		return (NULL);
-	s = kmem_intr_disable();
+	if (__predict_false(inject_armed))
+		return (vm_page_alloc_inject(domain, req));
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[domain];
-	if (__predict_false(pc->pc_count == 0)) {
-		kmem_intr_restore(s);
+	h = pc_take(pc);
+	if (__predict_false(pc_busy(h) || pc->pc_count == 0)) {
+		if (!pc_busy(h))
+			pc_give(pc, h);
 		return (vm_page_alloc_slow(domain, req));
 	}
-	m = &vm_dom[domain].vmd_pages[pc->pc_head];
-	pc->pc_head = m->vp_next;
+	m = &vm_dom[domain].vmd_pages[h];
 	pc_count_set(pc, pc->pc_count - 1);
-	kmem_intr_restore(s);
+	pc_give(pc, m->vp_next);
 	m->vp_info &= VPI_ZERO;
 	if (__predict_false((req & VM_ALLOC_ZERO) != 0) &&
 	    (m->vp_info & VPI_ZERO) == 0)
@@ -493,28 +579,31 @@ vm_page_free_slow(vm_page_t m, uint32_t info)
 {
 	struct vm_domain *vmd;
 	struct vm_pcache *pc;
-	unsigned long s;
 	u_long idx;
+	uint32_t h;
 
 	vmd = page_check_allocated(m, info == VPI_ZERO ? "vm_page_free_zero" :
 	    info == VPI_BOOT ? "vm_page_free_boot" : "vm_page_free", &idx);
 	info &= VPI_ZERO;
-	if (atomic_load(&vm_free_waiters) != 0) {
-		kmem_spin_lock(&vmd->vmd_lock);
-		vm_phys_free_page(vmd, idx, info != 0);
-		kmem_spin_unlock(&vmd->vmd_lock);
-		vm_free_notify();
-		return;
-	}
-	s = kmem_intr_disable();
+	if (atomic_load(&vm_free_waiters) != 0)
+		goto direct;
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[vmd - vm_dom];
+	h = pc_take(pc);
+	if (pc_busy(h))
+		goto direct;	/* we interrupted the cache's holder */
 	if (pc->pc_count >= VM_PCACHE_MAX)
-		(void)vm_pcache_drain_n(vmd, pc, VM_PCACHE_BATCH);
+		(void)vm_pcache_drain_n(vmd, pc, &h, VM_PCACHE_BATCH);
 	m->vp_info = VPI_CACHED | info;
-	m->vp_next = pc->pc_head;
-	pc->pc_head = (uint32_t)idx;
+	m->vp_next = h;
 	pc_count_set(pc, pc->pc_count + 1);
-	kmem_intr_restore(s);
+	pc_give(pc, (uint32_t)idx);
+	return;
+direct:
+	/* Straight to the lists (and a sleeper woken). */
+	kmem_spin_lock(&vmd->vmd_lock);
+	vm_phys_free_page(vmd, idx, info != 0);
+	kmem_spin_unlock(&vmd->vmd_lock);
+	vm_free_notify();
 }
 
 /*
@@ -527,10 +616,9 @@ vm_page_free_common(vm_page_t m, uint32_t info)
 {
 	struct vm_domain *vmd;
 	struct vm_pcache *pc;
-	unsigned long s;
 	uintptr_t off;
 	u_long idx;
-	uint32_t cnt;
+	uint32_t cnt, h;
 	int d;
 
 	/* Domain 0 first, without the loop (most machines have one). */
@@ -553,18 +641,18 @@ found:
 	    (m->vp_info & VPI_CACHED) != 0 ||
 	    atomic_load_explicit(&vm_free_waiters, memory_order_relaxed) != 0))
 		goto slow;
-	s = kmem_intr_disable();
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[d];
+	h = pc_take(pc);
 	cnt = pc->pc_count;
-	if (__predict_false(cnt >= VM_PCACHE_MAX)) {
-		kmem_intr_restore(s);
+	if (__predict_false(pc_busy(h) || cnt >= VM_PCACHE_MAX)) {
+		if (!pc_busy(h))
+			pc_give(pc, h);
 		goto slow;
 	}
 	m->vp_info = VPI_CACHED | (info & VPI_ZERO);
-	m->vp_next = pc->pc_head;
-	pc->pc_head = (uint32_t)idx;
+	m->vp_next = h;
 	pc_count_set(pc, cnt + 1);
-	kmem_intr_restore(s);
+	pc_give(pc, (uint32_t)idx);
 	return;
 slow:
 	vm_page_free_slow(m, info);
@@ -743,11 +831,9 @@ vm_page_alloc_noobj_contig_domain(int domain, int req, u_long npages,
     vm_memattr_t memattr)
 {
 	struct contig_req cr;
-	struct vm_pcpu *pcpu;
 	vm_page_t m;
-	unsigned long s;
 	uint64_t gen;
-	u_long i, n;
+	u_long i;
 	int reclaims;
 
 	(void)memattr;
@@ -758,16 +844,9 @@ vm_page_alloc_noobj_contig_domain(int domain, int req, u_long npages,
 	for (reclaims = 0;; ) {
 		gen = atomic_load(&vm_free_gen);
 		m = contig_try(domain, &cr);
-		if (m == NULL) {
-			/* This hart's cached pages may complete a run. */
-			s = kmem_intr_disable();
-			pcpu = &vm_pcpu[kmem_cpuid()];
-			n = vm_pcache_drain_n(&vm_dom[domain],
-			    &pcpu->pc_dom[domain], ~0UL);
-			kmem_intr_restore(s);
-			if (n != 0)
-				m = contig_try(domain, &cr);
-		}
+		/* Cached pages (any hart's) may complete a run. */
+		if (m == NULL && vm_pcache_drain_all(1UL << domain) != 0)
+			m = contig_try(domain, &cr);
 		if (m != NULL)
 			break;
 		if ((req & VM_ALLOC_NORECLAIM) == 0 && reclaims < 3) {
@@ -804,7 +883,7 @@ vm_page_reclaim_contig_domain(int domain, int req, u_long npages,
 	before = vm_domain_free_count(domain);
 	(void)vm_lowmem_trigger(VM_LOW_PAGES);
 	after = vm_domain_free_count(domain);
-	/* What the handlers freed may sit in this hart's cache. */
+	/* What the handlers freed may sit in a hart's cache. */
 	drained = vm_page_cache_drain();
 	return (after > before || drained != 0);
 }

@@ -418,9 +418,11 @@ bool vm_page_reclaim_contig_domain(int domain, int req, u_long npages,
     vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary);
 
 /**
- * Give this hart's cached free pages (every domain) back to the buddy
- * lists.  Tests use it to compare the free lists with the boot state; the
- * lowmem path and failing allocations call it too.
+ * Give the cached free pages of every hart (every domain) back to the
+ * buddy lists; a cache its hart is using at this instant is skipped.
+ * Tests use it to compare the free lists with the boot state; sleepers
+ * for pages and reclaim call it, and a failing allocation empties the
+ * caches of its domain the same way before it fails or waits.
  * @return the number of pages given back
  */
 u_long vm_page_cache_drain(void);

@@ -382,6 +382,73 @@ mt_worker(void *arg)
 	}
 }
 
+/*
+ * Pages that sit in another hart's cache: cpu 1 takes every free page of
+ * domain 0 and frees a few back, which go into its own cache.  An
+ * allocation on cpu 0 must get those pages rather than fail.
+ */
+#define HOARD_MAX	(1UL << 15)
+#define HOARD_CACHED	8
+static vm_page_t hoard[HOARD_MAX];
+static u_long nhoard;
+
+static void
+hoard_domain0(void *arg)
+{
+	vm_page_t m;
+	int i;
+
+	(void)arg;
+	while (nhoard < HOARD_MAX && (m = vm_page_alloc_noobj_domain(0,
+	    VM_ALLOC_NOWAIT)) != NULL)
+		hoard[nhoard++] = m;
+	for (i = 0; i < HOARD_CACHED && nhoard > 0; i++)
+		vm_page_free(hoard[--nhoard]);
+}
+
+static void
+test_remote_cache(void)
+{
+	vm_page_t got[HOARD_CACHED];
+	u_int before;
+	bool all, distinct;
+	int i, j;
+
+	(void)vm_page_cache_drain();
+	before = vm_domain_free_count(0);
+	ok(kmem_smp_run(1, hoard_domain0, NULL) == 0, "cpu 1 hoards domain 0");
+	kmem_smp_wait(1);
+	ok(nhoard < HOARD_MAX && nhoard + HOARD_CACHED == before &&
+	    vm_domain_free_count(0) == HOARD_CACHED,
+	    "cpu 1 holds %lu of %u pages; %u free, all in its cache", nhoard,
+	    before, vm_domain_free_count(0));
+	got[0] = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_NOWAIT, 1, 0,
+	    ~(vm_paddr_t)0, PAGE_SIZE, 0, VM_MEMATTR_DEFAULT);
+	ok(got[0] != NULL, "a contiguous page on cpu 0 comes from cpu 1's "
+	    "cache");
+	all = got[0] != NULL;
+	for (i = 1; i < HOARD_CACHED; i++) {
+		got[i] = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
+		all &= got[i] != NULL;
+	}
+	distinct = true;
+	for (i = 0; i < HOARD_CACHED; i++)
+		for (j = 0; j < i; j++)
+			distinct &= got[i] != got[j];
+	ok(all && distinct, "cpu 0 got all %d pages cached on cpu 1",
+	    HOARD_CACHED);
+	ok(vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT) == NULL &&
+	    vm_domain_free_count(0) == 0, "then domain 0 is empty");
+	for (i = 0; i < HOARD_CACHED; i++)
+		if (got[i] != NULL)
+			vm_page_free(got[i]);
+	while (nhoard > 0)
+		vm_page_free(hoard[--nhoard]);
+	(void)vm_page_cache_drain();
+	ok(vm_domain_free_count(0) == before, "everything back: %u free",
+	    vm_domain_free_count(0));
+}
+
 static void
 test_threads(void)
 {
@@ -395,6 +462,7 @@ test_threads(void)
 	ok(atomic_load(&mt_bad) == 0 && swap_reserved() == 0,
 	    "%lu concurrent operations: every stamp intact, commit back to 0",
 	    atomic_load(&mt_ops));
+	test_remote_cache();
 	host_smp_stop();
 }
 
