@@ -13,8 +13,8 @@
  * for a busy cache: its own hart (an interrupt handler that interrupted
  * the holder) goes to the buddy lists, and a hart emptying caches skips
  * it (its holder is using it for a few instructions).  Cached pages are
- * "allocated" in the domain's bitmap and carry VPI_CACHED in vp_info; that
- * bit is how a double free of a cached page is caught.  An empty cache is
+ * not on the free lists and carry VPI_CACHED in vp_info; that bit is how
+ * a double free of a cached page is caught.  An empty cache is
  * refilled with VM_PCACHE_BATCH pages (one order-4 block when there is
  * one) under the domain lock; a full one gives VM_PCACHE_BATCH pages back.
  * While someone waits for free pages, frees bypass the cache so that the
@@ -129,12 +129,14 @@ page_check_allocated(vm_page_t m, const char *fn, u_long *idxp)
 	seg = page_seg(m, &vmd, &idx);
 	if (seg == NULL)
 		panic("%s: %p is not a managed page", fn, (void *)m);
-	if (!vm_bm_test(vmd->vmd_allocmap, idx))
+	switch (vm_phys_page_state(vmd, seg, idx)) {
+	case VM_PS_FREE:
 		panic("%s: page 0x%lx is already free (on the free lists)", fn,
 		    (u_long)seg_pa(seg, idx));
-	if ((m->vp_info & VPI_CACHED) != 0)
+	case VM_PS_CACHED:
 		panic("%s: page 0x%lx is already free (in a page cache)", fn,
 		    (u_long)seg_pa(seg, idx));
+	}
 	*idxp = idx;
 	return (vmd);
 }
@@ -339,7 +341,7 @@ vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc, uint32_t *hp)
 		}
 		for (i = 0; i < (1UL << order); i++) {
 			m = &pages[idx + i];
-			m->vp_next = h;
+			VM_STORE_WORD(&m->vp_next, h);
 			m->vp_info = VPI_CACHED | (zero ? VPI_ZERO : 0);
 			h = (uint32_t)(idx + i);
 		}
@@ -594,7 +596,7 @@ vm_page_free_slow(vm_page_t m, uint32_t info)
 	if (pc->pc_count >= VM_PCACHE_MAX)
 		(void)vm_pcache_drain_n(vmd, pc, &h, VM_PCACHE_BATCH);
 	m->vp_info = VPI_CACHED | info;
-	m->vp_next = h;
+	VM_STORE_WORD(&m->vp_next, h);
 	pc_count_set(pc, pc->pc_count + 1);
 	pc_give(pc, (uint32_t)idx);
 	return;
@@ -607,15 +609,21 @@ direct:
 }
 
 /*
- * Free m onto this hart's cache: find its domain by address, check the
- * bitmap (not on the free lists) and the cached bit (not in a cache), push.
- * Anything unusual goes to vm_page_free_slow, which panics for bad frees.
+ * Free m onto this hart's cache.  The page must be allocated: its chunk's
+ * first struct is not a free max-order head (then m's own struct is
+ * meaningful) and m's state is "allocated, not cached".  Both tests are
+ * exact (vm_phys.c, "Which structs are meaningful").  Only pages in a
+ * domain's fast range (vm_phys_init_fast: where the chunk's first struct
+ * is found by masking) are handled here; anything else, and anything
+ * unusual, goes to vm_page_free_slow, which checks exactly and panics
+ * for bad frees.
  */
 static inline void
 vm_page_free_common(vm_page_t m, uint32_t info)
 {
 	struct vm_domain *vmd;
 	struct vm_pcache *pc;
+	const struct vm_page *ch;
 	uintptr_t off;
 	u_long idx;
 	uint32_t cnt, h;
@@ -624,23 +632,26 @@ vm_page_free_common(vm_page_t m, uint32_t info)
 	/* Domain 0 first, without the loop (most machines have one). */
 	d = 0;
 	vmd = &vm_dom[0];
-	off = (uintptr_t)m - (uintptr_t)vmd->vmd_pages;
-	if (__predict_true(off < vmd->vmd_bytes))
+	off = (uintptr_t)m - (uintptr_t)vmd->vmd_fast_first;
+	if (__predict_true(off < vmd->vmd_fast_bytes))
 		goto found;
 	for (d = 1; d < vm_ndomains; d++) {
 		vmd = &vm_dom[d];
-		off = (uintptr_t)m - (uintptr_t)vmd->vmd_pages;
-		if (off < vmd->vmd_bytes)
+		off = (uintptr_t)m - (uintptr_t)vmd->vmd_fast_first;
+		if (off < vmd->vmd_fast_bytes)
 			goto found;
 	}
 	goto slow;
 found:
-	idx = off / sizeof(struct vm_page);
+	ch = (const struct vm_page *)((uintptr_t)vmd->vmd_fast_first +
+	    (off & ~(uintptr_t)(VM_CHUNK_PAGES * sizeof(struct vm_page) - 1)));
 	if (__predict_false((off & (sizeof(struct vm_page) - 1)) != 0 ||
-	    !vm_bm_test(vmd->vmd_allocmap, idx) ||
-	    (m->vp_info & VPI_CACHED) != 0 ||
+	    (int32_t)VM_LOAD_WORD(&ch->vp_next) < 0 ||
+	    (m->vp_info & VPI_BUSY_MASK) != 0 ||
 	    atomic_load_explicit(&vm_free_waiters, memory_order_relaxed) != 0))
 		goto slow;
+	_Static_assert(VPN_FREEMAX == 0x80000000U, "the sign bit");
+	idx = vmd->vmd_fast_idx + off / sizeof(struct vm_page);
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[d];
 	h = pc_take(pc);
 	cnt = pc->pc_count;
@@ -650,7 +661,7 @@ found:
 		goto slow;
 	}
 	m->vp_info = VPI_CACHED | (info & VPI_ZERO);
-	m->vp_next = h;
+	VM_STORE_WORD(&m->vp_next, h);
 	pc_count_set(pc, cnt + 1);
 	pc_give(pc, (uint32_t)idx);
 	return;
@@ -698,16 +709,18 @@ vm_page_free_contig(vm_page_t m, u_long npages)
 		    (u_long)seg_pa(seg, idx), (u_long)seg->start,
 		    (u_long)seg->end);
 	for (i = 0; i < npages; i++) {
-		if (!vm_bm_test(vmd->vmd_allocmap, idx + i))
+		switch (vm_phys_page_state(vmd, seg, idx + i)) {
+		case VM_PS_FREE:
 			panic("vm_page_free_contig: page 0x%lx (page %lu of "
 			    "the run at 0x%lx) is already free (on the free "
 			    "lists)", (u_long)seg_pa(seg, idx + i), i,
 			    (u_long)seg_pa(seg, idx));
-		if ((m[i].vp_info & VPI_CACHED) != 0)
+		case VM_PS_CACHED:
 			panic("vm_page_free_contig: page 0x%lx (page %lu of "
 			    "the run at 0x%lx) is already free (in a page "
 			    "cache)", (u_long)seg_pa(seg, idx + i), i,
 			    (u_long)seg_pa(seg, idx));
+		}
 	}
 	kmem_spin_lock(&vmd->vmd_lock);
 	vm_phys_free_range(vmd, seg, idx, npages);

@@ -3,30 +3,36 @@
  * vm_phys.c: physical segments per NUMA domain and the buddy allocator.
  *
  * Layout.  Each domain has one array of struct vm_page (8 bytes each) for
- * all its managed pages, segment after segment, and right after it a
- * bitmap with one bit per page: 1 = allocated (to a user, to the early
- * allocator, or sitting in a hart's page cache), 0 = on a free list.  Both
- * come from physmem_early_alloc() in the domain itself.  Pages are named by
+ * all its managed pages, segment after segment, from physmem_early_alloc()
+ * in the domain itself; nothing else is kept per page.  Pages are named by
  * their index in the domain's array ("idx"); buddy arithmetic uses
  * physical page numbers ("pfn"), so blocks are naturally aligned in
  * physical memory.  A block never leaves its segment.
  *
  * Free lists.  Per domain and order, a doubly linked list of block heads;
  * links are 27-bit indices (next in vp_next, prev in vp_info with the
- * order and the "known zero" bit).  Only block heads are ever written
- * while free; the other pages of a free block keep whatever the memory
- * held (the early allocator's memory is not zeroed).
+ * state and the "known zero" bit; vm_phys_private.h has the encoding).
  *
- * Why garbage is never read.  The lists are always fully coalesced (two
- * free buddies of order < max are always merged).  Then, when a block X of
- * order k is freed, its buddy B's first page is either allocated (bitmap
- * 1) or the head of a free block of order <= k: a free block that held
- * B's first page without starting there would be larger than B, aligned,
- * and would contain X, which is allocated.  So the coalescing loop reads
- * B's struct only when the bitmap says 0, and then it is a head.  By the
- * same argument, an aligned 2^k range (k <= max) that is all free and in
- * one segment lies inside one free block; vm_phys_alloc_run uses this to
- * find the blocks that hold a run from the bitmap alone.
+ * Which structs are meaningful.  Writing all structs at boot costs more
+ * than the boot budget, so the structs inside a chunk (2^MAXORDER pages,
+ * the largest block) that is one free block are not written: they hold
+ * whatever the memory held.  Every other struct always says what its page
+ * is: allocated, cached, head of a free block, or inside a free block
+ * (VPI_ST_INNER).  The first struct of a whole chunk is always written,
+ * and when the chunk is one free block it carries VPN_FREEMAX, so:
+ *  - a page is free if its chunk's first struct has VPN_FREEMAX, else its
+ *    own struct says (vm_phys_page_state: two loads, no bitmap);
+ *  - a free max-order block whose inner structs are not all VPI_ST_INNER
+ *    (boot, or a whole chunk freed at once) lacks VPN_INNER_OK; the first
+ *    time it is split they are written (2^MAXORDER stores, once per chunk
+ *    and then only after a chunk-sized free);
+ *  - coalescing reads the buddy's first struct only below MAXORDER, i.e.
+ *    inside the freed block's own chunk, which is not one free block, so
+ *    that struct is meaningful;
+ *  - at boot, chunks cut by a segment edge or an early allocation are
+ *    written in full (few: at most two per segment and early range).
+ * Contiguous runs are found from the free lists: first a single block
+ * that can hold the run, then maximal stretches of adjacent free blocks.
  */
 #include <string.h>
 
@@ -46,110 +52,11 @@ static uint64_t vm_phys_init_instret;
 static u_long vm_phys_meta_bytes;
 
 #define MAXORDER	(VM_NFREEORDER - 1)
+#define NO_PFN		(~0UL)
 
-/* ------------------------------------------------------------ bitmap */
+_Static_assert(VM_CHUNK_SHIFT == MAXORDER, "a chunk is a max-order block");
 
-/* Set (set) or clear bits [i, i + n). */
-static void
-bm_fill(uint64_t *bm, u_long i, u_long n, bool set)
-{
-	u_long b, cnt, end, mask;
-
-	end = i + n;
-	while (i < end) {
-		b = i & 63;
-		cnt = 64 - b;
-		if (cnt > end - i)
-			cnt = end - i;
-		mask = (cnt == 64 ? ~0UL : ((1UL << cnt) - 1)) << b;
-		if (set)
-			vm_bm_set_word(bm, i >> 6, mask);
-		else
-			vm_bm_clear_word(bm, i >> 6, mask);
-		i += cnt;
-	}
-}
-
-/* First index in [i, end) whose bit equals set; end if none. */
-static u_long
-bm_find(const uint64_t *bm, u_long i, u_long end, bool set)
-{
-	u_long r, w;
-
-	while (i < end) {
-		w = bm[i >> 6];
-		if (!set)
-			w = ~w;
-		w &= ~0UL << (i & 63);
-		if (w != 0) {
-			r = (i & ~63UL) + (u_long)kmem_ffsl(w) - 1;
-			return (r < end ? r : end);
-		}
-		i = (i | 63) + 1;
-	}
-	return (end);
-}
-
-/* -------------------------------------------------------- free lists */
-
-static inline vm_paddr_t
-idx_to_pa(struct vm_domain *vmd, u_long idx)
-{
-	struct vm_phys_seg *seg;
-
-	seg = vm_phys_seg_of(vmd, idx);
-	if (seg == NULL)
-		return ((vm_paddr_t)-1);
-	return (ptoa(seg->spfn + (idx - seg->base)));
-}
-
-static inline void
-set_prev(struct vm_page *m, uint32_t prev)
-{
-
-	m->vp_info = (m->vp_info & ((1U << VPI_PREV_SHIFT) - 1)) |
-	    (prev << VPI_PREV_SHIFT);
-}
-
-static inline void
-fl_insert(struct vm_domain *vmd, int order, u_long idx, bool zero)
-{
-	struct vm_page *pages;
-	uint32_t head;
-
-	pages = vmd->vmd_pages;
-	head = vmd->vmd_freeq[order];
-	pages[idx].vp_next = head;
-	pages[idx].vp_info = (VM_PIDX_NONE << VPI_PREV_SHIFT) |
-	    (zero ? VPI_ZERO : 0) | (uint32_t)order;
-	if (head != VM_PIDX_NONE)
-		set_prev(&pages[head], (uint32_t)idx);
-	vmd->vmd_freeq[order] = (uint32_t)idx;
-	vmd->vmd_nblocks[order]++;
-	vmd->vmd_nonempty |= 1U << order;
-	VM_STORE_WORD(&vmd->vmd_free, vmd->vmd_free + (1UL << order));
-}
-
-static inline void
-fl_remove(struct vm_domain *vmd, int order, u_long idx)
-{
-	struct vm_page *pages;
-	uint32_t next, prev;
-
-	pages = vmd->vmd_pages;
-	next = pages[idx].vp_next;
-	prev = pages[idx].vp_info >> VPI_PREV_SHIFT;
-	if (prev == VM_PIDX_NONE)
-		vmd->vmd_freeq[order] = next;
-	else
-		pages[prev].vp_next = next;
-	if (next != VM_PIDX_NONE)
-		set_prev(&pages[next], prev);
-	vmd->vmd_nblocks[order]--;
-	if (vmd->vmd_freeq[order] == VM_PIDX_NONE)
-		vmd->vmd_nonempty &= ~(1U << order);
-	VM_STORE_WORD(&vmd->vmd_free, vmd->vmd_free - (1UL << order));
-}
+/* ------------------------------------------------------------ helpers */
 
 struct vm_phys_seg *
 vm_phys_seg_of(struct vm_domain *vmd, u_long idx)
@@ -165,11 +72,165 @@ vm_phys_seg_of(struct vm_domain *vmd, u_long idx)
 	return (NULL);
 }
 
+static inline vm_paddr_t
+idx_to_pa(struct vm_domain *vmd, u_long idx)
+{
+	struct vm_phys_seg *seg;
+
+	seg = vm_phys_seg_of(vmd, idx);
+	if (seg == NULL)
+		return ((vm_paddr_t)-1);
+	return (ptoa(seg->spfn + (idx - seg->base)));
+}
+
 static inline u_long
 seg_idx(const struct vm_phys_seg *seg, u_long pfn)
 {
 
 	return (seg->base + (pfn - seg->spfn));
+}
+
+/* First pfn of pfn's chunk if the chunk is wholly in seg, else NO_PFN. */
+static inline u_long
+chunk_whole(const struct vm_phys_seg *seg, u_long pfn)
+{
+	u_long c;
+
+	c = pfn & ~(VM_CHUNK_PAGES - 1);
+	if (c < seg->spfn || c + VM_CHUNK_PAGES > seg->epfn)
+		return (NO_PFN);
+	return (c);
+}
+
+/* Does chunk c of seg (chunk_whole's answer) form one free block? */
+static inline bool
+chunk_free(struct vm_domain *vmd, const struct vm_phys_seg *seg, u_long c)
+{
+
+	return (c != NO_PFN && (VM_LOAD_WORD(&vmd->vmd_pages[seg_idx(seg,
+	    c)].vp_next) & VPN_FREEMAX) != 0);
+}
+
+int
+vm_phys_page_state(struct vm_domain *vmd, const struct vm_phys_seg *seg,
+    u_long idx)
+{
+	uint32_t info;
+
+	if (chunk_free(vmd, seg, chunk_whole(seg, seg->spfn + (idx -
+	    seg->base))))
+		return (VM_PS_FREE);
+	info = vmd->vmd_pages[idx].vp_info;
+	if ((info & VPI_STATE) != 0)
+		return (VM_PS_FREE);
+	return ((info & VPI_CACHED) != 0 ? VM_PS_CACHED : VM_PS_ALLOC);
+}
+
+/* -------------------------------------------------------- free lists */
+
+static inline void
+set_prev(struct vm_page *m, uint32_t prev)
+{
+
+	m->vp_info = (m->vp_info & ((1U << VPI_PREV_SHIFT) - 1)) |
+	    (prev << VPI_PREV_SHIFT);
+}
+
+static inline void
+set_next(struct vm_page *m, uint32_t next)
+{
+
+	VM_STORE_WORD(&m->vp_next, (m->vp_next & ~VPN_LINK) | next);
+}
+
+static inline void
+set_inner(struct vm_page *m)
+{
+
+	VM_STORE_WORD(&m->vp_next, VPN_INNER);
+	m->vp_info = VPI_ST_INNER;
+}
+
+/*
+ * Mark structs [idx, idx + n) as inside a free block.  None of them is
+ * the first struct of a chunk, which is the only one read without the
+ * domain lock, so plain stores do.
+ */
+static void
+init_inner(struct vm_page *pages, u_long idx, u_long n)
+{
+	struct vm_page *m, *end;
+
+	m = &pages[idx];
+	end = m + n;
+	for (; m + 4 <= end; m += 4) {
+		m[0].vp_next = VPN_INNER;
+		m[0].vp_info = VPI_ST_INNER;
+		m[1].vp_next = VPN_INNER;
+		m[1].vp_info = VPI_ST_INNER;
+		m[2].vp_next = VPN_INNER;
+		m[2].vp_info = VPI_ST_INNER;
+		m[3].vp_next = VPN_INNER;
+		m[3].vp_info = VPI_ST_INNER;
+	}
+	for (; m < end; m++) {
+		m->vp_next = VPN_INNER;
+		m->vp_info = VPI_ST_INNER;
+	}
+}
+
+/*
+ * Put the block at idx on list order.  A max-order head gets VPN_FREEMAX,
+ * and VPN_INNER_OK when inner_ok says its other structs are VPI_ST_INNER.
+ */
+static inline void
+fl_insert(struct vm_domain *vmd, int order, u_long idx, bool zero,
+    bool inner_ok)
+{
+	struct vm_page *pages;
+	uint32_t head, next;
+
+	pages = vmd->vmd_pages;
+	head = vmd->vmd_freeq[order];
+	next = head | VPN_FREE;
+	if (order == MAXORDER)
+		next |= VPN_FREEMAX | (inner_ok ? VPN_INNER_OK : 0);
+	VM_STORE_WORD(&pages[idx].vp_next, next);
+	pages[idx].vp_info = (VM_PIDX_NONE << VPI_PREV_SHIFT) |
+	    (zero ? VPI_ZERO : 0) | (uint32_t)(order + 1);
+	if (head != VM_PIDX_NONE)
+		set_prev(&pages[head], (uint32_t)idx);
+	vmd->vmd_freeq[order] = (uint32_t)idx;
+	vmd->vmd_nblocks[order]++;
+	vmd->vmd_nonempty |= 1U << order;
+	VM_STORE_WORD(&vmd->vmd_free, vmd->vmd_free + (1UL << order));
+}
+
+/*
+ * Take the block at idx off list order.  Its vp_next becomes 0 at once (a
+ * max-order head's chunk is no longer one free block); the caller writes
+ * the struct's new state before dropping the lock.
+ */
+static inline void
+fl_remove(struct vm_domain *vmd, int order, u_long idx)
+{
+	struct vm_page *pages;
+	uint32_t next, prev;
+
+	pages = vmd->vmd_pages;
+	next = pages[idx].vp_next & VPN_LINK;
+	prev = pages[idx].vp_info >> VPI_PREV_SHIFT;
+	if (prev == VM_PIDX_NONE)
+		vmd->vmd_freeq[order] = next;
+	else
+		set_next(&pages[prev], next);
+	if (next != VM_PIDX_NONE)
+		set_prev(&pages[next], prev);
+	VM_STORE_WORD(&pages[idx].vp_next, 0);
+	vmd->vmd_nblocks[order]--;
+	if (vmd->vmd_freeq[order] == VM_PIDX_NONE)
+		vmd->vmd_nonempty &= ~(1U << order);
+	VM_STORE_WORD(&vmd->vmd_free, vmd->vmd_free - (1UL << order));
 }
 
 /*
@@ -180,44 +241,78 @@ static void
 vm_phys_free_block(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long idx,
     int order, bool zero)
 {
-	uint64_t *bm;
+	struct vm_page *pages;
 	u_long bidx, bpfn, pfn;
-	uint32_t info;
-	int border;
+	uint32_t info, next, st;
+	bool inner_ok;
 
-	bm = vmd->vmd_allocmap;
+	pages = vmd->vmd_pages;
 	pfn = seg->spfn + (idx - seg->base);
-	if (order == 0)
-		vm_bm_clear_word(bm, idx >> 6, 1UL << (idx & 63));
-	else
-		bm_fill(bm, idx, 1UL << order, false);
+	/*
+	 * A whole chunk freed at once keeps its allocated inner structs:
+	 * VPN_FREEMAX overrides them, and the first split rewrites them.
+	 */
+	inner_ok = order < MAXORDER;
+	if (order > 0 && order < MAXORDER)
+		init_inner(pages, idx + 1, (1UL << order) - 1);
 	while (order < MAXORDER) {
 		bpfn = pfn ^ (1UL << order);
 		if (bpfn < seg->spfn || bpfn + (1UL << order) > seg->epfn)
 			break;
 		bidx = seg_idx(seg, bpfn);
-		if (vm_bm_test(bm, bidx))
+		next = VM_LOAD_WORD(&pages[bidx].vp_next);
+		if ((next & (VPN_FREE | VPN_INNER)) == 0)
+			break;		/* allocated or cached */
+		info = pages[bidx].vp_info;
+		st = info & VPI_STATE;
+		KMEM_CHECK((next & VPN_FREE) != 0 && st - 1 <= (uint32_t)order,
+		    ("vm_phys_free_block: buddy at 0x%lx of a freed order-%d "
+		    "block has link flags 0x%x, state %u (corrupt lists)",
+		    (u_long)ptoa(bpfn), order, next & ~VPN_LINK, st));
+		if (st - 1 != (uint32_t)order)
 			break;
-		info = vmd->vmd_pages[bidx].vp_info;
-		border = (int)(info & VPI_ORDER);
-		if (border != order) {
-			KMEM_CHECK(border < order, ("vm_phys_free_block: free "
-			    "buddy at 0x%lx has order %d > %d (corrupt lists)",
-			    (u_long)ptoa(bpfn), border, order));
-			break;
-		}
 		fl_remove(vmd, order, bidx);
 		zero = zero && (info & VPI_ZERO) != 0;
+		/* The upper head of the two is inside the merged block. */
+		set_inner(&pages[bpfn > pfn ? bidx : seg_idx(seg, pfn)]);
 		pfn &= ~(1UL << order);
 		order++;
 	}
-	fl_insert(vmd, order, seg_idx(seg, pfn), zero);
+	fl_insert(vmd, order, seg_idx(seg, pfn), zero, inner_ok);
 	atomic_fetch_add(&vm_free_gen, 1);
 }
 
 /*
- * Free [pfn, end) of seg, whose bitmap bits are set, as maximal aligned
- * blocks (each merged with free buddies).  Domain lock held.
+ * Put [pfn, end) of seg on the lists as maximal aligned blocks, without
+ * merging: at boot, and for what a carved block holds outside its run
+ * (no such piece has a free buddy).  write_inner: the pieces' inner
+ * structs are not yet VPI_ST_INNER (boot; max-order pieces stay unwritten
+ * and lack VPN_INNER_OK).  Domain lock held.
+ */
+static void
+vm_phys_insert_pfns(struct vm_domain *vmd, struct vm_phys_seg *seg,
+    u_long pfn, u_long end, bool zero, bool write_inner)
+{
+	u_long idx;
+	int order;
+
+	while (pfn < end) {
+		order = kmem_ffsl(pfn) - 1;
+		if (order < 0 || order > MAXORDER)
+			order = MAXORDER;
+		while ((1UL << order) > end - pfn)
+			order--;
+		idx = seg_idx(seg, pfn);
+		if (write_inner && order < MAXORDER)
+			init_inner(vmd->vmd_pages, idx + 1, (1UL << order) - 1);
+		fl_insert(vmd, order, idx, zero, !write_inner);
+		pfn += 1UL << order;
+	}
+}
+
+/*
+ * Free [pfn, end) of seg (allocated pages) as maximal aligned blocks, each
+ * merged with free buddies.  Domain lock held.
  */
 static void
 vm_phys_free_pfns(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long pfn,
@@ -257,10 +352,34 @@ vm_phys_free_page(struct vm_domain *vmd, u_long idx, bool zero)
 	vm_phys_free_block(vmd, seg, idx, 0, zero);
 }
 
+/*
+ * Take the free block at idx (order, on its list) off the list and make
+ * all of its structs meaningful.  Returns its "known zero" bit.
+ */
+static bool
+vm_phys_take_block(struct vm_domain *vmd, int order, u_long idx)
+{
+	struct vm_page *m;
+	uint32_t info, next;
+
+	m = &vmd->vmd_pages[idx];
+	info = m->vp_info;
+	next = m->vp_next;
+	KMEM_CHECK((info & VPI_STATE) == (uint32_t)order + 1 &&
+	    (next & VPN_FREE) != 0,
+	    ("vm_phys_take_block: free block at 0x%lx on the order-%d list "
+	    "has state %u (corrupt lists)", (u_long)idx_to_pa(vmd, idx), order,
+	    info & VPI_STATE));
+	fl_remove(vmd, order, idx);
+	if (order == MAXORDER && (next & VPN_INNER_OK) == 0)
+		init_inner(vmd->vmd_pages, idx + 1, VM_CHUNK_PAGES - 1);
+	return ((info & VPI_ZERO) != 0);
+}
+
 uint32_t
 vm_phys_alloc_block(struct vm_domain *vmd, int order, bool *zero)
 {
-	uint32_t idx, info;
+	uint32_t idx;
 	u_int mask;
 	int j;
 
@@ -269,27 +388,128 @@ vm_phys_alloc_block(struct vm_domain *vmd, int order, bool *zero)
 		return (VM_PIDX_NONE);
 	j = kmem_ffsl(mask) - 1;
 	idx = vmd->vmd_freeq[j];
-	info = vmd->vmd_pages[idx].vp_info;
-	KMEM_CHECK((info & VPI_ORDER) == (uint32_t)j &&
-	    !vm_bm_test(vmd->vmd_allocmap, idx), ("vm_phys_alloc_block: head "
-	    "of order-%d list at 0x%lx has order %u or is allocated "
-	    "(corrupt lists)", j, (u_long)idx_to_pa(vmd, idx),
-	    info & VPI_ORDER));
-	*zero = (info & VPI_ZERO) != 0;
-	fl_remove(vmd, j, idx);
+	*zero = vm_phys_take_block(vmd, j, idx);
 	while (j > order) {
 		j--;
-		fl_insert(vmd, j, idx + (1UL << j), *zero);
+		fl_insert(vmd, j, idx + (1UL << j), *zero, true);
 	}
-	if (order == 0)
-		vm_bm_set_word(vmd->vmd_allocmap, idx >> 6,
-		    1UL << (idx & 63));
-	else
-		bm_fill(vmd->vmd_allocmap, idx, 1UL << order, true);
 	return (idx);
 }
 
 /* ------------------------------------------------ contiguous runs */
+
+/*
+ * What the lock holder knows of page pfn of seg without owning it, from
+ * vp_next (vm_phys_private.h): VPN_FREE, VPN_INNER or 0 (allocated or
+ * cached).  The page's chunk must not be one free block.
+ */
+static inline uint32_t
+pfn_flags(struct vm_domain *vmd, const struct vm_phys_seg *seg, u_long pfn)
+{
+
+	return (VM_LOAD_WORD(&vmd->vmd_pages[seg_idx(seg, pfn)].vp_next) &
+	    (VPN_FREE | VPN_INNER));
+}
+
+/* The order of the free block whose head is pfn (VPN_FREE is set). */
+static inline int
+pfn_order(struct vm_domain *vmd, const struct vm_phys_seg *seg, u_long pfn)
+{
+
+	return ((int)(vmd->vmd_pages[seg_idx(seg, pfn)].vp_info & VPI_STATE) -
+	    1);
+}
+
+/*
+ * The free block that holds free page pfn of seg: its order, its first
+ * pfn in *headp; -1 if the page is allocated or cached.  Domain lock held.
+ */
+static int
+vm_phys_block_of(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long pfn,
+    u_long *headp)
+{
+	u_long c, q;
+	uint32_t f;
+	int k, o;
+
+	c = chunk_whole(seg, pfn);
+	if (chunk_free(vmd, seg, c)) {
+		*headp = c;
+		return (MAXORDER);
+	}
+	f = pfn_flags(vmd, seg, pfn);
+	if (f == 0)
+		return (-1);
+	if (f == VPN_FREE) {
+		*headp = pfn;
+		return (pfn_order(vmd, seg, pfn));
+	}
+	/* Inside a block: its head is the first aligned struct not inner. */
+	for (k = 1; k < MAXORDER; k++) {
+		q = pfn & ~((1UL << k) - 1);
+		if (q < seg->spfn)
+			break;
+		f = pfn_flags(vmd, seg, q);
+		if (f == VPN_INNER)
+			continue;
+		if (f == VPN_FREE && (o = pfn_order(vmd, seg, q)) >= k) {
+			*headp = q;
+			return (o);
+		}
+		break;
+	}
+	panic("vm_phys_block_of: page 0x%lx is inside a free block but no "
+	    "free block holds it (corrupt lists)", (u_long)ptoa(pfn));
+}
+
+/*
+ * The order of the free block that starts at pfn, which follows a free
+ * block; -1 if pfn is allocated or cached.  Domain lock held.
+ */
+static int
+vm_phys_head_at(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long pfn)
+{
+	u_long c;
+	uint32_t f;
+
+	c = chunk_whole(seg, pfn);
+	if (chunk_free(vmd, seg, c)) {
+		KMEM_CHECK(c == pfn, ("vm_phys_head_at: free block ending at "
+		    "0x%lx overlaps the free chunk at 0x%lx (corrupt lists)",
+		    (u_long)ptoa(pfn), (u_long)ptoa(c)));
+		return (MAXORDER);
+	}
+	f = pfn_flags(vmd, seg, pfn);
+	if (f == 0)
+		return (-1);
+	KMEM_CHECK(f == VPN_FREE, ("vm_phys_head_at: page 0x%lx after a free "
+	    "block is inside another one (corrupt lists)", (u_long)ptoa(pfn)));
+	return (pfn_order(vmd, seg, pfn));
+}
+
+/*
+ * The first s >= lo with [s, s + n) inside [lo, hi), s a multiple of
+ * alignpg, the run not crossing a multiple of boundpg (0: none; else a
+ * power of two >= n); NO_PFN if there is none.
+ */
+static u_long
+run_fit(u_long lo, u_long hi, u_long n, u_long alignpg, u_long boundpg)
+{
+	u_long s;
+
+	s = roundup2(lo, alignpg);
+	if (s < lo)
+		return (NO_PFN);
+	if (boundpg != 0 && ((s ^ (s + n - 1)) & ~(boundpg - 1)) != 0) {
+		/* Every start before the next multiple crosses it too. */
+		s = roundup2(roundup2(s, boundpg), alignpg);
+		if (s < lo)
+			return (NO_PFN);
+	}
+	if (s >= hi || hi - s < n)
+		return (NO_PFN);
+	return (s);
+}
 
 /*
  * Take the free run [s, s + n) (pfns in seg; every page free) off the
@@ -301,49 +521,31 @@ static void
 vm_phys_carve(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long s,
     u_long n)
 {
-	uint64_t *bm;
 	struct vm_page *pages;
-	u_long bend, end, h, hidx, nh, oh, oi, p, q, qend;
-	uint32_t info, zinfo;
+	u_long bend, end, h, q, qend;
+	uint32_t zinfo;
 	int k;
 
-	bm = vmd->vmd_allocmap;
 	pages = vmd->vmd_pages;
 	end = s + n;
-	for (p = s; p < end; p = bend) {
-		/* The largest free aligned range around p is its block. */
-		h = p;
-		for (k = 0; k < MAXORDER; k++) {
-			nh = p & ~((2UL << k) - 1);
-			if (nh < seg->spfn || nh + (2UL << k) > seg->epfn)
-				break;
-			oh = nh == h ? h + (1UL << k) : nh;
-			oi = seg_idx(seg, oh);
-			if (bm_find(bm, oi, oi + (1UL << k), true) !=
-			    oi + (1UL << k))
-				break;
-			h = nh;
-		}
-		hidx = seg_idx(seg, h);
-		info = pages[hidx].vp_info;
-		KMEM_CHECK(!vm_bm_test(bm, hidx) &&
-		    (info & VPI_ORDER) == (uint32_t)k, ("vm_phys_alloc_run: "
-		    "free range at 0x%lx is not a block of order %d (order %u, "
-		    "corrupt lists)", (u_long)ptoa(h), k, info & VPI_ORDER));
-		fl_remove(vmd, k, hidx);
+	for (q = s; q < end; q = bend) {
+		k = vm_phys_block_of(vmd, seg, q, &h);
+		KMEM_CHECK(k >= 0, ("vm_phys_alloc_run: page 0x%lx of the run "
+		    "at 0x%lx is not free (corrupt lists)", (u_long)ptoa(q),
+		    (u_long)ptoa(s)));
+		zinfo = vm_phys_take_block(vmd, k, seg_idx(seg, h)) ?
+		    VPI_ZERO : 0;
 		bend = h + (1UL << k);
-		bm_fill(bm, hidx, 1UL << k, true);
-		zinfo = info & VPI_ZERO;
-		q = h > s ? h : s;
 		qend = bend < end ? bend : end;
 		for (; q < qend; q++) {
-			pages[seg_idx(seg, q)].vp_next = 0;
+			VM_STORE_WORD(&pages[seg_idx(seg, q)].vp_next, 0);
 			pages[seg_idx(seg, q)].vp_info = zinfo;
 		}
 		if (h < s)
-			vm_phys_free_pfns(vmd, seg, h, s, zinfo != 0);
+			vm_phys_insert_pfns(vmd, seg, h, s, zinfo != 0, false);
 		if (bend > end)
-			vm_phys_free_pfns(vmd, seg, end, bend, zinfo != 0);
+			vm_phys_insert_pfns(vmd, seg, end, bend, zinfo != 0,
+			    false);
 	}
 }
 
@@ -352,62 +554,65 @@ vm_phys_alloc_run(struct vm_domain *vmd, u_long npages, u_long lowpfn,
     u_long highpfn, u_long alignpg, u_long boundpg)
 {
 	struct vm_phys_seg *seg;
-	u_long f, hi, i0, lo, s, ns, z;
-	int i;
+	struct vm_page *pages;
+	u_long end, h, hi, lo, pfn, s;
+	uint32_t idx;
+	int k, o;
 
-	for (i = 0; i < vmd->vmd_nsegs; i++) {
-		seg = &vm_phys_segs[vmd->vmd_seg_first + i];
-		lo = seg->spfn > lowpfn ? seg->spfn : lowpfn;
-		hi = seg->epfn < highpfn ? seg->epfn : highpfn;
-		if (lo >= hi || hi - lo < npages)
-			continue;
-		s = roundup2(lo, alignpg);
-		while (s >= lo && s < hi && hi - s >= npages) {
-			if (boundpg != 0 &&
-			    ((s ^ (s + npages - 1)) & ~(boundpg - 1)) != 0) {
-				ns = roundup2(s + 1, boundpg);
-				ns = roundup2(ns, alignpg);
-				if (ns <= s)
-					break;
-				s = ns;
-				continue;
+	pages = vmd->vmd_pages;
+	/*
+	 * A single free block of order >= log2(npages) that can hold the
+	 * run: the common case, a walk of those lists only.
+	 */
+	if (npages <= VM_CHUNK_PAGES) {
+		for (k = 0; (1UL << k) < npages; k++)
+			;
+		for (o = k; o <= MAXORDER; o++)
+			for (idx = vmd->vmd_freeq[o]; idx != VM_PIDX_NONE;
+			    idx = pages[idx].vp_next & VPN_LINK) {
+				seg = vm_phys_seg_of(vmd, idx);
+				pfn = seg->spfn + (idx - seg->base);
+				lo = pfn > lowpfn ? pfn : lowpfn;
+				hi = pfn + (1UL << o);
+				hi = hi < highpfn ? hi : highpfn;
+				if (lo >= hi)
+					continue;
+				s = run_fit(lo, hi, npages, alignpg, boundpg);
+				if (s != NO_PFN)
+					goto found;
 			}
-			i0 = seg_idx(seg, s);
-			f = bm_find(vmd->vmd_allocmap, i0, i0 + npages, true);
-			if (f == i0 + npages) {
-				vm_phys_carve(vmd, seg, s, npages);
-				return ((uint32_t)i0);
-			}
-			z = bm_find(vmd->vmd_allocmap, f, seg_idx(seg, hi),
-			    false);
-			ns = roundup2(seg->spfn + (z - seg->base), alignpg);
-			if (ns <= s)
-				break;
-			s = ns;
-		}
 	}
+	/*
+	 * Runs over several adjacent free blocks: each maximal stretch of
+	 * free blocks once, from the block it starts with.
+	 */
+	for (o = 0; o <= MAXORDER; o++)
+		for (idx = vmd->vmd_freeq[o]; idx != VM_PIDX_NONE;
+		    idx = pages[idx].vp_next & VPN_LINK) {
+			seg = vm_phys_seg_of(vmd, idx);
+			pfn = seg->spfn + (idx - seg->base);
+			if (pfn >= highpfn || (pfn > seg->spfn &&
+			    vm_phys_block_of(vmd, seg, pfn - 1, &h) >= 0))
+				continue;
+			end = pfn + (1UL << o);
+			while (end < seg->epfn && end < highpfn &&
+			    (k = vm_phys_head_at(vmd, seg, end)) >= 0)
+				end += 1UL << k;
+			lo = pfn > lowpfn ? pfn : lowpfn;
+			hi = end < highpfn ? end : highpfn;
+			if (lo >= hi)
+				continue;
+			s = run_fit(lo, hi, npages, alignpg, boundpg);
+			if (s != NO_PFN)
+				goto found;
+		}
 	return (VM_PIDX_NONE);
+found:
+	vm_phys_carve(vmd, seg, s, npages);
+	return ((uint32_t)seg_idx(seg, s));
 }
 
 /* -------------------------------------------------------------- init */
-
-/* Insert [pfn, end) of seg as maximal blocks; boot only (no merging). */
-static void
-vm_phys_init_range(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long pfn,
-    u_long end)
-{
-	int order;
-
-	while (pfn < end) {
-		order = kmem_ffsl(pfn) - 1;
-		if (order < 0 || order > MAXORDER)
-			order = MAXORDER;
-		while ((1UL << order) > end - pfn)
-			order--;
-		fl_insert(vmd, order, seg_idx(seg, pfn), false);
-		pfn += 1UL << order;
-	}
-}
 
 static int
 seg_cmp_domain(const struct vm_phys_seg *a, const struct vm_phys_seg *b)
@@ -419,8 +624,10 @@ seg_cmp_domain(const struct vm_phys_seg *a, const struct vm_phys_seg *b)
 }
 
 /*
- * Mark early allocations inside seg as allocated (bitmap and structs), and
- * put the rest of seg on the free lists.
+ * Mark early allocations inside seg as allocated, and put the rest of seg
+ * on the free lists: whole free chunks as max-order blocks whose inner
+ * structs stay unwritten, the rest (chunks cut by the segment's ends or an
+ * early allocation) with every struct written.
  */
 static void
 vm_phys_init_seg(struct vm_domain *vmd, struct vm_phys_seg *seg)
@@ -451,20 +658,59 @@ vm_phys_init_seg(struct vm_domain *vmd, struct vm_phys_seg *seg)
 	cur = seg->spfn;
 	for (i = 0; i < n; i++) {
 		if (es[i] > cur)
-			vm_phys_init_range(vmd, seg, cur, es[i]);
+			vm_phys_insert_pfns(vmd, seg, cur, es[i], false,
+			    true);
 		a = es[i] > cur ? es[i] : cur;
 		if (ee[i] > a) {
-			bm_fill(vmd->vmd_allocmap, seg_idx(seg, a), ee[i] - a,
-			    true);
 			for (t = a; t < ee[i]; t++) {
-				vmd->vmd_pages[seg_idx(seg, t)].vp_next = 0;
+				VM_STORE_WORD(&vmd->vmd_pages[seg_idx(seg,
+				    t)].vp_next, 0);
 				vmd->vmd_pages[seg_idx(seg, t)].vp_info = 0;
 			}
 			cur = ee[i];
 		}
 	}
 	if (cur < seg->epfn)
-		vm_phys_init_range(vmd, seg, cur, seg->epfn);
+		vm_phys_insert_pfns(vmd, seg, cur, seg->epfn, false, true);
+}
+
+/*
+ * The free fast path's range of domain d: its longest physically
+ * contiguous run of segments (their structs are consecutive too), from
+ * the run's first chunk boundary on.  Inside it, the struct of a page's
+ * chunk head is the page's struct with the offset from vmd_fast_first
+ * rounded down to a chunk: a whole chunk's first struct, or a struct of a
+ * chunk cut by a segment edge, which is always meaningful and never has
+ * VPN_FREEMAX.
+ */
+static void
+vm_phys_init_fast(struct vm_domain *vmd)
+{
+	struct vm_phys_seg *seg;
+	u_long best, bestn, first, n, rstart, rbase;
+	int i;
+
+	best = bestn = 0;
+	rbase = 0;
+	rstart = NO_PFN;
+	for (i = 0; i < vmd->vmd_nsegs; i++) {
+		seg = &vm_phys_segs[vmd->vmd_seg_first + i];
+		if (i == 0 || seg->spfn != seg[-1].epfn) {
+			rstart = seg->spfn;
+			rbase = seg->base;
+		}
+		first = roundup2(rstart, VM_CHUNK_PAGES);
+		if (first >= seg->epfn)
+			continue;
+		n = seg->epfn - first;
+		if (n > bestn) {
+			bestn = n;
+			best = rbase + (first - rstart);
+		}
+	}
+	vmd->vmd_fast_idx = best;
+	vmd->vmd_fast_first = &vmd->vmd_pages[best];
+	vmd->vmd_fast_bytes = bestn * sizeof(struct vm_page);
 }
 
 /*
@@ -518,7 +764,7 @@ vm_phys_init(void)
 	struct vm_phys_seg tmp, *seg;
 	struct vm_domain *vmd;
 	uint64_t t0, t1;
-	u_long npages, per_gib, total, words;
+	u_long npages, per_gib, total;
 	vm_paddr_t pa;
 	vm_size_t size;
 	int d, i, j, nd;
@@ -575,7 +821,7 @@ vm_phys_init(void)
 		}
 	}
 
-	/* Metadata: page structs, then the bitmap, in each domain. */
+	/* Metadata: the page structs, in each domain. */
 	vm_phys_meta_bytes = 0;
 	total = 0;
 	for (d = 0; d < nd; d++) {
@@ -583,8 +829,7 @@ vm_phys_init(void)
 		npages = vmd->vmd_npages;
 		if (npages == 0)
 			continue;
-		words = howmany(npages, 64);
-		size = npages * sizeof(struct vm_page) + words * 8;
+		size = npages * sizeof(struct vm_page);
 		pa = physmem_early_alloc(d, size, PAGE_SIZE, "vm_page array");
 		if (pa == 0) {
 			kmem_printf("vm_phys_init: domain %d cannot hold its "
@@ -595,19 +840,7 @@ vm_phys_init(void)
 		vmd->vmd_meta_pa = pa;
 		vmd->vmd_meta_size = size;
 		vmd->vmd_pages = (struct vm_page *)PHYS_TO_DMAP(pa);
-		vmd->vmd_bytes = npages * sizeof(struct vm_page);
-		vmd->vmd_allocmap = (uint64_t *)(vmd->vmd_pages + npages);
-		for (i = 0; i + 4 <= (int)words; i += 4) {
-			vmd->vmd_allocmap[i] = 0;
-			vmd->vmd_allocmap[i + 1] = 0;
-			vmd->vmd_allocmap[i + 2] = 0;
-			vmd->vmd_allocmap[i + 3] = 0;
-		}
-		for (; i < (int)words; i++)
-			vmd->vmd_allocmap[i] = 0;
-		/* Bits past the last page read as allocated. */
-		if ((npages & 63) != 0)
-			vmd->vmd_allocmap[words - 1] = ~0UL << (npages & 63);
+		vmd->vmd_bytes = size;
 		vm_phys_meta_bytes += size;
 		total += npages;
 		vmd->vmd_free_min = npages / 256 > 8 ? npages / 256 : 8;
@@ -617,6 +850,9 @@ vm_phys_init(void)
 		seg->first = &vm_dom[seg->domain].vmd_pages[seg->base];
 		vm_phys_init_seg(&vm_dom[seg->domain], seg);
 	}
+	for (d = 0; d < nd; d++)
+		if (vm_dom[d].vmd_npages != 0)
+			vm_phys_init_fast(&vm_dom[d]);
 	vm_phys_init_tables(nd);
 	vm_ndomains = nd;
 	physmem.early_closed = true;
@@ -735,7 +971,7 @@ vm_phys_free_blocks(int domain, int order, vm_paddr_t *pa, u_long max)
 	n = 0;
 	kmem_spin_lock(&vmd->vmd_lock);
 	for (idx = vmd->vmd_freeq[order]; idx != VM_PIDX_NONE && n < (1UL <<
-	    VM_PIDX_BITS); idx = vmd->vmd_pages[idx].vp_next) {
+	    VM_PIDX_BITS); idx = vmd->vmd_pages[idx].vp_next & VPN_LINK) {
 		if (n < max)
 			pa[n] = idx_to_pa(vmd, idx);
 		n++;
@@ -749,30 +985,33 @@ vm_phys_free_blocks(int domain, int order, vm_paddr_t *pa, u_long max)
 #define CHECK_FAIL(...) do {						\
 	kmem_printf("vm_phys_check: " __VA_ARGS__);			\
 	kmem_printf("\n");						\
-	goto bad;							\
+	return (-1);							\
 } while (0)
 
+/*
+ * Pass 1: the lists (links, states, flags, placement, inner structs,
+ * coalescing, counters).  Pass 2: every segment page by page in address
+ * order (a free chunk at once): each free page is in a listed block of the
+ * order found, blocks do not overlap, and the counts per order agree.
+ */
 static int
 vm_phys_check_domain(int d)
 {
 	struct vm_domain *vmd;
 	struct vm_phys_seg *seg;
 	struct vm_page *pages;
-	uint64_t *bm;
-	u_long bpfn, cnt, free, i, nb, pfn, words;
-	uint32_t idx, info, prev;
-	int c, o, pass;
+	u_long bpfn, c, cnt, free, i, nb, pfn, found[VM_NFREEORDER];
+	uint32_t flags, idx, info, next, prev, st;
+	int ci, o, s;
 
 	vmd = &vm_dom[d];
 	pages = vmd->vmd_pages;
-	bm = vmd->vmd_allocmap;
 	free = 0;
-	/* Pass 1: links, orders, placement, coalescing, counters. */
 	for (o = 0; o < VM_NFREEORDER; o++) {
 		nb = 0;
 		prev = VM_PIDX_NONE;
 		for (idx = vmd->vmd_freeq[o]; idx != VM_PIDX_NONE;
-		    idx = pages[idx].vp_next) {
+		    idx = next) {
 			if (idx >= vmd->vmd_npages)
 				CHECK_FAIL("domain %d order %d: index %u out of "
 				    "range", d, o, idx);
@@ -780,29 +1019,43 @@ vm_phys_check_domain(int d)
 				CHECK_FAIL("domain %d order %d: list loops", d,
 				    o);
 			info = pages[idx].vp_info;
+			next = pages[idx].vp_next & VPN_LINK;
+			flags = pages[idx].vp_next & ~VPN_LINK;
 			seg = vm_phys_seg_of(vmd, idx);
 			pfn = seg->spfn + (idx - seg->base);
-			if ((info & VPI_ORDER) != (uint32_t)o ||
+			if ((info & VPI_STATE) != (uint32_t)o + 1 ||
 			    (info >> VPI_PREV_SHIFT) != prev)
 				CHECK_FAIL("domain %d order %d: block 0x%lx has "
 				    "info 0x%x (prev expected %u)", d, o,
 				    (u_long)ptoa(pfn), info, prev);
+			if (o == MAXORDER ? (flags & VPN_FREEMAX) == 0 ||
+			    (flags & ~(VPN_FREEMAX | VPN_INNER_OK)) !=
+			    VPN_FREE : flags != VPN_FREE)
+				CHECK_FAIL("domain %d: block 0x%lx order %d has "
+				    "link flags 0x%x", d, (u_long)ptoa(pfn), o,
+				    flags);
 			if ((pfn & ((1UL << o) - 1)) != 0 ||
 			    pfn + (1UL << o) > seg->epfn)
 				CHECK_FAIL("domain %d: block 0x%lx order %d "
 				    "misaligned or outside its segment", d,
 				    (u_long)ptoa(pfn), o);
-			if (bm_find(bm, idx, idx + (1UL << o), true) !=
-			    idx + (1UL << o))
-				CHECK_FAIL("domain %d: free block 0x%lx order "
-				    "%d has allocated pages", d,
-				    (u_long)ptoa(pfn), o);
+			if (o < MAXORDER || (flags & VPN_INNER_OK) != 0)
+				for (i = 1; i < (1UL << o); i++)
+					if (pages[idx + i].vp_info !=
+					    VPI_ST_INNER ||
+					    pages[idx + i].vp_next != VPN_INNER)
+						CHECK_FAIL("domain %d: page "
+						    "0x%lx inside free block "
+						    "0x%lx order %d is not "
+						    "marked inner", d,
+						    (u_long)ptoa(pfn + i),
+						    (u_long)ptoa(pfn), o);
 			if (o < MAXORDER) {
 				bpfn = pfn ^ (1UL << o);
 				if (bpfn >= seg->spfn && bpfn + (1UL << o) <=
-				    seg->epfn && !vm_bm_test(bm, seg_idx(seg,
-				    bpfn)) && (pages[seg_idx(seg, bpfn)].vp_info
-				    & VPI_ORDER) == (uint32_t)o)
+				    seg->epfn && (pages[seg_idx(seg,
+				    bpfn)].vp_next & VPN_FREE) != 0 &&
+				    pfn_order(vmd, seg, bpfn) == o)
 					CHECK_FAIL("domain %d: free buddies "
 					    "0x%lx and 0x%lx of order %d not "
 					    "merged", d, (u_long)ptoa(pfn),
@@ -821,68 +1074,56 @@ vm_phys_check_domain(int d)
 	if (free != vmd->vmd_free)
 		CHECK_FAIL("domain %d: %lu pages listed, counter says %lu", d,
 		    free, vmd->vmd_free);
-	/*
-	 * Pass 2: mark every listed block in the bitmap (a block found
-	 * marked overlaps another); then every page must be marked; pass 3
-	 * clears the marks again.
-	 */
-	for (pass = 2; pass <= 3; pass++) {
-		for (o = 0; o < VM_NFREEORDER; o++)
-			for (idx = vmd->vmd_freeq[o]; idx != VM_PIDX_NONE;
-			    idx = pages[idx].vp_next) {
-				if (pass == 2 && bm_find(bm, idx, idx +
-				    (1UL << o), true) != idx + (1UL << o))
-					goto overlap;
-				bm_fill(bm, idx, 1UL << o, pass == 2);
+	for (o = 0; o < VM_NFREEORDER; o++)
+		found[o] = 0;
+	for (s = 0; s < vmd->vmd_nsegs; s++) {
+		seg = &vm_phys_segs[vmd->vmd_seg_first + s];
+		for (pfn = seg->spfn; pfn < seg->epfn; ) {
+			c = chunk_whole(seg, pfn);
+			if (c == pfn && chunk_free(vmd, seg, c)) {
+				found[MAXORDER]++;
+				pfn += VM_CHUNK_PAGES;
+				continue;
 			}
-		if (pass == 2) {
-			words = howmany(vmd->vmd_npages, 64);
-			i = bm_find(bm, 0, vmd->vmd_npages, false);
-			if (i != vmd->vmd_npages) {
-				/* Undo the marks before failing. */
-				for (o = 0; o < VM_NFREEORDER; o++)
-					for (idx = vmd->vmd_freeq[o];
-					    idx != VM_PIDX_NONE;
-					    idx = pages[idx].vp_next)
-						bm_fill(bm, idx, 1UL << o,
-						    false);
-				CHECK_FAIL("domain %d: free page 0x%lx is on no "
-				    "list", d, (u_long)idx_to_pa(vmd, i));
+			info = pfn_flags(vmd, seg, pfn);
+			if (info == 0) {
+				pfn++;
+				continue;
 			}
-			(void)words;
+			st = info == VPN_FREE ? (uint32_t)pfn_order(vmd, seg,
+			    pfn) + 1 : VPI_ST_INNER;
+			if (st == VPI_ST_INNER || st - 1 >= MAXORDER ||
+			    (pfn & ((1UL << (st - 1)) - 1)) != 0 ||
+			    pfn + (1UL << (st - 1)) > seg->epfn)
+				CHECK_FAIL("domain %d: page 0x%lx has state %u "
+				    "where a free block or an allocated page "
+				    "must start", d, (u_long)ptoa(pfn), st);
+			found[st - 1]++;
+			pfn += 1UL << (st - 1);
 		}
 	}
-	/* Caches: every entry allocated in the bitmap and marked cached. */
-	for (c = 0; c < MAXCPU; c++) {
+	for (o = 0; o < VM_NFREEORDER; o++)
+		if (found[o] != vmd->vmd_nblocks[o])
+			CHECK_FAIL("domain %d order %d: %lu free blocks in "
+			    "memory order, %lu listed (overlap, or a free page "
+			    "on no list)", d, o, found[o], vmd->vmd_nblocks[o]);
+	/* Caches: every entry is a cached page. */
+	for (ci = 0; ci < MAXCPU; ci++) {
 		cnt = 0;
-		idx = vm_pcpu[c].pc_dom[d].pc_head;
-		for (i = 0; i < vm_pcpu[c].pc_dom[d].pc_count; i++) {
-			if (idx >= vmd->vmd_npages || !vm_bm_test(bm, idx) ||
-			    (pages[idx].vp_info & VPI_CACHED) == 0)
+		idx = vm_pcpu[ci].pc_dom[d].pc_head;
+		for (i = 0; i < vm_pcpu[ci].pc_dom[d].pc_count; i++) {
+			seg = idx < vmd->vmd_npages ? vm_phys_seg_of(vmd, idx) :
+			    NULL;
+			if (seg == NULL || vm_phys_page_state(vmd, seg, idx) !=
+			    VM_PS_CACHED)
 				CHECK_FAIL("domain %d: cpu %d cache entry %lu "
-				    "(index %u) is not a cached page", d, c, i,
+				    "(index %u) is not a cached page", d, ci, i,
 				    idx);
 			idx = pages[idx].vp_next;
 			cnt++;
 		}
 	}
 	return (0);
-overlap:
-	/* Clear what pass 2 marked: blocks listed before the overlap. */
-	{
-		uint32_t stop = idx;
-		int so = o;
-
-		for (o = 0; o <= so; o++)
-			for (idx = vmd->vmd_freeq[o]; idx != VM_PIDX_NONE &&
-			    !(o == so && idx == stop); idx = pages[idx].vp_next)
-				bm_fill(bm, idx, 1UL << o, false);
-		kmem_printf("vm_phys_check: domain %d: free block 0x%lx order "
-		    "%d overlaps another\n", d, (u_long)idx_to_pa(vmd, stop),
-		    so);
-	}
-bad:
-	return (-1);
 }
 
 int

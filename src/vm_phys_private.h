@@ -16,14 +16,15 @@
 
 /*
  * Words written by one side (under the domain lock, or by the owning hart)
- * and read by others without that lock: the bitmap (the free fast path
- * tests its own page's bit), vmd_free (iterators and waiters peek) and a
- * cache's pc_count (free counts sum every hart's).  Each access is one
- * aligned word load or store.  Under ThreadSanitizer they are relaxed
- * atomics, so the model is checked; otherwise volatile accesses, because
- * gcc turns a relaxed atomic store on riscv64 into an amoswap and does not
- * fold addresses into atomic loads (extra instructions on the single-page
- * path), while an aligned word access is single-copy atomic in RVWMO.
+ * and read by others without that lock: the vp_next word of a page struct
+ * (a free checks the first struct of its page's 2^MAXORDER chunk), vmd_free
+ * (iterators and waiters peek) and a cache's pc_count (free counts sum
+ * every hart's).  Each access is one aligned word load or store.  Under
+ * ThreadSanitizer they are relaxed atomics, so the model is checked;
+ * otherwise volatile accesses, because gcc turns a relaxed atomic store on
+ * riscv64 into an amoswap and does not fold addresses into atomic loads
+ * (extra instructions on the single-page path), while an aligned word
+ * access is single-copy atomic in RVWMO.
  */
 #if defined(__SANITIZE_THREAD__)
 #define VM_WORD_ATOMICS	1
@@ -49,18 +50,56 @@
 #define VM_PIDX_NONE	((1U << VM_PIDX_BITS) - 1)
 
 /*
- * vp_info.  Bits 0..4 mean the same in every state that has them:
- *   free block head (bitmap bit 0): order (bits 0..3), known zero (bit 4),
- *     prev index (bits 5..31);
- *   allocated (bitmap bit 1): known zero (bit 4), cached (bit 6: in a
- *     hart's cache, i.e. free for the user), kmem marks (bits 8..10).
+ * A chunk is a naturally aligned range of 2^VM_CHUNK_SHIFT pages (the
+ * largest buddy block).  A whole chunk lies in one segment; only a whole
+ * chunk can be one free block.  The first struct of a whole chunk is
+ * always meaningful (see vm_phys.c: "Which structs are meaningful").
  */
-#define VPI_ORDER	0x0fU
+#define VM_CHUNK_SHIFT	(VM_NFREEORDER - 1)
+#define VM_CHUNK_PAGES	(1UL << VM_CHUNK_SHIFT)
+
+/*
+ * vp_info.  Bits 0..3 (VPI_STATE) say what the page is:
+ *   0: allocated, or in a hart's cache (then VPI_CACHED is set);
+ *   1 .. VM_NFREEORDER: head of a free block of order (state - 1);
+ *   VPI_ST_INNER: inside a free block, not its head.
+ * Bit 4 is "known zero" in the allocated, cached and free-head states.
+ * Free head: prev index in bits 5..31.  Allocated: kmem marks in bits
+ * 8..10 (kmem/vm_page.h).  So "allocated and not cached" is
+ * (vp_info & VPI_BUSY_MASK) == 0: one test on the free path.
+ */
+#define VPI_STATE	0x0fU
+#define VPI_ST_INNER	0x0fU
 #define VPI_ZERO	VM_PAGE_INFO_ZERO	/* (kmem/vm_page.h) */
 #define VPI_CACHED	0x40U
+#define VPI_BUSY_MASK	(VPI_STATE | VPI_CACHED)
 #define VPI_KMEM_SHIFT	VM_PAGE_INFO_KMEM_SHIFT
 #define VPI_KMEM_MASK	(VM_PAGE_KMEM_ALL << VPI_KMEM_SHIFT)
 #define VPI_PREV_SHIFT	5
+
+/*
+ * vp_next.  Bits 0..26: the next index on a free list (free head) or in a
+ * cache (cached page).  Flags in bits 27..31 say, for code that holds the
+ * domain lock and looks at a page it does not own, what the page is
+ * (vp_info of an allocated or cached page is written by its owner without
+ * that lock; vp_next only ever with VM_STORE_WORD):
+ *   VPN_FREE: head of a free block (its order is then in vp_info);
+ *   VPN_INNER: inside a free block (vp_next == VPN_INNER);
+ *   neither: allocated (vp_next 0 or a stale cache link) or cached.
+ * A max-order free head also has VPN_FREEMAX (bit 31: the whole chunk is
+ * free, whatever its other structs say) and, when those other structs are
+ * all inner, VPN_INNER_OK.  Bit 31 is set on free max-order heads only.
+ */
+#define VPN_LINK	VM_PIDX_NONE
+#define VPN_FREE	0x08000000U
+#define VPN_INNER	0x10000000U
+#define VPN_INNER_OK	0x40000000U
+#define VPN_FREEMAX	0x80000000U
+
+_Static_assert(VM_NFREEORDER < VPI_ST_INNER, "order + 1 fits in VPI_STATE "
+    "below VPI_ST_INNER");
+_Static_assert((VPI_CACHED & (VPI_STATE | VPI_ZERO | VPI_KMEM_MASK)) == 0,
+    "vp_info bits overlap");
 
 struct vm_phys_seg {
 	vm_paddr_t	start, end;	/* [start, end), page aligned */
@@ -71,10 +110,17 @@ struct vm_phys_seg {
 };
 
 struct vm_domain {
-	struct kmem_spin vmd_lock;	/* lists, counters, bitmap */
+	struct kmem_spin vmd_lock;	/* lists, counters, free structs */
 	struct vm_page	*vmd_pages;	/* npages structs */
 	u_long		vmd_bytes;	/* npages * sizeof(struct vm_page) */
-	uint64_t	*vmd_allocmap;	/* bit i: page i allocated/cached */
+	/*
+	 * The free fast path's range: structs of one physically contiguous
+	 * run of segments from its first chunk boundary on, where the chunk
+	 * head of a page is found by masking the struct offset.
+	 */
+	struct vm_page	*vmd_fast_first;	/* a chunk head's struct */
+	u_long		vmd_fast_bytes;		/* 0: no fast range */
+	u_long		vmd_fast_idx;		/* index of vmd_fast_first */
 	u_long		vmd_npages;
 	u_long		vmd_free;	/* pages on the free lists */
 	u_long		vmd_free_min;
@@ -83,7 +129,7 @@ struct vm_domain {
 	u_int		vmd_nonempty;	/* bit o: freeq[o] not empty */
 	int		vmd_seg_first;	/* index in vm_phys_segs */
 	int		vmd_nsegs;
-	vm_paddr_t	vmd_meta_pa;	/* where the structs + bitmap live */
+	vm_paddr_t	vmd_meta_pa;	/* where the structs live */
 	vm_size_t	vmd_meta_size;
 } __attribute__((aligned(64)));	/* domains share no cache line */
 
@@ -154,28 +200,6 @@ vm_page_vmd(const struct vm_page *m)
 	return (NULL);
 }
 
-static inline bool
-vm_bm_test(const uint64_t *bm, u_long i)
-{
-
-	return ((VM_LOAD_WORD(&bm[i >> 6]) >> (i & 63)) & 1);
-}
-
-/* Set or clear bits of one bitmap word (domain lock held). */
-static inline void
-vm_bm_set_word(uint64_t *bm, u_long w, uint64_t mask)
-{
-
-	VM_STORE_WORD(&bm[w], bm[w] | mask);
-}
-
-static inline void
-vm_bm_clear_word(uint64_t *bm, u_long w, uint64_t mask)
-{
-
-	VM_STORE_WORD(&bm[w], bm[w] & ~mask);
-}
-
 /* The domain's buddy free count, read without the lock (a snapshot). */
 static inline u_long
 vmd_free_peek(const struct vm_domain *vmd)
@@ -185,6 +209,17 @@ vmd_free_peek(const struct vm_domain *vmd)
 }
 
 struct vm_phys_seg *vm_phys_seg_of(struct vm_domain *vmd, u_long idx);
+
+/* What vm_phys_page_state() says about a page. */
+#define VM_PS_ALLOC	0	/* allocated (to a user or at boot) */
+#define VM_PS_CACHED	1	/* in a hart's cache */
+#define VM_PS_FREE	2	/* on the free lists (in a free block) */
+/*
+ * The state of page idx of seg (no lock needed: exact for a page whose
+ * owner is the caller; a racy snapshot otherwise).
+ */
+int vm_phys_page_state(struct vm_domain *vmd, const struct vm_phys_seg *seg,
+    u_long idx);
 /* Take a block of 2^order pages; VM_PIDX_NONE if none.  *zero: known 0. */
 uint32_t vm_phys_alloc_block(struct vm_domain *vmd, int order, bool *zero);
 /* Give back one allocated page (cached or not), coalescing. */

@@ -24,7 +24,7 @@
  * hart's cache), a pointer that is not a managed page, or a run that leaves
  * its segment panics with a message that names the function, the physical
  * address (or the pointer) and what was wrong.  These checks are always on
- * (they cost a bitmap test); KMEM_INVARIANTS=0 only drops the full
+ * (they cost two loads); KMEM_INVARIANTS=0 only drops the full
  * consistency walks of vm_phys_check().
  *
  * Locks: one kmem_spin per domain ("vm domain free") protects the free
@@ -47,9 +47,10 @@
  *    link the block on its free list, order and "known zero" in vp_info;
  *  - page in a hart's cache: vp_next links the cache, vp_info = cached;
  *  - allocated page: vp_info holds "known zero" and the kmem marks;
- *  - a page inside a free block: never read (may be garbage).
- * Whether a page is free or allocated is a bit in a per-domain bitmap
- * (1 bit per page), so metadata costs 8.125 bytes per page in total.
+ *  - a page inside a free block: marked so, except inside a free block
+ *    of the largest order, whose first struct says the whole block is
+ *    free (the others are written lazily, see src/vm_phys.c).
+ * Nothing else is kept per page: metadata costs 8 bytes per page.
  */
 struct vm_page {
 	uint32_t	vp_next;

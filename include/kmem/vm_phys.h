@@ -9,13 +9,13 @@
  * a buddy block is naturally aligned and never spans two segments.
  *
  * Boot cost: the page metadata is not written page by page.  Only the
- * heads of the maximal free blocks are written, and a per-domain bitmap
- * (1 bit per page, cleared with memset) says which pages are allocated.
- * Coalescing reads a buddy's metadata only when the bitmap says its first
- * page is free, and in a coalesced buddy system such a page is always the
- * head of a free block, so never-written metadata is never read.  Pages
- * the early allocator handed out (physmem.early[]) are marked allocated:
- * they can be freed later like any other page.
+ * heads of the maximal free blocks are written, and the structs of the
+ * chunks (2^(VM_NFREEORDER - 1) pages) cut by a segment edge or an early
+ * allocation.  The first struct of a chunk that is one free block says
+ * so, and the chunk's other structs are only written the first time it is
+ * split (src/vm_phys.c: "Which structs are meaningful").  Pages the early
+ * allocator handed out (physmem.early[]) are marked allocated: they can
+ * be freed later like any other page.
  */
 #ifndef KMEM_VM_PHYS_H
 #define KMEM_VM_PHYS_H
@@ -77,7 +77,7 @@ struct vm_phys_stats {
 		u_long	free_min;	/* see vm_page_count_min_domain */
 		u_long	blocks[VM_NFREEORDER];	/* free blocks per order */
 	} dom[MAXMEMDOM];
-	u_long		meta_bytes;	/* page structs + bitmaps */
+	u_long		meta_bytes;	/* page structs */
 	u_long		meta_milli_per_page; /* bytes per page * 1000 */
 	uint64_t	init_instret;	/* vm_phys_init cost (0 on the host) */
 };
@@ -90,7 +90,7 @@ void vm_phys_print_stats(const struct vm_phys_stats *st);
 /* --- For tests and debugging --- */
 
 /**
- * Walk every domain's free lists and bitmap and check the invariants:
+ * Walk every domain's free lists and page structs and check the invariants:
  * links, orders, alignment, segment bounds, blocks disjoint and fully
  * coalesced, every free page on exactly one list, counters.  Prints the
  * first problem found.

@@ -124,8 +124,10 @@ test_boot_shape(int s)
 	ok(bad == 0 && st.nsegs >= physmem.ndomains,
 	    "%s: %d segments, each within one domain", vmm_shapes[s].name,
 	    st.nsegs);
-	ok(st.meta_milli_per_page <= 8200 && st.meta_milli_per_page >= 8000,
-	    "%s: metadata %lu.%03lu bytes per page (goal <= 8 + bitmap)",
+	for (i = 0, nmanaged = 0; i < (u_long)st.ndomains; i++)
+		nmanaged += st.dom[i].npages;
+	ok(st.meta_milli_per_page == 8000 && st.meta_bytes == 8 * nmanaged,
+	    "%s: metadata %lu.%03lu bytes per page (goal: at most 8)",
 	    vmm_shapes[s].name, st.meta_milli_per_page / 1000,
 	    st.meta_milli_per_page % 1000);
 	/* Every managed page round-trips; early pages are not free. */
@@ -258,6 +260,19 @@ test_contig_named(void)
 	    "contig_longer_than_max_block: 3000 pages from domain 1");
 	ok(vmm_give(&V, V.nruns - 1, 0, n, 0) && vmm_check(&V),
 	    "the 3000-page run is freed in one call");
+	/*
+	 * [low, high) inside domain 1's range only, while all of domain 1 is
+	 * free (where runs go otherwise is the allocator's choice).
+	 */
+	m = vm_page_alloc_noobj_contig_domain(d, VM_ALLOC_NOWAIT, 5,
+	    HOST_RAM_BASE + 38 * VM_MIB + 5, HOST_RAM_BASE + 38 * VM_MIB +
+	    6 * PAGE_SIZE, 0, 0, 0);
+	pa = m != NULL ? VM_PAGE_TO_PHYS(m) : 0;
+	ok(m != NULL && pa == HOST_RAM_BASE + 38 * VM_MIB + PAGE_SIZE &&
+	    vmm_took(&V, m, 5, d, 0), "contig_respects_low_high: low rounded "
+	    "up, high exclusive (%s)", hexpa(pa));
+	ok(vmm_give(&V, V.nruns - 1, 0, 5, 0) && vmm_check(&V),
+	    "the 5-page run is freed");
 	/* 2 MiB aligned 2 MiB. */
 	m = vm_page_alloc_noobj_contig_domain(d, VM_ALLOC_NOWAIT | VM_ALLOC_ZERO,
 	    512, 0, ~(vm_paddr_t)0, L2_SIZE, 0, 0);
@@ -286,14 +301,6 @@ test_contig_named(void)
 		    (void *)m, hexpa(pa), V.err);
 	ok(n == 40 && vmm_check(&V), "contig_respects_boundary: 40 x 64 KiB "
 	    "runs, none crosses 128 KiB");
-	/* [low, high) inside domain 1's range only. */
-	m = vm_page_alloc_noobj_contig_domain(d, VM_ALLOC_NOWAIT, 5,
-	    HOST_RAM_BASE + 38 * VM_MIB + 5, HOST_RAM_BASE + 38 * VM_MIB +
-	    6 * PAGE_SIZE, 0, 0, 0);
-	pa = m != NULL ? VM_PAGE_TO_PHYS(m) : 0;
-	ok(m != NULL && pa == HOST_RAM_BASE + 38 * VM_MIB + PAGE_SIZE &&
-	    vmm_took(&V, m, 5, d, 0), "contig_respects_low_high: low rounded "
-	    "up, high exclusive (%s)", hexpa(pa));
 	ok(vmm_free_all(&V), "contiguous tests give everything back%s%s",
 	    V.err[0] ? ": " : "", V.err);
 }
@@ -373,6 +380,60 @@ test_invalid_frees(void)
 	    "free_never_allocated_page_panics: %s", panic_msg);
 	ok(panics(do_free_zero, r, "vm_page_free_zero", "already free", NULL),
 	    "free_zero_of_free_page_panics: %s", panic_msg);
+	/*
+	 * Structs inside a free max-order block (a whole chunk) may hold
+	 * junk; junk that reads exactly like an allocated page must not fool
+	 * the checks.
+	 */
+	ok(vm_phys_free_blocks(1, VM_NFREEORDER - 1, &pa, 1) >= 1,
+	    "domain 1 has a free max-order block");
+	r = PHYS_TO_VM_PAGE(pa + 77 * PAGE_SIZE);
+	r->vp_next = 0;
+	r->vp_info = 0;
+	ok(panics(do_free, r, "vm_page_free", "already free (on the free "
+	    "lists)", NULL), "free_of_junk_that_looks_allocated_panics: %s",
+	    panic_msg);
+	cf.m = r - 2;
+	cf.n = 4;
+	ok(panics(do_free_contig, &cf, "vm_page_free_contig", "already free",
+	    NULL), "free_contig_over_junk_that_looks_allocated_panics: %s",
+	    panic_msg);
+	/* A page inside a free block of a split chunk (not its head). */
+	m = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_NOWAIT, 8, 0,
+	    ~(vm_paddr_t)0, 8 * PAGE_SIZE, 0, 0);
+	pa = VM_PAGE_TO_PHYS(m);
+	vm_page_free_contig(m, 8);
+	ok(panics(do_free, m + 3, "vm_page_free", hexpa(pa + 3 * PAGE_SIZE),
+	    "already free (on the free lists)") && vmm_check(&V),
+	    "free_inside_free_block_panics: %s", panic_msg);
+	/*
+	 * A whole chunk (2048 pages, 8 MiB aligned) allocated and freed at
+	 * once: its inner structs still read "allocated", the chunk's head
+	 * says free.
+	 */
+	m = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_NOWAIT, 2048, 0,
+	    ~(vm_paddr_t)0, 2048 * PAGE_SIZE, 0, 0);
+	ok(m != NULL, "a whole chunk as one run");
+	if (m != NULL) {
+		pa = VM_PAGE_TO_PHYS(m);
+		vm_page_free_contig(m, 2048);
+		ok(panics(do_free, m + 1000, "vm_page_free", hexpa(pa + 1000 *
+		    PAGE_SIZE), "already free (on the free lists)") &&
+		    vmm_check(&V), "free_in_chunk_freed_whole_panics: %s",
+		    panic_msg);
+		/* Split it again: its inner structs are rewritten first. */
+		r = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_NOWAIT, 1,
+		    pa + 7 * PAGE_SIZE, pa + 8 * PAGE_SIZE, 0, 0, 0);
+		ok(r == m + 7 && vm_phys_check() == 0 && panics(do_free,
+		    m + 1000, "vm_page_free", "already free (on the free "
+		    "lists)", NULL),
+		    "chunk split after a whole free is consistent: %s",
+		    panic_msg);
+		if (r != NULL)
+			vm_page_free(r);
+		(void)vm_page_cache_drain();
+		ok(vmm_check(&V), "chunk coalesced again");
+	}
 	ok(panics(do_free, junk, "vm_page_free", "not a managed page", NULL),
 	    "free_unmanaged_pointer_panics: %s", panic_msg);
 	ok(panics(do_free, (char *)m + 3, "vm_page_free", "not a managed "

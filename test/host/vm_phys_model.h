@@ -6,7 +6,7 @@
  * The model keeps the state of every simulated RAM page: not managed,
  * free, allocated by the test, or allocated at boot (the early allocator).
  * Each step applies one operation to the allocator and to the model and
- * then checks: free counts per domain, vm_phys_check() (lists, bitmap,
+ * then checks: free counts per domain, vm_phys_check() (lists, structs,
  * coalescing), and for allocations that the pages were free in the model,
  * come from the domain asked for and honour every constraint; a failed
  * allocation must be one the model says cannot be satisfied.  Allocated
