@@ -441,14 +441,64 @@ bt_trim(vmem_t *vm, u_int keep)
 	kmem_spin_unlock(&vmem_bt_lock);
 }
 
+/*
+ * Put bt in the arena's tag cache without trimming it: the caller checks
+ * vm_nfreetags > BT_MAXFREE later (on a path that may call out).
+ */
 static inline void
-bt_free(vmem_t *vm, struct vmem_btag *bt)
+bt_free_notrim(vmem_t *vm, struct vmem_btag *bt)
 {
 
 	bt->bt_lnext = vm->vm_freetags;
 	vm->vm_freetags = bt;
-	if (__predict_false(++vm->vm_nfreetags > BT_MAXFREE))
+	vm->vm_nfreetags++;
+}
+
+static inline void
+bt_free(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	bt_free_notrim(vm, bt);
+	if (__predict_false(vm->vm_nfreetags > BT_MAXFREE))
 		bt_trim(vm, BT_MAXFREE / 2);
+}
+
+/* ------------------------------------------------------------ arena lock */
+
+/* vmem_alloc_arena's one-test strategy check relies on these values. */
+_Static_assert(M_BESTFIT == 2 * M_FIRSTFIT && M_NEXTFIT > M_BESTFIT &&
+    powerof2(M_NEXTFIT), "fit strategy flags");
+
+/*
+ * kmem_spin_lock_inl() without the waiting: if vm's lock is free, take it
+ * and leave it exactly as kmem_spin_lock does (interrupts off and their
+ * state saved, owner set, acquisition counted: arena locks are never
+ * per-hart), and return true; else put interrupts back and return false.
+ * The hot paths use it and hand a busy lock to an out-of-line twin that
+ * waits in kmem_spin_lock: the wait is a call, and a call in the middle of
+ * a hot path costs it a stack frame (some twenty instructions).
+ */
+static inline bool
+vmem_trylock(vmem_t *vm)
+{
+	struct kmem_spin *l;
+	unsigned long saved;
+	u_int self;
+
+	l = &vm->vm_lock;
+	saved = kmem_intr_disable();
+	if (__predict_false(atomic_exchange_explicit(&l->ks_locked, 1,
+	    memory_order_acquire) != 0)) {
+		kmem_intr_restore(saved);
+		return (false);
+	}
+	self = kmem_cpuid() + 1;
+	__atomic_store_n(&l->ks_owner, self, __ATOMIC_RELAXED);
+	l->ks_saved = saved;
+	atomic_store_explicit(&kmem_spin_counts[self - 1],
+	    atomic_load_explicit(&kmem_spin_counts[self - 1],
+	    memory_order_relaxed) + 1, memory_order_relaxed);
+	return (true);
 }
 
 /* ------------------------------------------------------------ segment list */
@@ -489,9 +539,9 @@ bt_insseg_before(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *next)
 	next->bt_sprev = bt;
 }
 
-/* Unlink bt from the segment list and give it back to the tag cache. */
+/* Unlink bt from the segment list (the caller disposes of the tag). */
 static inline void
-bt_remseg(vmem_t *vm, struct vmem_btag *bt)
+bt_unlinkseg(vmem_t *vm, struct vmem_btag *bt)
 {
 
 	if (vm->vm_cursor_bt == bt)
@@ -505,7 +555,33 @@ bt_remseg(vmem_t *vm, struct vmem_btag *bt)
 		bt->bt_snext->bt_sprev = bt->bt_sprev;
 	else
 		vm->vm_segtail = bt->bt_sprev;
+}
+
+/* Unlink bt from the segment list and give it back to the tag cache. */
+static inline void
+bt_remseg(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	bt_unlinkseg(vm, bt);
 	bt_free(vm, bt);
+}
+
+/*
+ * Unlink a segment that has a successor from the segment list (it always
+ * has a predecessor: its span tag at least) and cache its tag untrimmed.
+ */
+static inline void
+bt_remseg_inner(vmem_t *vm, struct vmem_btag *bt)
+{
+	struct vmem_btag *prev, *next;
+
+	prev = bt->bt_sprev;
+	next = bt->bt_snext;
+	if (__predict_false(vm->vm_cursor_bt == bt))
+		vm->vm_cursor_bt = prev;
+	prev->bt_snext = next;
+	next->bt_sprev = prev;
+	bt_free_notrim(vm, bt);
 }
 
 static inline void
@@ -519,14 +595,26 @@ bt_remspan(struct vmem_btag *span)
 
 /* ------------------------------------------------------------ busy hash */
 
+/*
+ * Fibonacci hashing of the address itself: the bucket is the top bits of
+ * addr * 2^64/phi.  Quantum alignment only zeroes low bits of addr, which
+ * moves the bits taken down the product by log2(quantum) places, still
+ * well inside its mixed high half; so no shift by the quantum is needed.
+ */
 #define VMEM_GOLDEN	0x9e3779b97f4a7c15UL
+
+static inline size_t
+bt_hashidx(vmem_addr_t addr, u_int shift)
+{
+
+	return ((size_t)((addr * VMEM_GOLDEN) >> shift));
+}
 
 static inline struct vmem_btag **
 bt_hashhead(const vmem_t *vm, vmem_addr_t addr)
 {
 
-	return (&vm->vm_hashlist[((addr >> vm->vm_quantum_shift) *
-	    VMEM_GOLDEN) >> vm->vm_hashshift]);
+	return (&vm->vm_hashlist[bt_hashidx(addr, vm->vm_hashshift)]);
 }
 
 static inline void
@@ -608,8 +696,7 @@ vmem_rehash(vmem_t *vm)
 	for (i = 0; i < oldsize; i++) {
 		for (bt = oldtab[i]; bt != NULL; bt = next) {
 			next = bt->bt_lnext;
-			head = &newtab[((bt->bt_start >> vm->vm_quantum_shift) *
-			    VMEM_GOLDEN) >> shift];
+			head = &newtab[bt_hashidx(bt->bt_start, shift)];
 			bt->bt_lnext = *head;
 			*head = bt;
 		}
@@ -1136,7 +1223,7 @@ vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
  * whose every member fits, and for M_BESTFIT the first fitting member of
  * its own list.  NULL sends the caller to vmem_find's full search.
  */
-static inline struct vmem_btag *
+static inline __attribute__((always_inline)) struct vmem_btag *
 vmem_find_fast(vmem_t *vm, vmem_size_t size, int strat)
 {
 	struct vmem_btag *bt;
@@ -1185,14 +1272,48 @@ vmem_alloc_grow(vmem_t *vm)
 }
 
 /*
- * vmem_alloc from the arena: one lock hold and no call in the common case.
- * A request the quick search cannot place (or M_NEXTFIT, or an arena out
- * of tags) goes to vmem_xalloc1.
+ * The quick unconstrained allocation with the arena lock held (dropped on
+ * return): the quick search and a carve, else vmem_xalloc1.
  */
-static __attribute__((noinline)) int
-vmem_alloc_arena(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
+static inline __attribute__((always_inline)) int
+vmem_alloc_arena_locked(vmem_t *vm, vmem_size_t size, int flags, int strat,
+    vmem_addr_t *addrp)
 {
 	struct vmem_btag *bt;
+
+	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
+	    (bt = vmem_find_fast(vm, size, strat)) != NULL) {
+		bt = vmem_carve(vm, bt, size);
+		*addrp = bt->bt_start;
+		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
+			return (vmem_alloc_grow(vm));
+		kmem_spin_unlock(&vm->vm_lock);
+		return (0);
+	}
+	kmem_spin_unlock(&vm->vm_lock);
+	return (vmem_alloc_arena_slow(vm, size, flags & ~VMEM_I_NODRAIN, strat,
+	    addrp));
+}
+
+/* vmem_alloc_arena found the lock held: wait for it, then as usual. */
+static __attribute__((noinline)) int
+vmem_alloc_arena_wait(vmem_t *vm, vmem_size_t size, int flags, int strat,
+    vmem_addr_t *addrp)
+{
+
+	kmem_spin_lock(&vm->vm_lock);
+	return (vmem_alloc_arena_locked(vm, size, flags, strat, addrp));
+}
+
+/*
+ * vmem_alloc_arena with its arguments not yet checked: the answers for bad
+ * input, and the strategies the hot path leaves here (none given, which
+ * means M_BESTFIT, and M_NEXTFIT).
+ */
+static __attribute__((noinline)) int
+vmem_alloc_arena_args(vmem_t *vm, vmem_size_t size, int flags,
+    vmem_addr_t *addrp)
+{
 	vmem_size_t qmask;
 	int strat;
 
@@ -1204,23 +1325,43 @@ vmem_alloc_arena(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 	size = (size + qmask) & ~qmask;
 	strat = flags & VMEM_FITMASK;
 	flags &= ~VMEM_I_NODRAIN;
+	if (strat == M_NEXTFIT)
+		return (vmem_alloc_arena_slow(vm, size, flags, strat, addrp));
 	if (strat == 0)
 		strat = M_BESTFIT;
-	else if (strat == M_NEXTFIT)
-		goto slow;
 	kmem_spin_lock(&vm->vm_lock);
-	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
-	    (bt = vmem_find_fast(vm, size, strat)) != NULL) {
-		bt = vmem_carve(vm, bt, size);
-		*addrp = bt->bt_start;
-		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
-			return (vmem_alloc_grow(vm));
-		kmem_spin_unlock(&vm->vm_lock);
-		return (0);
-	}
-	kmem_spin_unlock(&vm->vm_lock);
-slow:
-	return (vmem_alloc_arena_slow(vm, size, flags, strat, addrp));
+	return (vmem_alloc_arena_locked(vm, size, flags, strat, addrp));
+}
+
+/*
+ * vmem_alloc from the arena: one lock hold, no call and no stack frame in
+ * the common case.  Bad input, a strategy other than M_FIRSTFIT or
+ * M_BESTFIT, and a busy lock go to out-of-line twins; a request the quick
+ * search cannot place (or an arena out of tags) goes to vmem_xalloc1.
+ */
+static __attribute__((noinline)) int
+vmem_alloc_arena(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
+{
+	vmem_size_t qmask;
+	u_int strat;
+
+	qmask = vm->vm_quantum_mask;
+	strat = (u_int)flags & VMEM_FITMASK;
+	/*
+	 * One test for each: addrp, a size of 0 or one that would wrap when
+	 * rounded, M_NOWAIT | M_WAITOK, and the strategy (M_FIRSTFIT or
+	 * M_BESTFIT alone: the only strat with strat - M_FIRSTFIT <=
+	 * M_BESTFIT - M_FIRSTFIT, unsigned).
+	 */
+	if (__predict_false(addrp == NULL || size - 1 >= ~qmask ||
+	    (flags & (M_NOWAIT | M_WAITOK)) == (M_NOWAIT | M_WAITOK) ||
+	    strat - M_FIRSTFIT > M_BESTFIT - M_FIRSTFIT))
+		return (vmem_alloc_arena_args(vm, size, flags, addrp));
+	size = (size + qmask) & ~qmask;
+	if (__predict_false(!vmem_trylock(vm)))
+		return (vmem_alloc_arena_wait(vm, size, flags, (int)strat,
+		    addrp));
+	return (vmem_alloc_arena_locked(vm, size, flags, (int)strat, addrp));
 }
 
 int
@@ -1262,6 +1403,7 @@ vmem_xfree_bad(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 /*
  * Free one busy segment (arena lock held) and coalesce it with its free
  * neighbours; returns the free segment that now holds it (on its list).
+ * Tags it frees stay in the arena's cache untrimmed: the caller trims.
  * Panics (after dropping the lock) on an invalid free.
  */
 static inline __attribute__((always_inline)) struct vmem_btag *
@@ -1291,19 +1433,21 @@ vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		if (prev->bt_type == BT_TYPE_FREE) {
 			bt_remfree(vm, next);
 			prev->bt_size += rsize + next->bt_size;
-			bt_remseg(vm, bt);
-			bt_remseg(vm, next);
+			bt_remseg_inner(vm, bt);
+			bt_unlinkseg(vm, next);
+			bt_free_notrim(vm, next);
 			t = prev;
 		} else {
 			next->bt_start = addr;
 			next->bt_size += rsize;
-			bt_remseg(vm, bt);
+			bt_remseg_inner(vm, bt);
 			t = next;
 		}
 		bt_reclass(vm, t);
 	} else if (prev->bt_type == BT_TYPE_FREE) {
 		prev->bt_size += rsize;
-		bt_remseg(vm, bt);
+		bt_unlinkseg(vm, bt);
+		bt_free_notrim(vm, bt);
 		t = prev;
 		bt_reclass(vm, t);
 	} else {
@@ -1354,8 +1498,9 @@ vmem_hash_shrink_wanted(const vmem_t *vm)
 }
 
 /*
- * The rare ends of a free (arena lock held on entry, dropped): give an
- * idle imported span back, wake waiters, shrink the hash.
+ * The rare ends of a free (arena lock held on entry, dropped): trim the
+ * tag cache, give an idle imported span back, wake waiters, shrink the
+ * hash.
  */
 static __attribute__((noinline)) void
 vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
@@ -1367,6 +1512,8 @@ vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
 	rel = vmem_span_idle(vm, t);
 	if (rel)
 		vmem_span_remove(vm, t, &sa, &ss);
+	if (vm->vm_nfreetags > BT_MAXFREE)
+		bt_trim(vm, BT_MAXFREE / 2);
 	if (vm->vm_nwaiters != 0)
 		md_wakeup(vm);
 	shrink = vmem_hash_shrink_wanted(vm);
@@ -1377,19 +1524,41 @@ vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
 		vmem_rehash(vm);
 }
 
-void
-vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+/* vmem_xfree with the arena lock held (dropped on return). */
+static inline __attribute__((always_inline)) void
+vmem_xfree_locked_unlock(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
 	struct vmem_btag *t;
 
-	kmem_spin_lock(&vm->vm_lock);
 	t = vmem_xfree_locked(vm, addr, size);
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
-	    vm->vm_nbusytag * 8 < vm->vm_hashsize)) {
+	    vm->vm_nbusytag * 8 < vm->vm_hashsize ||
+	    vm->vm_nfreetags > BT_MAXFREE)) {
 		vmem_xfree_finish(vm, t);
 		return;
 	}
 	kmem_spin_unlock(&vm->vm_lock);
+}
+
+/* vmem_xfree found the lock held: wait for it, then as usual. */
+static __attribute__((noinline)) void
+vmem_xfree_wait(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+
+	kmem_spin_lock(&vm->vm_lock);
+	vmem_xfree_locked_unlock(vm, addr, size);
+}
+
+/* No call and no stack frame in the common case (see vmem_trylock). */
+void
+vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+
+	if (__predict_false(!vmem_trylock(vm))) {
+		vmem_xfree_wait(vm, addr, size);
+		return;
+	}
+	vmem_xfree_locked_unlock(vm, addr, size);
 }
 
 /* Free n segments of one size under one hold of the lock (drains). */
@@ -1415,6 +1584,8 @@ vmem_xfree_batch(vmem_t *vm, const vmem_addr_t *addrs, u_int n,
 			kmem_spin_lock(&vm->vm_lock);
 		}
 	}
+	if (vm->vm_nfreetags > BT_MAXFREE)
+		bt_trim(vm, BT_MAXFREE / 2);
 	if (vm->vm_nwaiters != 0)
 		md_wakeup(vm);
 	shrink = vmem_hash_shrink_wanted(vm);
@@ -1868,21 +2039,19 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	_Atomic uintptr_t *slot;
 	uintptr_t h, n;
 
-	slot = NULL;
-	h = QC_FBUSY;
-	if (__predict_true(size - 1 < __atomic_load_n(&vm->vm_qfast,
+	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED))) {
-		slot = &vm->vm_qfree[kmem_cpuid()]
-		    [(size - 1) >> vm->vm_quantum_shift];
-		h = atomic_exchange_explicit(slot, QC_FBUSY,
-		    memory_order_acquire);
-		/* QC_FBUSY, QC_FNONE and a full magazine: n ends in 0. */
-		n = h + sizeof(vmem_addr_t);
-		if (__predict_true((n & QC_MASK) != 0)) {
-			*(vmem_addr_t *)h = addr;
-			atomic_store_explicit(slot, n, memory_order_release);
-			return;
-		}
+		vmem_xfree(vm, addr, size);
+		return;
+	}
+	slot = &vm->vm_qfree[kmem_cpuid()][(size - 1) >> vm->vm_quantum_shift];
+	h = atomic_exchange_explicit(slot, QC_FBUSY, memory_order_acquire);
+	/* QC_FBUSY, QC_FNONE and a full magazine: n ends in 0. */
+	n = h + sizeof(vmem_addr_t);
+	if (__predict_true((n & QC_MASK) != 0)) {
+		*(vmem_addr_t *)h = addr;
+		atomic_store_explicit(slot, n, memory_order_release);
+		return;
 	}
 	qc_free_slow(vm, addr, size, slot, h);
 }
