@@ -243,40 +243,47 @@ vmem_qfirst(vmem_size_t q)
 	return (c + 1);
 }
 
-/* The first non-empty free list at or above idx, or -1. */
+/* The first non-empty free list at or above idx, or -1 (two bitmap words). */
+_Static_assert(VMEM_FLWORDS == 2, "vmem_flnext scans two words");
 static inline int
 vmem_flnext(const vmem_t *vm, u_int idx)
 {
 	unsigned long bits;
-	u_int w;
 
-	w = idx >> 6;
-	if (w >= VMEM_FLWORDS)
+	if (idx < 64) {
+		bits = vm->vm_flbits[0] & (~0UL << idx);
+		if (bits != 0)
+			return ((int)vmem_ctz(bits));
+		idx = 64;
+	} else if (idx >= 128)
 		return (-1);
-	bits = vm->vm_flbits[w] & (~0UL << (idx & 63));
-	while (bits == 0) {
-		if (++w >= VMEM_FLWORDS)
-			return (-1);
-		bits = vm->vm_flbits[w];
-	}
-	return ((int)(w * 64 + vmem_ctz(bits)));
+	bits = vm->vm_flbits[1] & (~0UL << (idx - 64));
+	return (bits != 0 ? (int)(64 + vmem_ctz(bits)) : -1);
+}
+
+/* Put the free segment bt at the head of list fl. */
+static inline void
+bt_insfree_at(vmem_t *vm, struct vmem_btag *bt, u_long fl)
+{
+	struct vmem_btag **head, *first;
+
+	bt->bt_fl = (uint8_t)fl;
+	head = &vm->vm_freelist[fl];
+	first = *head;
+	bt->bt_lnext = first;
+	bt->bt_lpprev = head;
+	*head = bt;
+	if (first != NULL)
+		first->bt_lpprev = &bt->bt_lnext;
+	else
+		vm->vm_flbits[fl >> 6] |= 1UL << (fl & 63);
 }
 
 static inline void
 bt_insfree(vmem_t *vm, struct vmem_btag *bt)
 {
-	struct vmem_btag **head;
-	u_long fl;
 
-	fl = vmem_flclass(vm, bt->bt_size);
-	bt->bt_fl = (uint8_t)fl;
-	head = &vm->vm_freelist[fl];
-	bt->bt_lnext = *head;
-	if (*head != NULL)
-		(*head)->bt_lpprev = &bt->bt_lnext;
-	bt->bt_lpprev = head;
-	*head = bt;
-	vm->vm_flbits[fl >> 6] |= 1UL << (fl & 63);
+	bt_insfree_at(vm, bt, vmem_flclass(vm, bt->bt_size));
 }
 
 static inline void
@@ -294,16 +301,27 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 
 /*
  * The free segment bt changed size: move it to its new list unless it
- * still belongs on the one it is on (a big segment usually does).
+ * still belongs on the one it is on (a big segment usually does).  The
+ * class is worked out once: exact for up to VMEM_NEXACT quanta, else a
+ * shift tells whether the power-of-two class still holds it.
  */
 static inline void
 bt_reclass(vmem_t *vm, struct vmem_btag *bt)
 {
+	vmem_size_t q;
+	u_long fl;
 
-	if (vmem_qinclass(bt->bt_size >> vm->vm_quantum_shift, bt->bt_fl))
+	q = bt->bt_size >> vm->vm_quantum_shift;
+	if (q <= VMEM_NEXACT)
+		fl = q - 1;
+	else if (vmem_qinclass(q, bt->bt_fl))
+		return;
+	else
+		fl = vmem_qclass(q);
+	if (fl == bt->bt_fl)
 		return;
 	bt_remfree(vm, bt);
-	bt_insfree(vm, bt);
+	bt_insfree_at(vm, bt, fl);
 }
 
 /* ------------------------------------------------------------- tag supply */
