@@ -438,6 +438,22 @@ bt_alloc(vmem_t *vm)
 	return (bt);
 }
 
+/*
+ * bt_alloc for the hot paths, which have just seen vm_nfreetags >=
+ * BT_MAXALLOC: the count and the list change together (vmem_check
+ * compares them), so the list is not empty and needs no check here.
+ */
+static inline struct vmem_btag *
+bt_alloc_counted(vmem_t *vm)
+{
+	struct vmem_btag *bt;
+
+	bt = vm->vm_freetags;
+	vm->vm_freetags = bt->bt_lnext;
+	vm->vm_nfreetags--;
+	return (bt);
+}
+
 /* Give tags above the high-water mark back to the pool. */
 static void
 bt_trim(vmem_t *vm, u_int keep)
@@ -517,6 +533,37 @@ vmem_trylock(vmem_t *vm)
 	    atomic_load_explicit(&kmem_spin_counts[self - 1],
 	    memory_order_relaxed) + 1, memory_order_relaxed);
 	return (true);
+}
+
+/*
+ * kmem_spin_unlock_inl() for the hot paths: false, with the lock left
+ * alone, if this hart does not hold it; the caller then returns
+ * vmem_unlock_bad(vm), a tail call, so that the hot path needs no frame
+ * for a call that never returns.
+ */
+static inline bool
+vmem_unlock_ok(vmem_t *vm)
+{
+	struct kmem_spin *l;
+	unsigned long saved;
+
+	l = &vm->vm_lock;
+	if (__predict_false(__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) !=
+	    kmem_cpuid() + 1))
+		return (false);
+	saved = l->ks_saved;
+	__atomic_store_n(&l->ks_owner, 0, __ATOMIC_RELAXED);
+	atomic_store_explicit(&l->ks_locked, 0, memory_order_release);
+	kmem_intr_restore(saved);
+	return (true);
+}
+
+/* Panics (kmem_spin_unlock's message); noipa keeps callers' tail calls. */
+static __attribute__((noipa, cold)) int
+vmem_unlock_bad(vmem_t *vm)
+{
+
+	kmem_spin_unlock_bad(&vm->vm_lock);
 }
 
 /* ------------------------------------------------------------ segment list */
@@ -840,7 +887,7 @@ vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size)
 		bt_insbusy(vm, bt);
 		return (bt);
 	}
-	nb = bt_alloc(vm);
+	nb = bt_alloc_counted(vm);
 	nb->bt_type = BT_TYPE_BUSY;
 	nb->bt_start = bt->bt_start;
 	nb->bt_size = size;
@@ -1305,10 +1352,12 @@ vmem_alloc_arena_locked(vmem_t *vm, vmem_size_t size, int flags, int strat,
 		*addrp = bt->bt_start;
 		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
 			return (vmem_alloc_grow(vm));
-		kmem_spin_unlock(&vm->vm_lock);
+		if (__predict_false(!vmem_unlock_ok(vm)))
+			return (vmem_unlock_bad(vm));
 		return (0);
 	}
-	kmem_spin_unlock(&vm->vm_lock);
+	if (__predict_false(!vmem_unlock_ok(vm)))
+		return (vmem_unlock_bad(vm));
 	return (vmem_alloc_arena_slow(vm, size, flags & ~VMEM_I_NODRAIN, strat,
 	    addrp));
 }
@@ -1419,23 +1468,41 @@ vmem_xfree_bad(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 }
 
 /*
- * Free one busy segment (arena lock held) and coalesce it with its free
- * neighbours; returns the free segment that now holds it (on its list).
- * Tags it frees stay in the arena's cache untrimmed: the caller trims.
- * Panics (after dropping the lock) on an invalid free.
+ * The busy segment at addr for a free of size bytes (arena lock held): its
+ * tag, and in *ppp the hash link that points at it.  NULL if the free is
+ * invalid (*ppp then points at the tag found at addr, or at NULL).
  */
 static inline __attribute__((always_inline)) struct vmem_btag *
-vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+vmem_xfree_lookup(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    struct vmem_btag ***ppp)
 {
-	struct vmem_btag *bt, **pp, *t, *prev, *next;
-	vmem_size_t rsize;
+	struct vmem_btag *bt, **pp;
 
-	rsize = (size + vm->vm_quantum_mask) & ~vm->vm_quantum_mask;
 	pp = bt_hashhead(vm, addr);
 	while ((bt = *pp) != NULL && bt->bt_start != addr)
 		pp = &bt->bt_lnext;
-	if (__predict_false(bt == NULL || bt->bt_size != rsize || size == 0))
-		vmem_xfree_bad(vm, addr, size, bt);
+	*ppp = pp;
+	if (__predict_false(bt == NULL || size == 0 || bt->bt_size !=
+	    ((size + vm->vm_quantum_mask) & ~vm->vm_quantum_mask)))
+		return (NULL);
+	return (bt);
+}
+
+/*
+ * Free the busy segment bt (*pp links it in the hash; arena lock held)
+ * and coalesce it with its free neighbours; returns the free segment that
+ * now holds it (on its list).  Tags it frees stay in the arena's cache
+ * untrimmed: the caller trims.
+ */
+static inline __attribute__((always_inline)) struct vmem_btag *
+vmem_xfree_seg(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
+{
+	struct vmem_btag *t, *prev, *next;
+	vmem_addr_t addr;
+	vmem_size_t rsize;
+
+	addr = bt->bt_start;
+	rsize = bt->bt_size;
 	*pp = bt->bt_lnext;
 	vm->vm_nbusytag--;
 	vm->vm_inuse -= rsize;
@@ -1474,6 +1541,32 @@ vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		t = bt;
 	}
 	return (t);
+}
+
+/* vmem_xfree_bad for the hot path: noipa keeps its call a tail call. */
+static __attribute__((noipa, cold)) void
+vmem_xfree_bad_tail(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    const struct vmem_btag *bt)
+{
+
+	vmem_xfree_bad(vm, addr, size, bt);
+}
+
+/*
+ * Free one busy segment (arena lock held) and coalesce it with its free
+ * neighbours; returns the free segment that now holds it (on its list).
+ * Tags it frees stay in the arena's cache untrimmed: the caller trims.
+ * Panics (after dropping the lock) on an invalid free.
+ */
+static inline __attribute__((always_inline)) struct vmem_btag *
+vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *bt, **pp;
+
+	bt = vmem_xfree_lookup(vm, addr, size, &pp);
+	if (__predict_false(bt == NULL))
+		vmem_xfree_bad(vm, addr, size, *pp);
+	return (vmem_xfree_seg(vm, bt, pp));
 }
 
 /* True if the free segment t is a whole imported span that can go back. */
@@ -1546,16 +1639,22 @@ vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
 static inline __attribute__((always_inline)) void
 vmem_xfree_locked_unlock(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
-	struct vmem_btag *t;
+	struct vmem_btag *bt, **pp, *t;
 
-	t = vmem_xfree_locked(vm, addr, size);
+	bt = vmem_xfree_lookup(vm, addr, size, &pp);
+	if (__predict_false(bt == NULL)) {
+		vmem_xfree_bad_tail(vm, addr, size, *pp);
+		return;
+	}
+	t = vmem_xfree_seg(vm, bt, pp);
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
 	    vm->vm_nbusytag * 8 < vm->vm_hashsize ||
 	    vm->vm_nfreetags > BT_MAXFREE)) {
 		vmem_xfree_finish(vm, t);
 		return;
 	}
-	kmem_spin_unlock(&vm->vm_lock);
+	if (__predict_false(!vmem_unlock_ok(vm)))
+		vmem_unlock_bad(vm);
 }
 
 /* vmem_xfree found the lock held: wait for it, then as usual. */
@@ -2550,6 +2649,10 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 		}
 	}
 	CHECK(nfree == 0, "free lists and segment list disagree");
+	for (i = 0, t = vm->vm_freetags; t != NULL; t = t->bt_lnext)
+		i++;
+	CHECK(i == vm->vm_nfreetags, "tag cache holds %lu, count %u",
+	    (u_long)i, vm->vm_nfreetags);
 	kmem_spin_unlock(&vm->vm_lock);
 	return (0);
 bad:
