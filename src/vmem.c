@@ -300,25 +300,60 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 }
 
 /*
+ * Move the free segment bt from list ofl to list fl, both below 64: one
+ * bitmap word, read and written once.
+ */
+static inline void
+bt_move0(vmem_t *vm, struct vmem_btag *bt, u_long ofl, u_long fl)
+{
+	struct vmem_btag **head, *first;
+	unsigned long bits;
+
+	*bt->bt_lpprev = bt->bt_lnext;
+	if (bt->bt_lnext != NULL)
+		bt->bt_lnext->bt_lpprev = bt->bt_lpprev;
+	bits = vm->vm_flbits[0];
+	if (vm->vm_freelist[ofl] == NULL)
+		bits &= ~(1UL << ofl);
+	bt->bt_fl = (uint8_t)fl;
+	head = &vm->vm_freelist[fl];
+	first = *head;
+	bt->bt_lnext = first;
+	bt->bt_lpprev = head;
+	*head = bt;
+	if (first != NULL)
+		first->bt_lpprev = &bt->bt_lnext;
+	bits |= 1UL << fl;
+	vm->vm_flbits[0] = bits;
+}
+
+/*
  * The free segment bt changed size: move it to its new list unless it
  * still belongs on the one it is on (a big segment usually does).  The
  * class is worked out once: exact for up to VMEM_NEXACT quanta, else a
  * shift tells whether the power-of-two class still holds it.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 bt_reclass(vmem_t *vm, struct vmem_btag *bt)
 {
 	vmem_size_t q;
-	u_long fl;
+	u_long fl, ofl;
 
 	q = bt->bt_size >> vm->vm_quantum_shift;
-	if (q <= VMEM_NEXACT)
+	ofl = bt->bt_fl;
+	if (q <= VMEM_NEXACT) {
 		fl = q - 1;
-	else if (vmem_qinclass(q, bt->bt_fl))
+		if (fl == ofl)
+			return;
+		if (ofl < 64) {
+			bt_move0(vm, bt, ofl, fl);
+			return;
+		}
+	} else if (vmem_qinclass(q, ofl))
 		return;
 	else
 		fl = vmem_qclass(q);
-	if (fl == bt->bt_fl)
+	if (fl == ofl)
 		return;
 	bt_remfree(vm, bt);
 	bt_insfree_at(vm, bt, fl);
