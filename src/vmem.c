@@ -1517,8 +1517,13 @@ vmem_xfree_lookup(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 	while ((bt = *pp) != NULL && bt->bt_start != addr)
 		pp = &bt->bt_lnext;
 	*ppp = pp;
-	if (__predict_false(bt == NULL || size == 0 || bt->bt_size !=
-	    ((size + vm->vm_quantum_mask) & ~vm->vm_quantum_mask)))
+	/*
+	 * size rounds up to bt_size iff bt_size - size <= quantum - 1
+	 * (unsigned; bt_size is a multiple of the quantum): one test that
+	 * also refuses size 0.
+	 */
+	if (__predict_false(bt == NULL ||
+	    bt->bt_size - size > vm->vm_quantum_mask))
 		return (NULL);
 	return (bt);
 }
