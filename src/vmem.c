@@ -334,12 +334,10 @@ bt_move0(vmem_t *vm, struct vmem_btag *bt, u_long ofl, u_long fl)
  * shift tells whether the power-of-two class still holds it.
  */
 static inline __attribute__((always_inline)) void
-bt_reclass(vmem_t *vm, struct vmem_btag *bt)
+bt_reclass_q(vmem_t *vm, struct vmem_btag *bt, vmem_size_t q)
 {
-	vmem_size_t q;
 	u_long fl, ofl;
 
-	q = bt->bt_size >> vm->vm_quantum_shift;
 	ofl = bt->bt_fl;
 	if (q <= VMEM_NEXACT) {
 		fl = q - 1;
@@ -357,6 +355,14 @@ bt_reclass(vmem_t *vm, struct vmem_btag *bt)
 		return;
 	bt_remfree(vm, bt);
 	bt_insfree_at(vm, bt, fl);
+}
+
+/* As bt_reclass_q, reading the size from the tag. */
+static inline __attribute__((always_inline)) void
+bt_reclass(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	bt_reclass_q(vm, bt, bt->bt_size >> vm->vm_quantum_shift);
 }
 
 /* ------------------------------------------------------------- tag supply */
@@ -717,16 +723,25 @@ bt_hashhead(const vmem_t *vm, vmem_addr_t addr)
 	return (&vm->vm_hashlist[bt_hashidx(addr, vm->vm_hashshift)]);
 }
 
+/* Hash the busy tag bt of [start, start + size) (values passed in). */
 static inline void
-bt_insbusy(vmem_t *vm, struct vmem_btag *bt)
+bt_insbusy_at(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t start,
+    vmem_size_t size)
 {
 	struct vmem_btag **head;
 
-	head = bt_hashhead(vm, bt->bt_start);
+	head = bt_hashhead(vm, start);
 	bt->bt_lnext = *head;
 	*head = bt;
 	vm->vm_nbusytag++;
-	vm->vm_inuse += bt->bt_size;
+	vm->vm_inuse += size;
+}
+
+static inline void
+bt_insbusy(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	bt_insbusy_at(vm, bt, bt->bt_start, bt->bt_size);
 }
 
 /* Hash size wanted for the current load, or 0 if the table is fine. */
@@ -909,33 +924,41 @@ vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 /*
  * Make the first size bytes of the free segment bt busy and return their
  * tag.  Arena lock held; needs at most one tag (bt_fill was called).  The
- * rest stays free in bt itself, usually on the same list.
+ * rest stays free in bt itself, usually on the same list.  Fields are read
+ * once and values passed on: every store might alias them for the compiler.
  */
 static inline __attribute__((always_inline)) struct vmem_btag *
 vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size)
 {
 	struct vmem_btag *nb, *prev;
+	vmem_addr_t start;
+	vmem_size_t bsize;
+	int shift;
 
-	if (bt->bt_size == size) {
+	start = bt->bt_start;
+	bsize = bt->bt_size;
+	if (bsize == size) {
 		bt_remfree(vm, bt);
 		bt->bt_type = BT_TYPE_BUSY;
-		bt_insbusy(vm, bt);
+		bt_insbusy_at(vm, bt, start, size);
 		return (bt);
 	}
+	shift = vm->vm_quantum_shift;
 	nb = bt_alloc_counted(vm);
 	nb->bt_type = BT_TYPE_BUSY;
-	nb->bt_start = bt->bt_start;
+	nb->bt_start = start;
 	nb->bt_size = size;
-	bt->bt_start += size;
-	bt->bt_size -= size;
+	bsize -= size;
+	bt->bt_start = start + size;
+	bt->bt_size = bsize;
 	/* A free segment always follows its span tag or another segment. */
 	prev = bt->bt_sprev;
 	nb->bt_sprev = prev;
 	nb->bt_snext = bt;
 	prev->bt_snext = nb;
 	bt->bt_sprev = nb;
-	bt_reclass(vm, bt);
-	bt_insbusy(vm, nb);
+	bt_reclass_q(vm, bt, bsize >> shift);
+	bt_insbusy_at(vm, nb, start, size);
 	return (nb);
 }
 
@@ -1383,8 +1406,7 @@ vmem_alloc_arena_locked(vmem_t *vm, vmem_size_t size, int flags, int strat,
 
 	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
 	    (bt = vmem_find_fast(vm, size, strat)) != NULL) {
-		bt = vmem_carve(vm, bt, size);
-		*addrp = bt->bt_start;
+		*addrp = vmem_carve(vm, bt, size)->bt_start;
 		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
 			return (vmem_alloc_grow(vm));
 		if (__predict_false(!vmem_unlock_ok(vm)))
@@ -1539,10 +1561,12 @@ vmem_xfree_seg(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 {
 	struct vmem_btag *t, *prev, *next;
 	vmem_addr_t addr;
-	vmem_size_t rsize;
+	vmem_size_t rsize, nsize;
+	int shift;
 
 	addr = bt->bt_start;
 	rsize = bt->bt_size;
+	shift = vm->vm_quantum_shift;
 	*pp = bt->bt_lnext;
 	vm->vm_nbusytag--;
 	vm->vm_inuse -= rsize;
@@ -1555,29 +1579,32 @@ vmem_xfree_seg(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 	prev = bt->bt_sprev;
 	next = bt->bt_snext;
 	if (next != NULL && next->bt_type == BT_TYPE_FREE) {
+		nsize = next->bt_size + rsize;
 		if (prev->bt_type == BT_TYPE_FREE) {
 			bt_remfree(vm, next);
-			prev->bt_size += rsize + next->bt_size;
+			nsize += prev->bt_size;
+			prev->bt_size = nsize;
 			bt_remseg_inner(vm, bt);
 			bt_unlinkseg(vm, next);
 			bt_free_notrim(vm, next);
 			t = prev;
 		} else {
 			next->bt_start = addr;
-			next->bt_size += rsize;
+			next->bt_size = nsize;
 			bt_remseg_inner(vm, bt);
 			t = next;
 		}
-		bt_reclass(vm, t);
+		bt_reclass_q(vm, t, nsize >> shift);
 	} else if (prev->bt_type == BT_TYPE_FREE) {
-		prev->bt_size += rsize;
+		nsize = prev->bt_size + rsize;
+		prev->bt_size = nsize;
 		bt_unlinkseg(vm, bt);
 		bt_free_notrim(vm, bt);
 		t = prev;
-		bt_reclass(vm, t);
+		bt_reclass_q(vm, t, nsize >> shift);
 	} else {
 		bt->bt_type = BT_TYPE_FREE;
-		bt_insfree(vm, bt);
+		bt_insfree_at(vm, bt, vmem_qclass(rsize >> shift));
 		t = bt;
 	}
 	return (t);
@@ -1687,9 +1714,10 @@ vmem_xfree_locked_unlock(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		return;
 	}
 	t = vmem_xfree_seg(vm, bt, pp);
+	/* Only a coalesce (t != bt) gives tags back to the cache. */
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
 	    vm->vm_nbusytag * 8 < vm->vm_hashsize ||
-	    vm->vm_nfreetags > BT_MAXFREE)) {
+	    (t != bt && vm->vm_nfreetags > BT_MAXFREE))) {
 		vmem_xfree_finish(vm, t);
 		return;
 	}
