@@ -15,6 +15,14 @@
  *    list 64 + fls(q) - 7 otherwise (one list per power of two).  Bit i of
  *    vm_flbits is set iff list i is non-empty, so the first usable list is a
  *    mask and a bit scan away: instant fit is constant time.
+ *  - One exception, vm_stale: the hot allocation path leaves the free
+ *    segment it carved from on the list it was on, though it is now
+ *    smaller, and records it in vm_stale; the free that follows usually
+ *    coalesces it back to its old size, and then neither operation moved
+ *    it between lists.  Everything that picks free segments by list
+ *    (vmem_find*, vmem_size, vmem_check) first files it where it belongs
+ *    (vmem_settle); removing it from its list or re-classing it clears
+ *    vm_stale.  So no search ever sees a segment on the wrong list.
  *  - A busy segment is on a hash chain keyed by its start address.  The
  *    table starts embedded in struct vmem and is regrown (or shrunk) by the
  *    allocating or freeing thread after it dropped the arena lock.
@@ -286,8 +294,9 @@ bt_insfree(vmem_t *vm, struct vmem_btag *bt)
 	bt_insfree_at(vm, bt, vmem_flclass(vm, bt->bt_size));
 }
 
+/* Take bt off its list; the caller knows it is not vm_stale. */
 static inline void
-bt_remfree(vmem_t *vm, struct vmem_btag *bt)
+bt_remfree_raw(vmem_t *vm, struct vmem_btag *bt)
 {
 	u_long fl;
 
@@ -297,6 +306,15 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 	fl = bt->bt_fl;
 	if (vm->vm_freelist[fl] == NULL)
 		vm->vm_flbits[fl >> 6] &= ~(1UL << (fl & 63));
+}
+
+static inline void
+bt_remfree(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	if (__predict_false(bt == vm->vm_stale))
+		vm->vm_stale = NULL;
+	bt_remfree_raw(vm, bt);
 }
 
 /*
@@ -328,40 +346,56 @@ bt_move0(vmem_t *vm, struct vmem_btag *bt, u_long ofl, u_long fl)
 }
 
 /*
- * The free segment bt changed size: move it to its new list unless it
- * still belongs on the one it is on (a big segment usually does).  The
- * class is worked out once: exact for up to VMEM_NEXACT quanta, else a
- * shift tells whether the power-of-two class still holds it.
+ * The list a free segment of q quanta now on list ofl belongs on, or -1
+ * if ofl still holds it (a big segment usually stays in its class).
+ */
+static inline long
+bt_newclass(vmem_size_t q, u_long ofl)
+{
+	u_long fl;
+
+	if (q <= VMEM_NEXACT)
+		fl = q - 1;
+	else if (vmem_qinclass(q, ofl))
+		return (-1);
+	else
+		fl = vmem_qclass(q);
+	return (fl == ofl ? -1 : (long)fl);
+}
+
+/*
+ * The free segment bt now has q quanta: move it to its new list unless
+ * it still belongs on the one it is on.  Leaves bt correctly filed, so
+ * the caller clears vm_stale if bt was it.
  */
 static inline __attribute__((always_inline)) void
 bt_reclass_q(vmem_t *vm, struct vmem_btag *bt, vmem_size_t q)
 {
-	u_long fl, ofl;
+	u_long ofl;
+	long fl;
 
 	ofl = bt->bt_fl;
-	if (q <= VMEM_NEXACT) {
-		fl = q - 1;
-		if (fl == ofl)
-			return;
-		if (ofl < 64) {
-			bt_move0(vm, bt, ofl, fl);
-			return;
-		}
-	} else if (vmem_qinclass(q, ofl))
+	fl = bt_newclass(q, ofl);
+	if (fl < 0)
 		return;
-	else
-		fl = vmem_qclass(q);
-	if (fl == ofl)
+	if (fl < 64 && ofl < 64) {
+		bt_move0(vm, bt, ofl, (u_long)fl);
 		return;
-	bt_remfree(vm, bt);
-	bt_insfree_at(vm, bt, fl);
+	}
+	bt_remfree_raw(vm, bt);
+	bt_insfree_at(vm, bt, (u_long)fl);
 }
 
-/* As bt_reclass_q, reading the size from the tag. */
+/* File vm_stale where it belongs (arena lock held). */
 static inline __attribute__((always_inline)) void
-bt_reclass(vmem_t *vm, struct vmem_btag *bt)
+vmem_settle(vmem_t *vm)
 {
+	struct vmem_btag *bt;
 
+	bt = vm->vm_stale;
+	if (__predict_true(bt == NULL))
+		return;
+	vm->vm_stale = NULL;
 	bt_reclass_q(vm, bt, bt->bt_size >> vm->vm_quantum_shift);
 }
 
@@ -878,6 +912,7 @@ vmem_find(vmem_t *vm, vmem_size_t size, vmem_size_t align, vmem_size_t phase,
 	u_int first;
 	int i;
 
+	vmem_settle(vm);
 	if (strat == M_FIRSTFIT) {
 		first = vmem_qfirst(size >> vm->vm_quantum_shift);
 		for (i = vmem_flnext(vm, first); i >= 0;
@@ -907,6 +942,7 @@ vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 {
 	struct vmem_btag *bt;
 
+	vmem_settle(vm);
 	bt = vm->vm_cursor_bt != NULL ? vm->vm_cursor_bt : vm->vm_seghead;
 	for (; bt != NULL; bt = bt->bt_snext)
 		if (bt->bt_type == BT_TYPE_FREE && bt->bt_size >= size &&
@@ -923,12 +959,14 @@ vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 
 /*
  * Make the first size bytes of the free segment bt busy and return their
- * tag.  Arena lock held; needs at most one tag (bt_fill was called).  The
- * rest stays free in bt itself, usually on the same list.  Fields are read
- * once and values passed on: every store might alias them for the compiler.
+ * tag.  Arena lock held, vm_stale settled; needs at most one tag (bt_fill
+ * was called).  The rest stays free in bt itself, usually on the same
+ * list; if it needs another, defer leaves it where it is as vm_stale (the
+ * hot path: its free usually makes it whole again).  Fields are read once
+ * and values passed on: every store might alias them for the compiler.
  */
 static inline __attribute__((always_inline)) struct vmem_btag *
-vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size)
+vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size, bool defer)
 {
 	struct vmem_btag *nb, *prev;
 	vmem_addr_t start;
@@ -938,7 +976,7 @@ vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size)
 	start = bt->bt_start;
 	bsize = bt->bt_size;
 	if (bsize == size) {
-		bt_remfree(vm, bt);
+		bt_remfree_raw(vm, bt);
 		bt->bt_type = BT_TYPE_BUSY;
 		bt_insbusy_at(vm, bt, start, size);
 		return (bt);
@@ -957,7 +995,10 @@ vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size)
 	nb->bt_snext = bt;
 	prev->bt_snext = nb;
 	bt->bt_sprev = nb;
-	bt_reclass_q(vm, bt, bsize >> shift);
+	if (!defer)
+		bt_reclass_q(vm, bt, bsize >> shift);
+	else if (bt_newclass(bsize >> shift, bt->bt_fl) >= 0)
+		vm->vm_stale = bt;
 	bt_insbusy_at(vm, nb, start, size);
 	return (nb);
 }
@@ -973,7 +1014,7 @@ vmem_clip(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr, vmem_size_t size)
 	struct vmem_btag *nb;
 
 	if (addr == bt->bt_start)
-		return (vmem_carve(vm, bt, size));
+		return (vmem_carve(vm, bt, size, false));
 	bt_remfree(vm, bt);
 	if (addr != bt->bt_start) {
 		nb = bt_alloc(vm);
@@ -1404,9 +1445,10 @@ vmem_alloc_arena_locked(vmem_t *vm, vmem_size_t size, int flags, int strat,
 {
 	struct vmem_btag *bt;
 
+	vmem_settle(vm);
 	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
 	    (bt = vmem_find_fast(vm, size, strat)) != NULL) {
-		*addrp = vmem_carve(vm, bt, size)->bt_start;
+		*addrp = vmem_carve(vm, bt, size, true)->bt_start;
 		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
 			return (vmem_alloc_grow(vm));
 		if (__predict_false(!vmem_unlock_ok(vm)))
@@ -1595,6 +1637,8 @@ vmem_xfree_seg(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 			t = next;
 		}
 		bt_reclass_q(vm, t, nsize >> shift);
+		if (t == vm->vm_stale)
+			vm->vm_stale = NULL;
 	} else if (prev->bt_type == BT_TYPE_FREE) {
 		nsize = prev->bt_size + rsize;
 		prev->bt_size = nsize;
@@ -1602,6 +1646,8 @@ vmem_xfree_seg(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 		bt_free_notrim(vm, bt);
 		t = prev;
 		bt_reclass_q(vm, t, nsize >> shift);
+		if (t == vm->vm_stale)
+			vm->vm_stale = NULL;
 	} else {
 		bt->bt_type = BT_TYPE_FREE;
 		bt_insfree_at(vm, bt, vmem_qclass(rsize >> shift));
@@ -2329,6 +2375,7 @@ vmem_free_all_tags(vmem_t *vm)
 	}
 	vm->vm_seghead = vm->vm_segtail = NULL;
 	vm->vm_spans = NULL;
+	vm->vm_stale = NULL;
 	bt_trim(vm, 0);
 }
 
@@ -2507,6 +2554,7 @@ vmem_size(vmem_t *vm, int typemask)
 	int w, top;
 
 	kmem_spin_lock(&vm->vm_lock);
+	vmem_settle(vm);
 	switch (typemask) {
 	case VMEM_ALLOC:
 		r = vm->vm_inuse;
@@ -2621,9 +2669,10 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 	vmem_size_t nbusy, inuse, size, nfree, nhash, i;
 	vmem_addr_t next;
 	u_int fl;
-	bool in_span;
+	bool in_span, stale_seen;
 
 	kmem_spin_lock(&vm->vm_lock);
+	stale_seen = false;
 	nbusy = inuse = size = nfree = 0;
 	sp = NULL;
 	spp = &vm->vm_spans;
@@ -2670,10 +2719,18 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 			    "adjacent free segments at 0x%lx",
 			    (u_long)bt->bt_start);
 			fl = vmem_flclass(vm, bt->bt_size);
-			CHECK(bt->bt_fl == fl, "free 0x%lx on list %u, wants %u",
-			    (u_long)bt->bt_start, bt->bt_fl, fl);
-			for (t = vm->vm_freelist[fl]; t != NULL && t != bt;
-			    t = t->bt_lnext)
+			/* vm_stale may sit on a list for a bigger size. */
+			if (bt == vm->vm_stale) {
+				stale_seen = true;
+				CHECK(bt->bt_fl >= fl, "stale free 0x%lx on "
+				    "list %u, below its class %u",
+				    (u_long)bt->bt_start, bt->bt_fl, fl);
+			} else
+				CHECK(bt->bt_fl == fl, "free 0x%lx on list %u, "
+				    "wants %u", (u_long)bt->bt_start, bt->bt_fl,
+				    fl);
+			for (t = vm->vm_freelist[bt->bt_fl]; t != NULL &&
+			    t != bt; t = t->bt_lnext)
 				;
 			CHECK(t == bt, "free 0x%lx missing from its list",
 			    (u_long)bt->bt_start);
@@ -2691,6 +2748,8 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 	}
 	CHECK(!in_span || next == sp->bt_start + sp->bt_size,
 	    "last span not tiled");
+	CHECK(vm->vm_stale == NULL || stale_seen,
+	    "vm_stale is not a free segment of the arena");
 	CHECK(*spp == NULL, "span list longer than segment list");
 	CHECK(nbusy == vm->vm_nbusytag, "nbusy %lu != %lu", (u_long)nbusy,
 	    (u_long)vm->vm_nbusytag);
