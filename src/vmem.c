@@ -17,9 +17,9 @@
  *    mask and a bit scan away: instant fit is constant time.
  *  - One exception, vm_stale: the hot allocation path leaves the free
  *    segment it carved from on the list it was on, though it is now
- *    smaller, and records it in vm_stale; the free that follows usually
- *    coalesces it back to its old size, and then neither operation moved
- *    it between lists.  Everything that picks free segments by list
+ *    smaller (its class may have changed), and records it in vm_stale;
+ *    the free that follows usually coalesces it back to its old size, and
+ *    then neither operation moved it between lists.  Everything that picks free segments by list
  *    (vmem_find*, vmem_size, vmem_check) first files it where it belongs
  *    (vmem_settle); removing it from its list or re-classing it clears
  *    vm_stale.  So no search ever sees a segment on the wrong list.
@@ -592,7 +592,7 @@ vmem_trylock(vmem_t *vm)
 {
 	struct kmem_spin *l;
 	unsigned long saved;
-	u_int self;
+	int cpu;
 
 	l = &vm->vm_lock;
 	saved = kmem_intr_disable();
@@ -601,11 +601,12 @@ vmem_trylock(vmem_t *vm)
 		kmem_intr_restore(saved);
 		return (false);
 	}
-	self = kmem_cpuid() + 1;
-	__atomic_store_n(&l->ks_owner, self, __ATOMIC_RELAXED);
+	/* An int index: no zero-extension of the hart number. */
+	cpu = (int)kmem_cpuid();
+	__atomic_store_n(&l->ks_owner, (u_int)cpu + 1, __ATOMIC_RELAXED);
 	l->ks_saved = saved;
-	atomic_store_explicit(&kmem_spin_counts[self - 1],
-	    atomic_load_explicit(&kmem_spin_counts[self - 1],
+	atomic_store_explicit(&kmem_spin_counts[cpu],
+	    atomic_load_explicit(&kmem_spin_counts[cpu],
 	    memory_order_relaxed) + 1, memory_order_relaxed);
 	return (true);
 }
@@ -995,10 +996,10 @@ vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size, bool defer)
 	nb->bt_snext = bt;
 	prev->bt_snext = nb;
 	bt->bt_sprev = nb;
-	if (!defer)
-		bt_reclass_q(vm, bt, bsize >> shift);
-	else if (bt_newclass(bsize >> shift, bt->bt_fl) >= 0)
+	if (defer)
 		vm->vm_stale = bt;
+	else
+		bt_reclass_q(vm, bt, bsize >> shift);
 	bt_insbusy_at(vm, nb, start, size);
 	return (nb);
 }
