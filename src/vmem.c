@@ -574,6 +574,21 @@ bt_free(vmem_t *vm, struct vmem_btag *bt)
 
 /* ------------------------------------------------------------ arena lock */
 
+/*
+ * A cold function the hot paths leave through with a tail call: it never
+ * returns, but must not be known to, or GCC would call it (saving ra) and
+ * the hot path would need a stack frame.  noipa stops GCC inferring that;
+ * compilers without it only pay a frame on the host.
+ */
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+#define VMEM_TAILCALLED	__attribute__((noipa, cold))
+#endif
+#endif
+#ifndef VMEM_TAILCALLED
+#define VMEM_TAILCALLED	__attribute__((noinline, cold))
+#endif
+
 /* vmem_alloc_arena's one-test strategy check relies on these values. */
 _Static_assert(M_BESTFIT == 2 * M_FIRSTFIT && M_NEXTFIT > M_BESTFIT &&
     powerof2(M_NEXTFIT), "fit strategy flags");
@@ -634,8 +649,8 @@ vmem_unlock_ok(vmem_t *vm)
 	return (true);
 }
 
-/* Panics (kmem_spin_unlock's message); noipa keeps callers' tail calls. */
-static __attribute__((noipa, cold)) int
+/* Panics (kmem_spin_unlock's message), reached by a tail call. */
+static VMEM_TAILCALLED int
 vmem_unlock_bad(vmem_t *vm)
 {
 
@@ -1657,8 +1672,8 @@ vmem_xfree_seg(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 	return (t);
 }
 
-/* vmem_xfree_bad for the hot path: noipa keeps its call a tail call. */
-static __attribute__((noipa, cold)) void
+/* vmem_xfree_bad for the hot path, reached by a tail call. */
+static VMEM_TAILCALLED void
 vmem_xfree_bad_tail(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
     const struct vmem_btag *bt)
 {
