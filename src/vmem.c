@@ -19,10 +19,11 @@
  *    segment it carved from on the list it was on, though it is now
  *    smaller (its class may have changed), and records it in vm_stale;
  *    the free that follows usually coalesces it back to its old size, and
- *    then neither operation moved it between lists.  Everything that picks free segments by list
- *    (vmem_find*, vmem_size, vmem_check) first files it where it belongs
- *    (vmem_settle); removing it from its list or re-classing it clears
- *    vm_stale.  So no search ever sees a segment on the wrong list.
+ *    then neither operation moved it between lists.  Everything that
+ *    picks free segments by list (vmem_find*, vmem_find_fast, vmem_size)
+ *    first files it where it belongs (vmem_settle); removing it from its
+ *    list or re-classing it clears vm_stale.  So no search ever sees a
+ *    segment on the wrong list.
  *  - A busy segment is on a hash chain keyed by its start address.  The
  *    table starts embedded in struct vmem and is regrown (or shrunk) by the
  *    allocating or freeing thread after it dropped the arena lock.
