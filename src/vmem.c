@@ -15,6 +15,15 @@
  *    list 64 + fls(q) - 7 otherwise (one list per power of two).  Bit i of
  *    vm_flbits is set iff list i is non-empty, so the first usable list is a
  *    mask and a bit scan away: instant fit is constant time.
+ *  - One exception, vm_stale: the hot allocation path leaves the free
+ *    segment it carved from on the list it was on, though it is now
+ *    smaller (its class may have changed), and records it in vm_stale;
+ *    the free that follows usually coalesces it back to its old size, and
+ *    then neither operation moved it between lists.  Everything that
+ *    picks free segments by list (vmem_find*, vmem_find_fast, vmem_size)
+ *    first files it where it belongs (vmem_settle); removing it from its
+ *    list or re-classing it clears vm_stale.  So no search ever sees a
+ *    segment on the wrong list.
  *  - A busy segment is on a hash chain keyed by its start address.  The
  *    table starts embedded in struct vmem and is regrown (or shrunk) by the
  *    allocating or freeing thread after it dropped the arena lock.
@@ -243,44 +252,52 @@ vmem_qfirst(vmem_size_t q)
 	return (c + 1);
 }
 
-/* The first non-empty free list at or above idx, or -1. */
+/* The first non-empty free list at or above idx, or -1 (two bitmap words). */
+_Static_assert(VMEM_FLWORDS == 2, "vmem_flnext scans two words");
 static inline int
 vmem_flnext(const vmem_t *vm, u_int idx)
 {
 	unsigned long bits;
-	u_int w;
 
-	w = idx >> 6;
-	if (w >= VMEM_FLWORDS)
+	if (idx < 64) {
+		bits = vm->vm_flbits[0] & (~0UL << idx);
+		if (bits != 0)
+			return ((int)vmem_ctz(bits));
+		idx = 64;
+	} else if (idx >= 128)
 		return (-1);
-	bits = vm->vm_flbits[w] & (~0UL << (idx & 63));
-	while (bits == 0) {
-		if (++w >= VMEM_FLWORDS)
-			return (-1);
-		bits = vm->vm_flbits[w];
-	}
-	return ((int)(w * 64 + vmem_ctz(bits)));
+	bits = vm->vm_flbits[1] & (~0UL << (idx - 64));
+	return (bits != 0 ? (int)(64 + vmem_ctz(bits)) : -1);
+}
+
+/* Put the free segment bt at the head of list fl. */
+static inline void
+bt_insfree_at(vmem_t *vm, struct vmem_btag *bt, u_long fl)
+{
+	struct vmem_btag **head, *first;
+
+	bt->bt_fl = (uint8_t)fl;
+	head = &vm->vm_freelist[fl];
+	first = *head;
+	bt->bt_lnext = first;
+	bt->bt_lpprev = head;
+	*head = bt;
+	if (first != NULL)
+		first->bt_lpprev = &bt->bt_lnext;
+	else
+		vm->vm_flbits[fl >> 6] |= 1UL << (fl & 63);
 }
 
 static inline void
 bt_insfree(vmem_t *vm, struct vmem_btag *bt)
 {
-	struct vmem_btag **head;
-	u_long fl;
 
-	fl = vmem_flclass(vm, bt->bt_size);
-	bt->bt_fl = (uint8_t)fl;
-	head = &vm->vm_freelist[fl];
-	bt->bt_lnext = *head;
-	if (*head != NULL)
-		(*head)->bt_lpprev = &bt->bt_lnext;
-	bt->bt_lpprev = head;
-	*head = bt;
-	vm->vm_flbits[fl >> 6] |= 1UL << (fl & 63);
+	bt_insfree_at(vm, bt, vmem_flclass(vm, bt->bt_size));
 }
 
+/* Take bt off its list; the caller knows it is not vm_stale. */
 static inline void
-bt_remfree(vmem_t *vm, struct vmem_btag *bt)
+bt_remfree_raw(vmem_t *vm, struct vmem_btag *bt)
 {
 	u_long fl;
 
@@ -292,18 +309,95 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 		vm->vm_flbits[fl >> 6] &= ~(1UL << (fl & 63));
 }
 
-/*
- * The free segment bt changed size: move it to its new list unless it
- * still belongs on the one it is on (a big segment usually does).
- */
 static inline void
-bt_reclass(vmem_t *vm, struct vmem_btag *bt)
+bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 {
 
-	if (vmem_qinclass(bt->bt_size >> vm->vm_quantum_shift, bt->bt_fl))
+	if (__predict_false(bt == vm->vm_stale))
+		vm->vm_stale = NULL;
+	bt_remfree_raw(vm, bt);
+}
+
+/*
+ * Move the free segment bt from list ofl to list fl, both below 64: one
+ * bitmap word, read and written once.
+ */
+static inline void
+bt_move0(vmem_t *vm, struct vmem_btag *bt, u_long ofl, u_long fl)
+{
+	struct vmem_btag **head, *first;
+	unsigned long bits;
+
+	*bt->bt_lpprev = bt->bt_lnext;
+	if (bt->bt_lnext != NULL)
+		bt->bt_lnext->bt_lpprev = bt->bt_lpprev;
+	bits = vm->vm_flbits[0];
+	if (vm->vm_freelist[ofl] == NULL)
+		bits &= ~(1UL << ofl);
+	bt->bt_fl = (uint8_t)fl;
+	head = &vm->vm_freelist[fl];
+	first = *head;
+	bt->bt_lnext = first;
+	bt->bt_lpprev = head;
+	*head = bt;
+	if (first != NULL)
+		first->bt_lpprev = &bt->bt_lnext;
+	bits |= 1UL << fl;
+	vm->vm_flbits[0] = bits;
+}
+
+/*
+ * The list a free segment of q quanta now on list ofl belongs on, or -1
+ * if ofl still holds it (a big segment usually stays in its class).
+ */
+static inline long
+bt_newclass(vmem_size_t q, u_long ofl)
+{
+	u_long fl;
+
+	if (q <= VMEM_NEXACT)
+		fl = q - 1;
+	else if (vmem_qinclass(q, ofl))
+		return (-1);
+	else
+		fl = vmem_qclass(q);
+	return (fl == ofl ? -1 : (long)fl);
+}
+
+/*
+ * The free segment bt now has q quanta: move it to its new list unless
+ * it still belongs on the one it is on.  Leaves bt correctly filed, so
+ * the caller clears vm_stale if bt was it.
+ */
+static inline __attribute__((always_inline)) void
+bt_reclass_q(vmem_t *vm, struct vmem_btag *bt, vmem_size_t q)
+{
+	u_long ofl;
+	long fl;
+
+	ofl = bt->bt_fl;
+	fl = bt_newclass(q, ofl);
+	if (fl < 0)
 		return;
-	bt_remfree(vm, bt);
-	bt_insfree(vm, bt);
+	if (fl < 64 && ofl < 64) {
+		bt_move0(vm, bt, ofl, (u_long)fl);
+		return;
+	}
+	bt_remfree_raw(vm, bt);
+	bt_insfree_at(vm, bt, (u_long)fl);
+}
+
+/* File vm_stale where it belongs (arena lock held). */
+static inline __attribute__((always_inline)) void
+vmem_settle(vmem_t *vm)
+{
+	struct vmem_btag *bt;
+
+	bt = vm->vm_stale;
+	if (__predict_true(bt == NULL))
+		return;
+	vm->vm_stale = NULL;
+	bt_reclass_q(vm, bt, bt->bt_size >> vm->vm_quantum_shift);
 }
 
 /* ------------------------------------------------------------- tag supply */
@@ -420,6 +514,22 @@ bt_alloc(vmem_t *vm)
 	return (bt);
 }
 
+/*
+ * bt_alloc for the hot paths, which have just seen vm_nfreetags >=
+ * BT_MAXALLOC: the count and the list change together (vmem_check
+ * compares them), so the list is not empty and needs no check here.
+ */
+static inline struct vmem_btag *
+bt_alloc_counted(vmem_t *vm)
+{
+	struct vmem_btag *bt;
+
+	bt = vm->vm_freetags;
+	vm->vm_freetags = bt->bt_lnext;
+	vm->vm_nfreetags--;
+	return (bt);
+}
+
 /* Give tags above the high-water mark back to the pool. */
 static void
 bt_trim(vmem_t *vm, u_int keep)
@@ -441,14 +551,111 @@ bt_trim(vmem_t *vm, u_int keep)
 	kmem_spin_unlock(&vmem_bt_lock);
 }
 
+/*
+ * Put bt in the arena's tag cache without trimming it: the caller checks
+ * vm_nfreetags > BT_MAXFREE later (on a path that may call out).
+ */
 static inline void
-bt_free(vmem_t *vm, struct vmem_btag *bt)
+bt_free_notrim(vmem_t *vm, struct vmem_btag *bt)
 {
 
 	bt->bt_lnext = vm->vm_freetags;
 	vm->vm_freetags = bt;
-	if (__predict_false(++vm->vm_nfreetags > BT_MAXFREE))
+	vm->vm_nfreetags++;
+}
+
+static inline void
+bt_free(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	bt_free_notrim(vm, bt);
+	if (__predict_false(vm->vm_nfreetags > BT_MAXFREE))
 		bt_trim(vm, BT_MAXFREE / 2);
+}
+
+/* ------------------------------------------------------------ arena lock */
+
+/*
+ * A cold function the hot paths leave through with a tail call: it never
+ * returns, but must not be known to, or GCC would call it (saving ra) and
+ * the hot path would need a stack frame.  noipa stops GCC inferring that;
+ * compilers without it only pay a frame on the host.
+ */
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+#define VMEM_TAILCALLED	__attribute__((noipa, cold))
+#endif
+#endif
+#ifndef VMEM_TAILCALLED
+#define VMEM_TAILCALLED	__attribute__((noinline, cold))
+#endif
+
+/* vmem_alloc_arena's one-test strategy check relies on these values. */
+_Static_assert(M_BESTFIT == 2 * M_FIRSTFIT && M_NEXTFIT > M_BESTFIT &&
+    powerof2(M_NEXTFIT), "fit strategy flags");
+
+/*
+ * kmem_spin_lock_inl() without the waiting: if vm's lock is free, take it
+ * and leave it exactly as kmem_spin_lock does (interrupts off and their
+ * state saved, owner set, acquisition counted: arena locks are never
+ * per-hart), and return true; else put interrupts back and return false.
+ * The hot paths use it and hand a busy lock to an out-of-line twin that
+ * waits in kmem_spin_lock: the wait is a call, and a call in the middle of
+ * a hot path costs it a stack frame (some twenty instructions).
+ */
+static inline bool
+vmem_trylock(vmem_t *vm)
+{
+	struct kmem_spin *l;
+	unsigned long saved;
+	int cpu;
+
+	l = &vm->vm_lock;
+	saved = kmem_intr_disable();
+	if (__predict_false(atomic_exchange_explicit(&l->ks_locked, 1,
+	    memory_order_acquire) != 0)) {
+		kmem_intr_restore(saved);
+		return (false);
+	}
+	/* An int index: no zero-extension of the hart number. */
+	cpu = (int)kmem_cpuid();
+	__atomic_store_n(&l->ks_owner, (u_int)cpu + 1, __ATOMIC_RELAXED);
+	l->ks_saved = saved;
+	atomic_store_explicit(&kmem_spin_counts[cpu],
+	    atomic_load_explicit(&kmem_spin_counts[cpu],
+	    memory_order_relaxed) + 1, memory_order_relaxed);
+	return (true);
+}
+
+/*
+ * kmem_spin_unlock_inl() for the hot paths: false, with the lock left
+ * alone, if this hart does not hold it; the caller then returns
+ * vmem_unlock_bad(vm), a tail call, so that the hot path needs no frame
+ * for a call that never returns.
+ */
+static inline bool
+vmem_unlock_ok(vmem_t *vm)
+{
+	struct kmem_spin *l;
+	unsigned long saved;
+
+	l = &vm->vm_lock;
+	if (__predict_false(__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) !=
+	    kmem_cpuid() + 1))
+		return (false);
+	saved = l->ks_saved;
+	__atomic_store_n(&l->ks_owner, 0, __ATOMIC_RELAXED);
+	atomic_store_explicit(&l->ks_locked, 0, memory_order_release);
+	kmem_intr_restore(saved);
+	return (true);
+}
+
+/* Panics (kmem_spin_unlock's message), reached by a tail call. */
+static VMEM_TAILCALLED int
+vmem_unlock_bad(vmem_t *vm)
+{
+
+	kmem_spin_unlock_bad(&vm->vm_lock);
 }
 
 /* ------------------------------------------------------------ segment list */
@@ -489,9 +696,9 @@ bt_insseg_before(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *next)
 	next->bt_sprev = bt;
 }
 
-/* Unlink bt from the segment list and give it back to the tag cache. */
+/* Unlink bt from the segment list (the caller disposes of the tag). */
 static inline void
-bt_remseg(vmem_t *vm, struct vmem_btag *bt)
+bt_unlinkseg(vmem_t *vm, struct vmem_btag *bt)
 {
 
 	if (vm->vm_cursor_bt == bt)
@@ -505,7 +712,33 @@ bt_remseg(vmem_t *vm, struct vmem_btag *bt)
 		bt->bt_snext->bt_sprev = bt->bt_sprev;
 	else
 		vm->vm_segtail = bt->bt_sprev;
+}
+
+/* Unlink bt from the segment list and give it back to the tag cache. */
+static inline void
+bt_remseg(vmem_t *vm, struct vmem_btag *bt)
+{
+
+	bt_unlinkseg(vm, bt);
 	bt_free(vm, bt);
+}
+
+/*
+ * Unlink a segment that has a successor from the segment list (it always
+ * has a predecessor: its span tag at least) and cache its tag untrimmed.
+ */
+static inline void
+bt_remseg_inner(vmem_t *vm, struct vmem_btag *bt)
+{
+	struct vmem_btag *prev, *next;
+
+	prev = bt->bt_sprev;
+	next = bt->bt_snext;
+	if (__predict_false(vm->vm_cursor_bt == bt))
+		vm->vm_cursor_bt = prev;
+	prev->bt_snext = next;
+	next->bt_sprev = prev;
+	bt_free_notrim(vm, bt);
 }
 
 static inline void
@@ -519,26 +752,47 @@ bt_remspan(struct vmem_btag *span)
 
 /* ------------------------------------------------------------ busy hash */
 
+/*
+ * Fibonacci hashing of the address itself: the bucket is the top bits of
+ * addr * 2^64/phi.  Quantum alignment only zeroes low bits of addr, which
+ * moves the bits taken down the product by log2(quantum) places, still
+ * well inside its mixed high half; so no shift by the quantum is needed.
+ */
 #define VMEM_GOLDEN	0x9e3779b97f4a7c15UL
+
+static inline size_t
+bt_hashidx(vmem_addr_t addr, u_int shift)
+{
+
+	return ((size_t)((addr * VMEM_GOLDEN) >> shift));
+}
 
 static inline struct vmem_btag **
 bt_hashhead(const vmem_t *vm, vmem_addr_t addr)
 {
 
-	return (&vm->vm_hashlist[((addr >> vm->vm_quantum_shift) *
-	    VMEM_GOLDEN) >> vm->vm_hashshift]);
+	return (&vm->vm_hashlist[bt_hashidx(addr, vm->vm_hashshift)]);
+}
+
+/* Hash the busy tag bt of [start, start + size) (values passed in). */
+static inline void
+bt_insbusy_at(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t start,
+    vmem_size_t size)
+{
+	struct vmem_btag **head;
+
+	head = bt_hashhead(vm, start);
+	bt->bt_lnext = *head;
+	*head = bt;
+	vm->vm_nbusytag++;
+	vm->vm_inuse += size;
 }
 
 static inline void
 bt_insbusy(vmem_t *vm, struct vmem_btag *bt)
 {
-	struct vmem_btag **head;
 
-	head = bt_hashhead(vm, bt->bt_start);
-	bt->bt_lnext = *head;
-	*head = bt;
-	vm->vm_nbusytag++;
-	vm->vm_inuse += bt->bt_size;
+	bt_insbusy_at(vm, bt, bt->bt_start, bt->bt_size);
 }
 
 /* Hash size wanted for the current load, or 0 if the table is fine. */
@@ -608,8 +862,7 @@ vmem_rehash(vmem_t *vm)
 	for (i = 0; i < oldsize; i++) {
 		for (bt = oldtab[i]; bt != NULL; bt = next) {
 			next = bt->bt_lnext;
-			head = &newtab[((bt->bt_start >> vm->vm_quantum_shift) *
-			    VMEM_GOLDEN) >> shift];
+			head = &newtab[bt_hashidx(bt->bt_start, shift)];
 			bt->bt_lnext = *head;
 			*head = bt;
 		}
@@ -676,6 +929,7 @@ vmem_find(vmem_t *vm, vmem_size_t size, vmem_size_t align, vmem_size_t phase,
 	u_int first;
 	int i;
 
+	vmem_settle(vm);
 	if (strat == M_FIRSTFIT) {
 		first = vmem_qfirst(size >> vm->vm_quantum_shift);
 		for (i = vmem_flnext(vm, first); i >= 0;
@@ -705,6 +959,7 @@ vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 {
 	struct vmem_btag *bt;
 
+	vmem_settle(vm);
 	bt = vm->vm_cursor_bt != NULL ? vm->vm_cursor_bt : vm->vm_seghead;
 	for (; bt != NULL; bt = bt->bt_snext)
 		if (bt->bt_type == BT_TYPE_FREE && bt->bt_size >= size &&
@@ -721,34 +976,47 @@ vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 
 /*
  * Make the first size bytes of the free segment bt busy and return their
- * tag.  Arena lock held; needs at most one tag (bt_fill was called).  The
- * rest stays free in bt itself, usually on the same list.
+ * tag.  Arena lock held, vm_stale settled; needs at most one tag (bt_fill
+ * was called).  The rest stays free in bt itself, usually on the same
+ * list; if it needs another, defer leaves it where it is as vm_stale (the
+ * hot path: its free usually makes it whole again).  Fields are read once
+ * and values passed on: every store might alias them for the compiler.
  */
 static inline __attribute__((always_inline)) struct vmem_btag *
-vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size)
+vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size, bool defer)
 {
 	struct vmem_btag *nb, *prev;
+	vmem_addr_t start;
+	vmem_size_t bsize;
+	int shift;
 
-	if (bt->bt_size == size) {
-		bt_remfree(vm, bt);
+	start = bt->bt_start;
+	bsize = bt->bt_size;
+	if (bsize == size) {
+		bt_remfree_raw(vm, bt);
 		bt->bt_type = BT_TYPE_BUSY;
-		bt_insbusy(vm, bt);
+		bt_insbusy_at(vm, bt, start, size);
 		return (bt);
 	}
-	nb = bt_alloc(vm);
+	shift = vm->vm_quantum_shift;
+	nb = bt_alloc_counted(vm);
 	nb->bt_type = BT_TYPE_BUSY;
-	nb->bt_start = bt->bt_start;
+	nb->bt_start = start;
 	nb->bt_size = size;
-	bt->bt_start += size;
-	bt->bt_size -= size;
+	bsize -= size;
+	bt->bt_start = start + size;
+	bt->bt_size = bsize;
 	/* A free segment always follows its span tag or another segment. */
 	prev = bt->bt_sprev;
 	nb->bt_sprev = prev;
 	nb->bt_snext = bt;
 	prev->bt_snext = nb;
 	bt->bt_sprev = nb;
-	bt_reclass(vm, bt);
-	bt_insbusy(vm, nb);
+	if (defer)
+		vm->vm_stale = bt;
+	else
+		bt_reclass_q(vm, bt, bsize >> shift);
+	bt_insbusy_at(vm, nb, start, size);
 	return (nb);
 }
 
@@ -763,7 +1031,7 @@ vmem_clip(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr, vmem_size_t size)
 	struct vmem_btag *nb;
 
 	if (addr == bt->bt_start)
-		return (vmem_carve(vm, bt, size));
+		return (vmem_carve(vm, bt, size, false));
 	bt_remfree(vm, bt);
 	if (addr != bt->bt_start) {
 		nb = bt_alloc(vm);
@@ -1136,7 +1404,7 @@ vmem_xalloc1(vmem_t *vm, vmem_size_t size, vmem_size_t align,
  * whose every member fits, and for M_BESTFIT the first fitting member of
  * its own list.  NULL sends the caller to vmem_find's full search.
  */
-static inline struct vmem_btag *
+static inline __attribute__((always_inline)) struct vmem_btag *
 vmem_find_fast(vmem_t *vm, vmem_size_t size, int strat)
 {
 	struct vmem_btag *bt;
@@ -1185,14 +1453,50 @@ vmem_alloc_grow(vmem_t *vm)
 }
 
 /*
- * vmem_alloc from the arena: one lock hold and no call in the common case.
- * A request the quick search cannot place (or M_NEXTFIT, or an arena out
- * of tags) goes to vmem_xalloc1.
+ * The quick unconstrained allocation with the arena lock held (dropped on
+ * return): the quick search and a carve, else vmem_xalloc1.
  */
-static __attribute__((noinline)) int
-vmem_alloc_arena(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
+static inline __attribute__((always_inline)) int
+vmem_alloc_arena_locked(vmem_t *vm, vmem_size_t size, int flags, int strat,
+    vmem_addr_t *addrp)
 {
 	struct vmem_btag *bt;
+
+	vmem_settle(vm);
+	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
+	    (bt = vmem_find_fast(vm, size, strat)) != NULL) {
+		*addrp = vmem_carve(vm, bt, size, true)->bt_start;
+		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
+			return (vmem_alloc_grow(vm));
+		if (__predict_false(!vmem_unlock_ok(vm)))
+			return (vmem_unlock_bad(vm));
+		return (0);
+	}
+	if (__predict_false(!vmem_unlock_ok(vm)))
+		return (vmem_unlock_bad(vm));
+	return (vmem_alloc_arena_slow(vm, size, flags & ~VMEM_I_NODRAIN, strat,
+	    addrp));
+}
+
+/* vmem_alloc_arena found the lock held: wait for it, then as usual. */
+static __attribute__((noinline)) int
+vmem_alloc_arena_wait(vmem_t *vm, vmem_size_t size, int flags, int strat,
+    vmem_addr_t *addrp)
+{
+
+	kmem_spin_lock(&vm->vm_lock);
+	return (vmem_alloc_arena_locked(vm, size, flags, strat, addrp));
+}
+
+/*
+ * vmem_alloc_arena with its arguments not yet checked: the answers for bad
+ * input, and the strategies the hot path leaves here (none given, which
+ * means M_BESTFIT, and M_NEXTFIT).
+ */
+static __attribute__((noinline)) int
+vmem_alloc_arena_args(vmem_t *vm, vmem_size_t size, int flags,
+    vmem_addr_t *addrp)
+{
 	vmem_size_t qmask;
 	int strat;
 
@@ -1204,23 +1508,43 @@ vmem_alloc_arena(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 	size = (size + qmask) & ~qmask;
 	strat = flags & VMEM_FITMASK;
 	flags &= ~VMEM_I_NODRAIN;
+	if (strat == M_NEXTFIT)
+		return (vmem_alloc_arena_slow(vm, size, flags, strat, addrp));
 	if (strat == 0)
 		strat = M_BESTFIT;
-	else if (strat == M_NEXTFIT)
-		goto slow;
 	kmem_spin_lock(&vm->vm_lock);
-	if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
-	    (bt = vmem_find_fast(vm, size, strat)) != NULL) {
-		bt = vmem_carve(vm, bt, size);
-		*addrp = bt->bt_start;
-		if (__predict_false(vm->vm_nbusytag > 2 * vm->vm_hashsize))
-			return (vmem_alloc_grow(vm));
-		kmem_spin_unlock(&vm->vm_lock);
-		return (0);
-	}
-	kmem_spin_unlock(&vm->vm_lock);
-slow:
-	return (vmem_alloc_arena_slow(vm, size, flags, strat, addrp));
+	return (vmem_alloc_arena_locked(vm, size, flags, strat, addrp));
+}
+
+/*
+ * vmem_alloc from the arena: one lock hold, no call and no stack frame in
+ * the common case.  Bad input, a strategy other than M_FIRSTFIT or
+ * M_BESTFIT, and a busy lock go to out-of-line twins; a request the quick
+ * search cannot place (or an arena out of tags) goes to vmem_xalloc1.
+ */
+static __attribute__((noinline)) int
+vmem_alloc_arena(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
+{
+	vmem_size_t qmask;
+	u_int strat;
+
+	qmask = vm->vm_quantum_mask;
+	strat = (u_int)flags & VMEM_FITMASK;
+	/*
+	 * One test for each: addrp, a size of 0 or one that would wrap when
+	 * rounded, M_NOWAIT | M_WAITOK, and the strategy (M_FIRSTFIT or
+	 * M_BESTFIT alone: the only strat with strat - M_FIRSTFIT <=
+	 * M_BESTFIT - M_FIRSTFIT, unsigned).
+	 */
+	if (__predict_false(addrp == NULL || size - 1 >= ~qmask ||
+	    (flags & (M_NOWAIT | M_WAITOK)) == (M_NOWAIT | M_WAITOK) ||
+	    strat - M_FIRSTFIT > M_BESTFIT - M_FIRSTFIT))
+		return (vmem_alloc_arena_args(vm, size, flags, addrp));
+	size = (size + qmask) & ~qmask;
+	if (__predict_false(!vmem_trylock(vm)))
+		return (vmem_alloc_arena_wait(vm, size, flags, (int)strat,
+		    addrp));
+	return (vmem_alloc_arena_locked(vm, size, flags, (int)strat, addrp));
 }
 
 int
@@ -1260,22 +1584,48 @@ vmem_xfree_bad(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 }
 
 /*
- * Free one busy segment (arena lock held) and coalesce it with its free
- * neighbours; returns the free segment that now holds it (on its list).
- * Panics (after dropping the lock) on an invalid free.
+ * The busy segment at addr for a free of size bytes (arena lock held): its
+ * tag, and in *ppp the hash link that points at it.  NULL if the free is
+ * invalid (*ppp then points at the tag found at addr, or at NULL).
  */
 static inline __attribute__((always_inline)) struct vmem_btag *
-vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+vmem_xfree_lookup(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    struct vmem_btag ***ppp)
 {
-	struct vmem_btag *bt, **pp, *t, *prev, *next;
-	vmem_size_t rsize;
+	struct vmem_btag *bt, **pp;
 
-	rsize = (size + vm->vm_quantum_mask) & ~vm->vm_quantum_mask;
 	pp = bt_hashhead(vm, addr);
 	while ((bt = *pp) != NULL && bt->bt_start != addr)
 		pp = &bt->bt_lnext;
-	if (__predict_false(bt == NULL || bt->bt_size != rsize || size == 0))
-		vmem_xfree_bad(vm, addr, size, bt);
+	*ppp = pp;
+	/*
+	 * size rounds up to bt_size iff bt_size - size <= quantum - 1
+	 * (unsigned; bt_size is a multiple of the quantum): one test that
+	 * also refuses size 0.
+	 */
+	if (__predict_false(bt == NULL ||
+	    bt->bt_size - size > vm->vm_quantum_mask))
+		return (NULL);
+	return (bt);
+}
+
+/*
+ * Free the busy segment bt (*pp links it in the hash; arena lock held)
+ * and coalesce it with its free neighbours; returns the free segment that
+ * now holds it (on its list).  Tags it frees stay in the arena's cache
+ * untrimmed: the caller trims.
+ */
+static inline __attribute__((always_inline)) struct vmem_btag *
+vmem_xfree_seg(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
+{
+	struct vmem_btag *t, *prev, *next;
+	vmem_addr_t addr;
+	vmem_size_t rsize, nsize;
+	int shift;
+
+	addr = bt->bt_start;
+	rsize = bt->bt_size;
+	shift = vm->vm_quantum_shift;
 	*pp = bt->bt_lnext;
 	vm->vm_nbusytag--;
 	vm->vm_inuse -= rsize;
@@ -1288,30 +1638,65 @@ vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	prev = bt->bt_sprev;
 	next = bt->bt_snext;
 	if (next != NULL && next->bt_type == BT_TYPE_FREE) {
+		nsize = next->bt_size + rsize;
 		if (prev->bt_type == BT_TYPE_FREE) {
 			bt_remfree(vm, next);
-			prev->bt_size += rsize + next->bt_size;
-			bt_remseg(vm, bt);
-			bt_remseg(vm, next);
+			nsize += prev->bt_size;
+			prev->bt_size = nsize;
+			bt_remseg_inner(vm, bt);
+			bt_unlinkseg(vm, next);
+			bt_free_notrim(vm, next);
 			t = prev;
 		} else {
 			next->bt_start = addr;
-			next->bt_size += rsize;
-			bt_remseg(vm, bt);
+			next->bt_size = nsize;
+			bt_remseg_inner(vm, bt);
 			t = next;
 		}
-		bt_reclass(vm, t);
+		bt_reclass_q(vm, t, nsize >> shift);
+		if (t == vm->vm_stale)
+			vm->vm_stale = NULL;
 	} else if (prev->bt_type == BT_TYPE_FREE) {
-		prev->bt_size += rsize;
-		bt_remseg(vm, bt);
+		nsize = prev->bt_size + rsize;
+		prev->bt_size = nsize;
+		bt_unlinkseg(vm, bt);
+		bt_free_notrim(vm, bt);
 		t = prev;
-		bt_reclass(vm, t);
+		bt_reclass_q(vm, t, nsize >> shift);
+		if (t == vm->vm_stale)
+			vm->vm_stale = NULL;
 	} else {
 		bt->bt_type = BT_TYPE_FREE;
-		bt_insfree(vm, bt);
+		bt_insfree_at(vm, bt, vmem_qclass(rsize >> shift));
 		t = bt;
 	}
 	return (t);
+}
+
+/* vmem_xfree_bad for the hot path, reached by a tail call. */
+static VMEM_TAILCALLED void
+vmem_xfree_bad_tail(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    const struct vmem_btag *bt)
+{
+
+	vmem_xfree_bad(vm, addr, size, bt);
+}
+
+/*
+ * Free one busy segment (arena lock held) and coalesce it with its free
+ * neighbours; returns the free segment that now holds it (on its list).
+ * Tags it frees stay in the arena's cache untrimmed: the caller trims.
+ * Panics (after dropping the lock) on an invalid free.
+ */
+static inline __attribute__((always_inline)) struct vmem_btag *
+vmem_xfree_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *bt, **pp;
+
+	bt = vmem_xfree_lookup(vm, addr, size, &pp);
+	if (__predict_false(bt == NULL))
+		vmem_xfree_bad(vm, addr, size, *pp);
+	return (vmem_xfree_seg(vm, bt, pp));
 }
 
 /* True if the free segment t is a whole imported span that can go back. */
@@ -1354,8 +1739,9 @@ vmem_hash_shrink_wanted(const vmem_t *vm)
 }
 
 /*
- * The rare ends of a free (arena lock held on entry, dropped): give an
- * idle imported span back, wake waiters, shrink the hash.
+ * The rare ends of a free (arena lock held on entry, dropped): trim the
+ * tag cache, give an idle imported span back, wake waiters, shrink the
+ * hash.
  */
 static __attribute__((noinline)) void
 vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
@@ -1367,6 +1753,8 @@ vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
 	rel = vmem_span_idle(vm, t);
 	if (rel)
 		vmem_span_remove(vm, t, &sa, &ss);
+	if (vm->vm_nfreetags > BT_MAXFREE)
+		bt_trim(vm, BT_MAXFREE / 2);
 	if (vm->vm_nwaiters != 0)
 		md_wakeup(vm);
 	shrink = vmem_hash_shrink_wanted(vm);
@@ -1377,19 +1765,48 @@ vmem_xfree_finish(vmem_t *vm, struct vmem_btag *t)
 		vmem_rehash(vm);
 }
 
-void
-vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+/* vmem_xfree with the arena lock held (dropped on return). */
+static inline __attribute__((always_inline)) void
+vmem_xfree_locked_unlock(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
-	struct vmem_btag *t;
+	struct vmem_btag *bt, **pp, *t;
 
-	kmem_spin_lock(&vm->vm_lock);
-	t = vmem_xfree_locked(vm, addr, size);
+	bt = vmem_xfree_lookup(vm, addr, size, &pp);
+	if (__predict_false(bt == NULL)) {
+		vmem_xfree_bad_tail(vm, addr, size, *pp);
+		return;
+	}
+	t = vmem_xfree_seg(vm, bt, pp);
+	/* Only a coalesce (t != bt) gives tags back to the cache. */
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
-	    vm->vm_nbusytag * 8 < vm->vm_hashsize)) {
+	    vm->vm_nbusytag * 8 < vm->vm_hashsize ||
+	    (t != bt && vm->vm_nfreetags > BT_MAXFREE))) {
 		vmem_xfree_finish(vm, t);
 		return;
 	}
-	kmem_spin_unlock(&vm->vm_lock);
+	if (__predict_false(!vmem_unlock_ok(vm)))
+		vmem_unlock_bad(vm);
+}
+
+/* vmem_xfree found the lock held: wait for it, then as usual. */
+static __attribute__((noinline)) void
+vmem_xfree_wait(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+
+	kmem_spin_lock(&vm->vm_lock);
+	vmem_xfree_locked_unlock(vm, addr, size);
+}
+
+/* No call and no stack frame in the common case (see vmem_trylock). */
+void
+vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+
+	if (__predict_false(!vmem_trylock(vm))) {
+		vmem_xfree_wait(vm, addr, size);
+		return;
+	}
+	vmem_xfree_locked_unlock(vm, addr, size);
 }
 
 /* Free n segments of one size under one hold of the lock (drains). */
@@ -1415,6 +1832,8 @@ vmem_xfree_batch(vmem_t *vm, const vmem_addr_t *addrs, u_int n,
 			kmem_spin_lock(&vm->vm_lock);
 		}
 	}
+	if (vm->vm_nfreetags > BT_MAXFREE)
+		bt_trim(vm, BT_MAXFREE / 2);
 	if (vm->vm_nwaiters != 0)
 		md_wakeup(vm);
 	shrink = vmem_hash_shrink_wanted(vm);
@@ -1868,21 +2287,19 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	_Atomic uintptr_t *slot;
 	uintptr_t h, n;
 
-	slot = NULL;
-	h = QC_FBUSY;
-	if (__predict_true(size - 1 < __atomic_load_n(&vm->vm_qfast,
+	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED))) {
-		slot = &vm->vm_qfree[kmem_cpuid()]
-		    [(size - 1) >> vm->vm_quantum_shift];
-		h = atomic_exchange_explicit(slot, QC_FBUSY,
-		    memory_order_acquire);
-		/* QC_FBUSY, QC_FNONE and a full magazine: n ends in 0. */
-		n = h + sizeof(vmem_addr_t);
-		if (__predict_true((n & QC_MASK) != 0)) {
-			*(vmem_addr_t *)h = addr;
-			atomic_store_explicit(slot, n, memory_order_release);
-			return;
-		}
+		vmem_xfree(vm, addr, size);
+		return;
+	}
+	slot = &vm->vm_qfree[kmem_cpuid()][(size - 1) >> vm->vm_quantum_shift];
+	h = atomic_exchange_explicit(slot, QC_FBUSY, memory_order_acquire);
+	/* QC_FBUSY, QC_FNONE and a full magazine: n ends in 0. */
+	n = h + sizeof(vmem_addr_t);
+	if (__predict_true((n & QC_MASK) != 0)) {
+		*(vmem_addr_t *)h = addr;
+		atomic_store_explicit(slot, n, memory_order_release);
+		return;
 	}
 	qc_free_slow(vm, addr, size, slot, h);
 }
@@ -1975,6 +2392,7 @@ vmem_free_all_tags(vmem_t *vm)
 	}
 	vm->vm_seghead = vm->vm_segtail = NULL;
 	vm->vm_spans = NULL;
+	vm->vm_stale = NULL;
 	bt_trim(vm, 0);
 }
 
@@ -2153,6 +2571,7 @@ vmem_size(vmem_t *vm, int typemask)
 	int w, top;
 
 	kmem_spin_lock(&vm->vm_lock);
+	vmem_settle(vm);
 	switch (typemask) {
 	case VMEM_ALLOC:
 		r = vm->vm_inuse;
@@ -2267,9 +2686,10 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 	vmem_size_t nbusy, inuse, size, nfree, nhash, i;
 	vmem_addr_t next;
 	u_int fl;
-	bool in_span;
+	bool in_span, stale_seen;
 
 	kmem_spin_lock(&vm->vm_lock);
+	stale_seen = false;
 	nbusy = inuse = size = nfree = 0;
 	sp = NULL;
 	spp = &vm->vm_spans;
@@ -2316,10 +2736,18 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 			    "adjacent free segments at 0x%lx",
 			    (u_long)bt->bt_start);
 			fl = vmem_flclass(vm, bt->bt_size);
-			CHECK(bt->bt_fl == fl, "free 0x%lx on list %u, wants %u",
-			    (u_long)bt->bt_start, bt->bt_fl, fl);
-			for (t = vm->vm_freelist[fl]; t != NULL && t != bt;
-			    t = t->bt_lnext)
+			/* vm_stale may sit on a list for a bigger size. */
+			if (bt == vm->vm_stale) {
+				stale_seen = true;
+				CHECK(bt->bt_fl >= fl, "stale free 0x%lx on "
+				    "list %u, below its class %u",
+				    (u_long)bt->bt_start, bt->bt_fl, fl);
+			} else
+				CHECK(bt->bt_fl == fl, "free 0x%lx on list %u, "
+				    "wants %u", (u_long)bt->bt_start, bt->bt_fl,
+				    fl);
+			for (t = vm->vm_freelist[bt->bt_fl]; t != NULL &&
+			    t != bt; t = t->bt_lnext)
 				;
 			CHECK(t == bt, "free 0x%lx missing from its list",
 			    (u_long)bt->bt_start);
@@ -2337,6 +2765,8 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 	}
 	CHECK(!in_span || next == sp->bt_start + sp->bt_size,
 	    "last span not tiled");
+	CHECK(vm->vm_stale == NULL || stale_seen,
+	    "vm_stale is not a free segment of the arena");
 	CHECK(*spp == NULL, "span list longer than segment list");
 	CHECK(nbusy == vm->vm_nbusytag, "nbusy %lu != %lu", (u_long)nbusy,
 	    (u_long)vm->vm_nbusytag);
@@ -2363,6 +2793,10 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 		}
 	}
 	CHECK(nfree == 0, "free lists and segment list disagree");
+	for (i = 0, t = vm->vm_freetags; t != NULL; t = t->bt_lnext)
+		i++;
+	CHECK(i == vm->vm_nfreetags, "tag cache holds %lu, count %u",
+	    (u_long)i, vm->vm_nfreetags);
 	kmem_spin_unlock(&vm->vm_lock);
 	return (0);
 bad:

@@ -17,8 +17,9 @@
 /*
  * Check every internal invariant of vm (segment list order and tiling of
  * spans, coalescing, free lists and their bitmap, the busy hash, the
- * counters).  Returns 0, or -1 with a description in why.  Takes the arena
- * lock.
+ * counters, the tag cache; vm_stale, the one segment allowed on a list
+ * above its class, must be a free segment of vm).  Returns 0, or -1 with
+ * a description in why.  Takes the arena lock; changes nothing.
  */
 int vmem_check(vmem_t *vm, char *why, size_t whylen);
 

@@ -244,6 +244,8 @@ struct vmem {
 	vmem_size_t		vm_limit;
 	vmem_addr_t		vm_cursor;	/* M_NEXTFIT: next address */
 	struct vmem_btag	*vm_cursor_bt;	/* M_NEXTFIT: search start */
+	struct vmem_btag	*vm_stale;	/* free, on a list for a bigger
+						   size (see vmem.c) */
 	unsigned long		vm_flbits[VMEM_FLWORDS];
 	struct vmem_btag	*vm_freelist[VMEM_NFREELIST];
 

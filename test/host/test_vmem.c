@@ -1257,6 +1257,63 @@ test_nextfit_and_instant(void)
 	vmem_destroy(vm);
 }
 
+/*
+ * The hot allocation path leaves the rest of the segment it carved on its
+ * old list (vm_stale) until something searches.  Every search must see it
+ * at its real size: an instant fit of the old size must not get it back,
+ * a window that holds only it must find it, VMEM_MAXFREE must not count
+ * the carved part, and a free next to it must coalesce it.
+ */
+static void
+test_carved_rest_is_found_at_its_size(void)
+{
+	vmem_t *vm;
+	vmem_addr_t a, b, c, d, e;
+	char why[128];
+
+	/* [0x1000, 0x10a0): 0xa0 free hole between separators, then rest. */
+	vm = vmem_create("rest", 0x1000, 0x1000, 16, 0, M_WAITOK);
+	vmem_alloc(vm, 0x10, M_NOWAIT, &a);	/* 0x1000 separator */
+	vmem_alloc(vm, 0xa0, M_NOWAIT, &b);	/* 0x1010 hole */
+	vmem_alloc(vm, 0x10, M_NOWAIT, &c);	/* 0x10b0 separator */
+	vmem_alloc(vm, 0xf40, M_NOWAIT, &d);	/* 0x10c0 to the end */
+	vmem_free(vm, b, 0xa0);
+	ok(vmem_alloc(vm, 0x30, M_NOWAIT | M_FIRSTFIT, &b) == 0 &&
+	    b == 0x1010, "instant fit of 0x30 carves the 0xa0 hole (0x%lx)",
+	    (u_long)b);
+	ok(vmem_check(vm, why, sizeof(why)) == 0, "arena consistent with "
+	    "the carved rest left on its list (%s)", why);
+	ok(vmem_size(vm, VMEM_MAXFREE) == 0x70, "VMEM_MAXFREE sees the rest "
+	    "at 0x70 (0x%lx)", (u_long)vmem_size(vm, VMEM_MAXFREE));
+	ok(vmem_alloc(vm, 0xa0, M_NOWAIT | M_FIRSTFIT, &e) == ENOMEM,
+	    "instant fit of the old size does not get the 0x70 rest");
+	ok(vmem_alloc(vm, 0x70, M_NOWAIT | M_FIRSTFIT, &e) == 0 &&
+	    e == 0x1040, "instant fit of 0x70 takes the rest (0x%lx)",
+	    (u_long)e);
+	vmem_free(vm, e, 0x70);
+	vmem_free(vm, b, 0x30);
+	ok(vmem_alloc(vm, 0x40, M_NOWAIT | M_BESTFIT, &b) == 0 &&
+	    b == 0x1010, "best fit of 0x40 carves the whole hole again "
+	    "(0x%lx)", (u_long)b);
+	ok(vmem_xalloc(vm, 0x60, 0, 0, 0, 0x1050, 0x10af, M_NOWAIT |
+	    M_FIRSTFIT, &e) == 0 && e == 0x1050, "a window holding only the "
+	    "rest finds it (0x%lx)", (u_long)e);
+	vmem_free(vm, b, 0x40);
+	vmem_free(vm, e, 0x60);
+	ok(vmem_check(vm, why, sizeof(why)) == 0, "frees coalesce the hole "
+	    "back (%s)", why);
+	ok(vmem_alloc(vm, 0xa0, M_NOWAIT | M_FIRSTFIT, &b) == 0 &&
+	    b == 0x1010, "and the whole hole is one segment again (0x%lx)",
+	    (u_long)b);
+	vmem_free(vm, b, 0xa0);
+	vmem_free(vm, a, 0x10);
+	vmem_free(vm, c, 0x10);
+	vmem_free(vm, d, 0xf40);
+	ok(vmem_check(vm, why, sizeof(why)) == 0 &&
+	    vmem_size(vm, VMEM_ALLOC) == 0, "all free (%s)", why);
+	vmem_destroy(vm);
+}
+
 /* Arenas before the backend exists: static storage and the boot pool. */
 static struct vmem boot_arena;
 
@@ -1298,6 +1355,7 @@ main(void)
 	test_invalid_free();
 	test_running_out();
 	test_nextfit_and_instant();
+	test_carved_rest_is_found_at_its_size();
 	test_hash_resizes();
 	test_qcache_lockless();
 	test_model_random(0x1234567, 20000, true);
