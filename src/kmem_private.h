@@ -95,18 +95,63 @@ kmem_spin_lock_inl(struct kmem_spin *l)
 		    memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
-static inline void
-kmem_spin_unlock_inl(struct kmem_spin *l)
+/*
+ * kmem_spin_lock without the waiting: if l is free, take it and leave it
+ * exactly as kmem_spin_lock does (interrupts off and their state saved,
+ * owner set, acquisition counted) and return true; else put interrupts
+ * back and return false.  For hot paths that hand a busy lock to an
+ * out-of-line twin: a wait in the middle of a hot path costs it a stack
+ * frame.  @counted: l is not per-hart (a constant at the call site).
+ */
+static inline bool
+kmem_spin_trylock_inl(struct kmem_spin *l, bool counted)
+{
+	unsigned long saved;
+	int cpu;
+
+	saved = kmem_intr_disable();
+	if (__predict_false(atomic_exchange_explicit(&l->ks_locked, 1,
+	    memory_order_acquire) != 0)) {
+		kmem_intr_restore(saved);
+		return (false);
+	}
+	/* An int index: no zero-extension of the hart number. */
+	cpu = (int)kmem_cpuid();
+	__atomic_store_n(&l->ks_owner, (u_int)cpu + 1, __ATOMIC_RELAXED);
+	l->ks_saved = saved;
+	if (counted)
+		atomic_store_explicit(&kmem_spin_counts[cpu],
+		    atomic_load_explicit(&kmem_spin_counts[cpu],
+		    memory_order_relaxed) + 1, memory_order_relaxed);
+	return (true);
+}
+
+/*
+ * kmem_spin_unlock, or false with l left alone when this hart does not
+ * hold it: the caller reports that (kmem_spin_unlock_bad), where a call
+ * that never returns costs its hot path nothing (a tail call).
+ */
+static inline bool
+kmem_spin_unlock_ok_inl(struct kmem_spin *l)
 {
 	unsigned long saved;
 
 	if (__predict_false(__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) !=
 	    kmem_cpuid() + 1))
-		kmem_spin_unlock_bad(l);
+		return (false);
 	saved = l->ks_saved;
 	__atomic_store_n(&l->ks_owner, 0, __ATOMIC_RELAXED);
 	atomic_store_explicit(&l->ks_locked, 0, memory_order_release);
 	kmem_intr_restore(saved);
+	return (true);
+}
+
+static inline void
+kmem_spin_unlock_inl(struct kmem_spin *l)
+{
+
+	if (__predict_false(!kmem_spin_unlock_ok_inl(l)))
+		kmem_spin_unlock_bad(l);
 }
 
 #ifndef KMEM_CORE_DEFINES_SPIN

@@ -594,61 +594,9 @@ bt_free(vmem_t *vm, struct vmem_btag *bt)
 _Static_assert(M_BESTFIT == 2 * M_FIRSTFIT && M_NEXTFIT > M_BESTFIT &&
     powerof2(M_NEXTFIT), "fit strategy flags");
 
-/*
- * kmem_spin_lock_inl() without the waiting: if vm's lock is free, take it
- * and leave it exactly as kmem_spin_lock does (interrupts off and their
- * state saved, owner set, acquisition counted: arena locks are never
- * per-hart), and return true; else put interrupts back and return false.
- * The hot paths use it and hand a busy lock to an out-of-line twin that
- * waits in kmem_spin_lock: the wait is a call, and a call in the middle of
- * a hot path costs it a stack frame (some twenty instructions).
- */
-static inline bool
-vmem_trylock(vmem_t *vm)
-{
-	struct kmem_spin *l;
-	unsigned long saved;
-	int cpu;
-
-	l = &vm->vm_lock;
-	saved = kmem_intr_disable();
-	if (__predict_false(atomic_exchange_explicit(&l->ks_locked, 1,
-	    memory_order_acquire) != 0)) {
-		kmem_intr_restore(saved);
-		return (false);
-	}
-	/* An int index: no zero-extension of the hart number. */
-	cpu = (int)kmem_cpuid();
-	__atomic_store_n(&l->ks_owner, (u_int)cpu + 1, __ATOMIC_RELAXED);
-	l->ks_saved = saved;
-	atomic_store_explicit(&kmem_spin_counts[cpu],
-	    atomic_load_explicit(&kmem_spin_counts[cpu],
-	    memory_order_relaxed) + 1, memory_order_relaxed);
-	return (true);
-}
-
-/*
- * kmem_spin_unlock_inl() for the hot paths: false, with the lock left
- * alone, if this hart does not hold it; the caller then returns
- * vmem_unlock_bad(vm), a tail call, so that the hot path needs no frame
- * for a call that never returns.
- */
-static inline bool
-vmem_unlock_ok(vmem_t *vm)
-{
-	struct kmem_spin *l;
-	unsigned long saved;
-
-	l = &vm->vm_lock;
-	if (__predict_false(__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) !=
-	    kmem_cpuid() + 1))
-		return (false);
-	saved = l->ks_saved;
-	__atomic_store_n(&l->ks_owner, 0, __ATOMIC_RELAXED);
-	atomic_store_explicit(&l->ks_locked, 0, memory_order_release);
-	kmem_intr_restore(saved);
-	return (true);
-}
+/* The arena lock without waiting (arena locks are never per-hart). */
+#define vmem_trylock(vm)	kmem_spin_trylock_inl(&(vm)->vm_lock, true)
+#define vmem_unlock_ok(vm)	kmem_spin_unlock_ok_inl(&(vm)->vm_lock)
 
 /* Panics (kmem_spin_unlock's message), reached by a tail call. */
 static VMEM_TAILCALLED int
