@@ -282,6 +282,20 @@ vm_phys_free_block(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long idx,
 	atomic_fetch_add(&vm_free_gen, 1);
 }
 
+/* Order of the largest aligned block at pfn that ends by end (> pfn). */
+static inline int
+block_order_at(u_long pfn, u_long end)
+{
+	int order;
+
+	order = kmem_ffsl(pfn) - 1;
+	if (order < 0 || order > MAXORDER)
+		order = MAXORDER;
+	while ((1UL << order) > end - pfn)
+		order--;
+	return (order);
+}
+
 /*
  * Put [pfn, end) of seg on the lists as maximal aligned blocks, without
  * merging: at boot, and for what a carved block holds outside its run
@@ -297,11 +311,7 @@ vm_phys_insert_pfns(struct vm_domain *vmd, struct vm_phys_seg *seg,
 	int order;
 
 	while (pfn < end) {
-		order = kmem_ffsl(pfn) - 1;
-		if (order < 0 || order > MAXORDER)
-			order = MAXORDER;
-		while ((1UL << order) > end - pfn)
-			order--;
+		order = block_order_at(pfn, end);
 		idx = seg_idx(seg, pfn);
 		if (write_inner && order < MAXORDER)
 			init_inner(vmd->vmd_pages, idx + 1, (1UL << order) - 1);
@@ -321,11 +331,7 @@ vm_phys_free_pfns(struct vm_domain *vmd, struct vm_phys_seg *seg, u_long pfn,
 	int order;
 
 	while (pfn < end) {
-		order = kmem_ffsl(pfn) - 1;
-		if (order < 0 || order > MAXORDER)
-			order = MAXORDER;
-		while ((1UL << order) > end - pfn)
-			order--;
+		order = block_order_at(pfn, end);
 		vm_phys_free_block(vmd, seg, seg_idx(seg, pfn), order, zero);
 		pfn += 1UL << order;
 	}
