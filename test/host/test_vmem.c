@@ -59,7 +59,8 @@ ok(int cond, const char *fmt, ...)
 
 static atomic_long be_live;
 
-static void *
+/* (Unused by the target payload, which includes this file.) */
+static __attribute__((__unused__)) void *
 be_alloc(vmem_size_t size, int flags)
 {
 	void *p;
@@ -73,7 +74,7 @@ be_alloc(vmem_size_t size, int flags)
 	return (p);
 }
 
-static void
+static __attribute__((__unused__)) void
 be_free(void *p, vmem_size_t size)
 {
 

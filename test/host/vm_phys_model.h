@@ -466,7 +466,7 @@ vmm_domain(struct vmm *v, uint64_t x)
  * One random step driven by r (random words).  Returns false on a
  * mismatch (v->err says what).
  */
-static bool
+static __attribute__((__unused__)) bool
 vmm_step(struct vmm *v, uint64_t (*r)(void *), void *ra)
 {
 	vm_page_t m;
