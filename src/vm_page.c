@@ -614,7 +614,8 @@ direct:
  * meaningful) and m's state is "allocated, not cached".  Both tests are
  * exact (vm_phys.c, "Which structs are meaningful").  Only pages in a
  * domain's fast range (vm_phys_init_fast: where the chunk's first struct
- * is found by masking) are handled here; anything else, and anything
+ * is found by masking) or in the cut chunk before it (whose structs are
+ * all meaningful) are handled here; anything else, and anything
  * unusual, goes to vm_page_free_slow, which checks exactly and panics
  * for bad frees.
  */
@@ -635,23 +636,34 @@ vm_page_free_common(vm_page_t m, uint32_t info)
 	off = (uintptr_t)m - (uintptr_t)vmd->vmd_fast_first;
 	if (__predict_true(off < vmd->vmd_fast_bytes))
 		goto found;
-	for (d = 1; d < vm_ndomains; d++) {
+	for (;;) {
+		/* The cut chunk before the fast range: no chunk head. */
+		off = (uintptr_t)m - ((uintptr_t)vmd->vmd_fast_first -
+		    vmd->vmd_cut_bytes);
+		if (off < vmd->vmd_cut_bytes) {
+			idx = vmd->vmd_fast_idx - (vmd->vmd_cut_bytes - off) /
+			    sizeof(struct vm_page);
+			goto push;
+		}
+		if (++d >= vm_ndomains)
+			goto slow;
 		vmd = &vm_dom[d];
 		off = (uintptr_t)m - (uintptr_t)vmd->vmd_fast_first;
 		if (off < vmd->vmd_fast_bytes)
 			goto found;
 	}
-	goto slow;
 found:
 	ch = (const struct vm_page *)((uintptr_t)vmd->vmd_fast_first +
 	    (off & ~(uintptr_t)(VM_CHUNK_PAGES * sizeof(struct vm_page) - 1)));
-	if (__predict_false((off & (sizeof(struct vm_page) - 1)) != 0 ||
-	    (int32_t)VM_LOAD_WORD(&ch->vp_next) < 0 ||
-	    (m->vp_info & VPI_BUSY_MASK) != 0 ||
-	    atomic_load_explicit(&vm_free_waiters, memory_order_relaxed) != 0))
+	if (__predict_false((int32_t)VM_LOAD_WORD(&ch->vp_next) < 0))
 		goto slow;
 	_Static_assert(VPN_FREEMAX == 0x80000000U, "the sign bit");
 	idx = vmd->vmd_fast_idx + off / sizeof(struct vm_page);
+push:
+	if (__predict_false((off & (sizeof(struct vm_page) - 1)) != 0 ||
+	    (m->vp_info & VPI_BUSY_MASK) != 0 ||
+	    atomic_load_explicit(&vm_free_waiters, memory_order_relaxed) != 0))
+		goto slow;
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[d];
 	h = pc_take(pc);
 	cnt = pc->pc_count;

@@ -687,16 +687,17 @@ vm_phys_init_seg(struct vm_domain *vmd, struct vm_phys_seg *seg)
  * chunk head is the page's struct with the offset from vmd_fast_first
  * rounded down to a chunk: a whole chunk's first struct, or a struct of a
  * chunk cut by a segment edge, which is always meaningful and never has
- * VPN_FREEMAX.
+ * VPN_FREEMAX.  Before it, the run's cut first chunk (vmd_cut_bytes of
+ * structs): written in full at boot, so a page's own struct is exact.
  */
 static void
 vm_phys_init_fast(struct vm_domain *vmd)
 {
 	struct vm_phys_seg *seg;
-	u_long best, bestn, first, n, rstart, rbase;
+	u_long best, bestn, cutn, first, n, rstart, rbase;
 	int i;
 
-	best = bestn = 0;
+	best = bestn = cutn = 0;
 	rbase = 0;
 	rstart = NO_PFN;
 	for (i = 0; i < vmd->vmd_nsegs; i++) {
@@ -712,11 +713,13 @@ vm_phys_init_fast(struct vm_domain *vmd)
 		if (n > bestn) {
 			bestn = n;
 			best = rbase + (first - rstart);
+			cutn = first - rstart;
 		}
 	}
 	vmd->vmd_fast_idx = best;
 	vmd->vmd_fast_first = &vmd->vmd_pages[best];
 	vmd->vmd_fast_bytes = bestn * sizeof(struct vm_page);
+	vmd->vmd_cut_bytes = cutn * sizeof(struct vm_page);
 }
 
 /*

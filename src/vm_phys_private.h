@@ -121,6 +121,11 @@ struct vm_domain {
 	struct vm_page	*vmd_fast_first;	/* a chunk head's struct */
 	u_long		vmd_fast_bytes;		/* 0: no fast range */
 	u_long		vmd_fast_idx;		/* index of vmd_fast_first */
+	/*
+	 * The run's cut chunk just before it: the structs of its pages are
+	 * all meaningful (written at boot), so a page's own state is exact.
+	 */
+	u_long		vmd_cut_bytes;
 	u_long		vmd_npages;
 	u_long		vmd_free;	/* pages on the free lists */
 	u_long		vmd_free_min;

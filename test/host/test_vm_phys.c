@@ -477,6 +477,54 @@ test_invalid_frees(void)
 	    V.err);
 }
 
+/*
+ * Pages of a chunk cut by a segment edge (their structs are all written at
+ * boot, and the free fast path trusts a page's own state there): each
+ * such range of the odd shapes gives a page that round-trips through the
+ * cache and whose double frees panic.
+ */
+static void
+test_cut_chunk_frees(void)
+{
+	const struct vm_page_segtab *ps;
+	vm_paddr_t lo, hi, pa;
+	vm_page_t m;
+	int tried, good, s;
+
+	tried = good = 0;
+	for (s = 3; s < VMM_NSHAPES; s++) {
+		ok(vmm_boot(&V, s, 21), "boot %s for cut-chunk frees",
+		    vmm_shapes[s].name);
+		for (ps = vm_page_segtab; ps->ps_size != 0; ps++) {
+			lo = ps->ps_start;
+			hi = roundup2(lo + 1, (vm_paddr_t)PAGE_SIZE <<
+			    (VM_NFREEORDER - 1));
+			if (hi > ps->ps_start + ps->ps_size)
+				hi = ps->ps_start + ps->ps_size;
+			if ((lo & ((PAGE_SIZE << (VM_NFREEORDER - 1)) - 1)) == 0)
+				continue;	/* not cut */
+			m = vm_page_alloc_noobj_contig_domain((int)ps->ps_domain,
+			    VM_ALLOC_NOWAIT, 1, lo, hi, PAGE_SIZE, 0, 0);
+			if (m == NULL)
+				continue;	/* all early pages */
+			tried++;
+			pa = VM_PAGE_TO_PHYS(m);
+			vm_page_free(m);
+			if (panics(do_free, m, "vm_page_free", hexpa(pa),
+			    "already free (in a page cache)") &&
+			    vm_page_cache_drain() != 0 && panics(do_free, m,
+			    "vm_page_free", hexpa(pa), "already free (on the "
+			    "free lists)") && vmm_check(&V))
+				good++;
+			else
+				diag("cut chunk page 0x%lx: %s", (u_long)pa,
+				    panic_msg);
+		}
+	}
+	ok(tried > 0 && good == tried, "%d of %d pages of cut chunks: freed "
+	    "once, double frees panic", good, tried);
+}
+
 /* -------------------------------------------- early pages, zero, marks */
 
 static void
@@ -732,6 +780,7 @@ main(int argc, char **argv)
 		test_boot_shape(s);
 	test_bad_input();
 	test_invalid_frees();
+	test_cut_chunk_frees();
 	test_contig_named();
 	test_early_zero_marks();
 	test_lowmem();
