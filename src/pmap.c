@@ -1267,6 +1267,50 @@ pmap_kextract(vm_offset_t va)
 }
 
 vm_paddr_t
+pmap_kextract_run(vm_offset_t va, vm_size_t max, vm_size_t *lenp)
+{
+	pt_entry_t e, *t;
+	vm_paddr_t pa;
+	vm_size_t len;
+	uintptr_t b;
+	u_int i, n;
+
+	*lenp = PAGE_SIZE - (va & PAGE_MASK);
+	b = pmap_kva_l3_bias;
+	if (__predict_false(!kva_fast(va) || b == 0))
+		return (pmap_kextract_other(va));
+	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
+	if (__predict_true(t != NULL)) {
+		i = (u_int)pl3_index(va);
+		e = pte_load(&t[i]);
+		if ((e & PTE_V) == 0)
+			return (0);
+		pa = pte_to_pa(e);
+		/* Following leaves of this table that map the next pages. */
+		len = *lenp;
+		for (n = i + 1; len < max && n < Ln_ENTRIES; n++) {
+			e = pte_load(&t[n]);
+			if ((e & PTE_V) == 0 || pte_to_pa(e) != pa +
+			    ((vm_paddr_t)(n - i) << PAGE_SHIFT))
+				break;
+			len += PAGE_SIZE;
+		}
+		*lenp = len;
+		return (pa + (va & PAGE_MASK));
+	}
+	/* No L3 table in the shadow: a superpage, or a walk. */
+	e = pte_load(&kernel_pmap->pm_top_va[pl1_index(va)]);
+	if (pte_is_table(e)) {
+		e = pte_load(&pt_ptr(pte_to_pa(e))[pl2_index(va)]);
+		if (pte_is_leaf(e)) {
+			*lenp = L2_SIZE - (va & L2_OFFSET);
+			return (pte_to_pa(e) + (va & L2_OFFSET));
+		}
+	}
+	return (pmap_kextract_l2(va));
+}
+
+vm_paddr_t
 pmap_kextract_l3(vm_offset_t va, pt_entry_t **l3p)
 {
 	pt_entry_t e, *l3, *t;

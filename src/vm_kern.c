@@ -758,10 +758,12 @@ unback_check(vm_object_t object, vm_offset_t addr, vm_size_t size,
     bool check, const char *who, bool *attrp)
 {
 	vm_offset_t va, end;
+	vm_size_t len;
 	vm_paddr_t pa;
 	vm_page_t m;
 	u_int marks;
 	int domain;
+	bool scan;
 
 	KMEM_CHECK(object == kernel_object, ("%s: only kernel_object is "
 	    "supported (got %p)", who, (void *)object));
@@ -771,9 +773,18 @@ unback_check(vm_object_t object, vm_offset_t addr, vm_size_t size,
 		    addr, (u_long)size);
 	end = addr + size;
 	m = NULL;
-	for (va = addr; va < end; va += PAGE_SIZE) {
-		pa = pmap_kextract(va);
-		m = pa != 0 ? PHYS_TO_VM_PAGE(pa) : NULL;
+	len = 0;
+	scan = true;	/* look for linear stretches while they show up */
+	for (va = addr; va < end; va += PAGE_SIZE, len -= PAGE_SIZE, m++) {
+		if (len == 0) {
+			/* A new linear stretch: its structs are consecutive. */
+			pa = pmap_kextract_run(va, scan ? end - va : 0, &len);
+			scan = len > PAGE_SIZE;
+			m = pa != 0 ? PHYS_TO_VM_PAGE(pa) : NULL;
+			if (m != NULL && len > PAGE_SIZE && PHYS_TO_VM_PAGE(pa +
+			    len - PAGE_SIZE) != m + atop(len) - 1)
+				len = PAGE_SIZE;
+		}
 		if (m == NULL)
 			panic("%s: 0x%lx size %lu: page 0x%lx is not backed "
 			    "(not allocated, already freed, or wrong size)", who,
@@ -810,22 +821,28 @@ unback_range(vm_offset_t addr, vm_size_t size, bool attr,
 {
 	struct kmem_run runs[16];
 	vm_offset_t va, end, cs;
+	vm_size_t len;
 	vm_paddr_t pa;
 	int n, i;
+	bool scan;
 
 	end = addr + size;
+	scan = true;
 	for (cs = addr; cs < end; cs = va) {
 		n = 0;
-		for (va = cs; va < end; va += PAGE_SIZE) {
-			pa = pmap_kextract(va);
+		for (va = cs; va < end; va += len) {
+			pa = pmap_kextract_run(va, scan ? end - va : 0, &len);
+			scan = len > PAGE_SIZE;
+			if (len > end - va)
+				len = end - va;
 			if (n > 0 && pa == runs[n - 1].pa + ptoa(runs[n - 1].n)) {
-				runs[n - 1].n++;
+				runs[n - 1].n += atop(len);
 				continue;
 			}
 			if (n == (int)nitems(runs))
 				break;
 			runs[n].pa = pa;
-			runs[n].n = 1;
+			runs[n].n = atop(len);
 			runs[n].attr = attr;
 			n++;
 		}

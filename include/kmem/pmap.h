@@ -199,6 +199,18 @@ vm_paddr_t pmap_extract(pmap_t pmap, vm_offset_t va);
  * TLB is flushed).  No lock: the caller owns the mapping throughout.
  */
 vm_paddr_t pmap_kextract_l3(vm_offset_t va, pt_entry_t **l3p);
+
+/*
+ * pmap_kextract, and in *lenp how many bytes from va on are mapped
+ * linearly from there: to the end of a 2 MiB superpage, or through the
+ * following 4 KiB leaves of the same table that map the following
+ * physical pages (scanned up to about max bytes; 0: not at all).  At
+ * least the rest of va's page, also when nothing maps va (then 0 is
+ * returned).  For walks over kernel ranges (kmem_free of large or
+ * contiguous memory).
+ */
+vm_paddr_t pmap_kextract_run(vm_offset_t va, vm_size_t max,
+    vm_size_t *lenp);
 void pmap_kremove_l3(pt_entry_t *l3, vm_offset_t va, bool sync);
 
 /* Zero a page through the DMAP.  Panics on NULL or a page outside it. */
