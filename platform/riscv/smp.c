@@ -238,16 +238,11 @@ sfence_group(unsigned long mask, unsigned long base, void *arg)
  * riscv_shootdown with at least one other hart running: send the RFENCEs.
  */
 static void __attribute__((__noinline__))
-riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
+riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva, unsigned long cpus)
 {
 	struct sfence_range r;
-	unsigned long cpus;
 	long err;
 
-	cpus = atomic_load(&running_mask) & ~atomic_load(&idle_mask) &
-	    ~(1UL << md_cpuid());
-	if (cpus == 0)
-		return;
 	if (eva <= sva || eva - sva > SMP_SHOOTDOWN_PAGES * PAGE_SIZE) {
 		r.start = 0;
 		r.size = ~0UL;
@@ -276,6 +271,14 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
 	}
 }
 
+/* Harts running kmem code now: running and not idle in smp_serve. */
+u_int
+md_ncpus_running(void)
+{
+
+	return (kmem_ncpus_running());
+}
+
 /*
  * Make every other running hart drop its translations of [sva, eva).
  * OpenSBI returns once every target hart has executed the fence (its
@@ -292,23 +295,20 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva)
  * executes sfence.vma and walks the tables, so either this load sees it
  * or its walks see the new PTEs.  The flag is never cleared.
  */
-/* Harts running kmem code now: running and not idle in smp_serve. */
-u_int
-md_ncpus_running(void)
-{
-
-	return (kmem_ncpus_running());
-}
-
 void
 riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
 {
+	unsigned long cpus;
 
 	atomic_thread_fence(memory_order_seq_cst);
 	if (__builtin_expect(!atomic_load_explicit(&others_running,
 	    memory_order_relaxed), 1))
 		return;
-	riscv_shootdown_others(sva, eva);
+	/* Idle harts flush everything before they run work again. */
+	cpus = atomic_load(&running_mask) & ~atomic_load(&idle_mask) &
+	    ~(1UL << kmem_cpuid());
+	if (cpus != 0)
+		riscv_shootdown_others(sva, eva, cpus);
 }
 
 /* ----------------------------------------------------- the hart API */
