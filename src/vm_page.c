@@ -708,6 +708,7 @@ vm_page_free_contig(vm_page_t m, u_long npages)
 	struct vm_phys_seg *seg;
 	struct vm_domain *vmd;
 	u_long i, idx;
+	int st;
 
 	if (npages == 0)
 		return;
@@ -721,7 +722,13 @@ vm_page_free_contig(vm_page_t m, u_long npages)
 		    (u_long)seg_pa(seg, idx), (u_long)seg->start,
 		    (u_long)seg->end);
 	for (i = 0; i < npages; i++) {
-		switch (vm_phys_page_state(vmd, seg, idx + i)) {
+		/* The chunk test once per chunk: then each struct is exact. */
+		if (i == 0 || ((seg->spfn + idx + i - seg->base) &
+		    (VM_CHUNK_PAGES - 1)) == 0)
+			st = vm_phys_page_state(vmd, seg, idx + i);
+		else
+			st = vm_page_info_state(m[i].vp_info);
+		switch (st) {
 		case VM_PS_FREE:
 			panic("vm_page_free_contig: page 0x%lx (page %lu of "
 			    "the run at 0x%lx) is already free (on the free "

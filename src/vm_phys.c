@@ -115,15 +115,11 @@ int
 vm_phys_page_state(struct vm_domain *vmd, const struct vm_phys_seg *seg,
     u_long idx)
 {
-	uint32_t info;
 
 	if (chunk_free(vmd, seg, chunk_whole(seg, seg->spfn + (idx -
 	    seg->base))))
 		return (VM_PS_FREE);
-	info = vmd->vmd_pages[idx].vp_info;
-	if ((info & VPI_STATE) != 0)
-		return (VM_PS_FREE);
-	return ((info & VPI_CACHED) != 0 ? VM_PS_CACHED : VM_PS_ALLOC);
+	return (vm_page_info_state(vmd->vmd_pages[idx].vp_info));
 }
 
 /* -------------------------------------------------------- free lists */

@@ -219,6 +219,16 @@ struct vm_phys_seg *vm_phys_seg_of(struct vm_domain *vmd, u_long idx);
 #define VM_PS_ALLOC	0	/* allocated (to a user or at boot) */
 #define VM_PS_CACHED	1	/* in a hart's cache */
 #define VM_PS_FREE	2	/* on the free lists (in a free block) */
+
+/* The state a meaningful struct's vp_info gives (chunk not one block). */
+static inline int
+vm_page_info_state(uint32_t info)
+{
+
+	if ((info & VPI_STATE) != 0)
+		return (VM_PS_FREE);
+	return ((info & VPI_CACHED) != 0 ? VM_PS_CACHED : VM_PS_ALLOC);
+}
 /*
  * The state of page idx of seg (no lock needed: exact for a page whose
  * owner is the caller; a racy snapshot otherwise).
