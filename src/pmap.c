@@ -1191,14 +1191,18 @@ pmap_qremove(vm_offset_t va, int count)
 
 /* -------------------------------------------------------- lookups */
 
-/* Walk from root (levels 3 or 4) for any canonical va; 0 if unmapped. */
-static vm_paddr_t
-pmap_walk_slow(vm_offset_t va)
+/*
+ * Walk kernel_pmap from its root (levels 3 or 4) for any canonical va: the
+ * leaf that maps it, with the size it maps in *sizep; 0 if unmapped.
+ */
+static pt_entry_t
+pmap_walk_leaf(vm_offset_t va, vm_size_t *sizep)
 {
 	pmap_t pmap = kernel_pmap;
 	pt_entry_t e, *t;
 	int level, shift;
 
+	*sizep = 0;
 	if (pmap->pm_root == 0)
 		return (0);
 	t = pt_ptr(pmap->pm_root);
@@ -1207,11 +1211,24 @@ pmap_walk_slow(vm_offset_t va)
 		e = pte_load(&t[(va >> shift) & Ln_MASK]);
 		if ((e & PTE_V) == 0)
 			return (0);
-		if ((e & PTE_RWX) != 0)
-			return (pte_to_pa(e) + (va & ((1UL << shift) - 1)));
+		if ((e & PTE_RWX) != 0) {
+			*sizep = 1UL << shift;
+			return (e);
+		}
 		t = pt_ptr(pte_to_pa(e));
 	}
 	return (0);
+}
+
+/* The PA va maps to through any table walk; 0 if unmapped. */
+static vm_paddr_t
+pmap_walk_slow(vm_offset_t va)
+{
+	vm_size_t size;
+	pt_entry_t e;
+
+	e = pmap_walk_leaf(va, &size);
+	return (e != 0 ? pte_to_pa(e) + (va & (size - 1)) : 0);
 }
 
 /* pmap_kextract outside the KVA: DMAP, image, DEVMAP. */
@@ -1919,26 +1936,8 @@ pmap_reset_for_test(void)
 pt_entry_t
 pmap_leaf_for_test(vm_offset_t va, vm_size_t *size)
 {
-	pmap_t pmap = kernel_pmap;
-	pt_entry_t e, *t;
-	int level, shift;
 
-	*size = 0;
-	if (pmap->pm_root == 0)
-		return (0);
-	t = pt_ptr(pmap->pm_root);
-	for (level = pmap->pm_levels - 1; level >= 0; level--) {
-		shift = PAGE_SHIFT + 9 * level;
-		e = pte_load(&t[(va >> shift) & Ln_MASK]);
-		if ((e & PTE_V) == 0)
-			return (0);
-		if ((e & PTE_RWX) != 0) {
-			*size = 1UL << shift;
-			return (e);
-		}
-		t = pt_ptr(pte_to_pa(e));
-	}
-	return (0);
+	return (pmap_walk_leaf(va, size));
 }
 
 int
