@@ -314,6 +314,35 @@ pc_give(struct vm_pcache *pc, uint32_t h)
 	__atomic_store_n(&pc->pc_head, h, __ATOMIC_RELEASE);
 }
 
+/* Take the top page of held cache pc (head *hp, n != 0 pages). */
+static inline vm_page_t
+pc_pop(struct vm_page *pages, struct vm_pcache *pc, uint32_t *hp,
+    uint32_t n)
+{
+	vm_page_t m;
+
+	m = &pages[*hp];
+	*hp = m->vp_next;
+	pc_count_set(pc, n - 1);
+	m->vp_info &= VPI_ZERO;
+	return (m);
+}
+
+/*
+ * Push page idx (m) on held cache pc (head h, n pages, room for one more)
+ * and let the cache go.  zero: the page is known to be zero.
+ */
+static inline void
+pc_push_give(struct vm_pcache *pc, uint32_t h, uint32_t n, vm_page_t m,
+    u_long idx, uint32_t zero)
+{
+
+	m->vp_info = VPI_CACHED | zero;
+	VM_STORE_WORD(&m->vp_next, h);
+	pc_count_set(pc, n + 1);
+	pc_give(pc, (uint32_t)idx);
+}
+
 /*
  * Refill held cache pc (head *hp) for vmd from the buddy lists and take
  * one page; NULL when the lists are empty.
@@ -349,15 +378,8 @@ vm_pcache_refill(struct vm_domain *vmd, struct vm_pcache *pc, uint32_t *hp)
 		got += 1UL << order;
 	}
 	kmem_spin_unlock(&vmd->vmd_lock);
-	if (n == 0) {
-		*hp = h;
-		return (NULL);
-	}
-	m = &pages[h];
-	*hp = m->vp_next;
-	pc_count_set(pc, n - 1);
-	m->vp_info &= VPI_ZERO;
-	return (m);
+	*hp = h;
+	return (n != 0 ? pc_pop(pages, pc, hp, n) : NULL);
 }
 
 /*
@@ -455,15 +477,10 @@ vm_page_alloc_slow(int domain, int req)
 		h = pc_take(pc);
 		if (pc_busy(h))
 			m = vm_page_alloc_direct(vmd);
-		else if (pc->pc_count != 0) {
-			/* Filled meanwhile (an interrupt freed a page). */
-			m = &vmd->vmd_pages[h];
-			h = m->vp_next;
-			pc_count_set(pc, pc->pc_count - 1);
-			m->vp_info &= VPI_ZERO;
-			pc_give(pc, h);
-		} else {
-			m = vm_pcache_refill(vmd, pc, &h);
+		else {
+			/* Filled meanwhile (an interrupt freed a page)? */
+			m = pc->pc_count != 0 ? pc_pop(vmd->vmd_pages, pc, &h,
+			    pc->pc_count) : vm_pcache_refill(vmd, pc, &h);
 			pc_give(pc, h);
 		}
 		if (m != NULL)
@@ -545,10 +562,8 @@ vm_page_alloc_noobj_domain(int domain, int req)
 			pc_give(pc, h);
 		return (vm_page_alloc_slow(domain, req));
 	}
-	m = &vm_dom[domain].vmd_pages[h];
-	pc_count_set(pc, pc->pc_count - 1);
-	pc_give(pc, m->vp_next);
-	m->vp_info &= VPI_ZERO;
+	m = pc_pop(vm_dom[domain].vmd_pages, pc, &h, pc->pc_count);
+	pc_give(pc, h);
 	if (__predict_false((req & VM_ALLOC_ZERO) != 0) &&
 	    (m->vp_info & VPI_ZERO) == 0)
 		vm_page_zero_fill(m);
@@ -595,10 +610,7 @@ vm_page_free_slow(vm_page_t m, uint32_t info)
 		goto direct;	/* we interrupted the cache's holder */
 	if (pc->pc_count >= VM_PCACHE_MAX)
 		(void)vm_pcache_drain_n(vmd, pc, &h, VM_PCACHE_BATCH);
-	m->vp_info = VPI_CACHED | info;
-	VM_STORE_WORD(&m->vp_next, h);
-	pc_count_set(pc, pc->pc_count + 1);
-	pc_give(pc, (uint32_t)idx);
+	pc_push_give(pc, h, pc->pc_count, m, idx, info);
 	return;
 direct:
 	/* Straight to the lists (and a sleeper woken). */
@@ -672,10 +684,7 @@ push:
 			pc_give(pc, h);
 		goto slow;
 	}
-	m->vp_info = VPI_CACHED | (info & VPI_ZERO);
-	VM_STORE_WORD(&m->vp_next, h);
-	pc_count_set(pc, cnt + 1);
-	pc_give(pc, (uint32_t)idx);
+	pc_push_give(pc, h, cnt, m, idx, info & VPI_ZERO);
 	return;
 slow:
 	vm_page_free_slow(m, info);
