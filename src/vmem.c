@@ -626,13 +626,13 @@ bt_insseg_before(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *next)
 {
 
 	if (next == NULL) {
-		bt->bt_snext = NULL;
-		bt->bt_sprev = vm->vm_segtail;
-		if (vm->vm_segtail != NULL)
-			vm->vm_segtail->bt_snext = bt;
-		else
-			vm->vm_seghead = bt;
-		vm->vm_segtail = bt;
+		/* At the end. */
+		if (vm->vm_segtail != NULL) {
+			bt_insseg_after(vm, bt, vm->vm_segtail);
+			return;
+		}
+		bt->bt_snext = bt->bt_sprev = NULL;
+		vm->vm_seghead = vm->vm_segtail = bt;
 		return;
 	}
 	bt->bt_snext = next;
