@@ -20,6 +20,7 @@
  * all bounded by the blob length the caller gave: a malformed blob yields
  * -FDT_ERR_* and a message, never a read outside it.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <kmem/fdt.h>
@@ -622,6 +623,26 @@ fdt_finish_node(struct fdt_walk *w, int idx)
 	return (0);
 }
 
+/* The properties whose value a node keeps, and which are strings. */
+static const struct {
+	const char	*name;
+	size_t		off;		/* of its struct fdt_span in the node */
+	bool		isstr;
+} fdt_span_props[] = {
+	{ "reg", offsetof(struct fdt_node, reg), false },
+	{ "ranges", offsetof(struct fdt_node, ranges), false },
+	{ "compatible", offsetof(struct fdt_node, compatible), true },
+	{ "status", offsetof(struct fdt_node, status), true },
+	{ "device_type", offsetof(struct fdt_node, device_type), true },
+	{ "numa-node-id", offsetof(struct fdt_node, numa), false },
+	{ "riscv,isa", offsetof(struct fdt_node, isa), true },
+	{ "riscv,isa-extensions", offsetof(struct fdt_node, isa_ext), true },
+	{ "mmu-type", offsetof(struct fdt_node, mmu), true },
+	{ "timebase-frequency", offsetof(struct fdt_node, timebase), false },
+	{ "model", offsetof(struct fdt_node, model), true },
+	{ "distance-matrix", offsetof(struct fdt_node, matrix), false },
+};
+
 /* A property of the open node: remember the ones we interpret. */
 static int
 fdt_prop(struct fdt_walk *w, const char *name, uint32_t off, uint32_t len)
@@ -631,6 +652,7 @@ fdt_prop(struct fdt_walk *w, const char *name, uint32_t off, uint32_t len)
 	struct fdt_span *slot;
 	bool isstr;
 	uint32_t v;
+	size_t i;
 
 	if (n->done)
 		return (fdt_fail(w, FDT_ERR_BADSTRUCT,
@@ -650,34 +672,17 @@ fdt_prop(struct fdt_walk *w, const char *name, uint32_t off, uint32_t len)
 			n->sc = (int)v;
 		return (0);
 	}
-	if (strcmp(name, "reg") == 0)
-		slot = &n->reg;
-	else if (strcmp(name, "ranges") == 0)
-		slot = &n->ranges;
-	else if (strcmp(name, "compatible") == 0)
-		slot = &n->compatible, isstr = true;
-	else if (strcmp(name, "status") == 0)
-		slot = &n->status, isstr = true;
-	else if (strcmp(name, "device_type") == 0)
-		slot = &n->device_type, isstr = true;
-	else if (strcmp(name, "numa-node-id") == 0)
-		slot = &n->numa;
-	else if (strcmp(name, "riscv,isa") == 0)
-		slot = &n->isa, isstr = true;
-	else if (strcmp(name, "riscv,isa-extensions") == 0)
-		slot = &n->isa_ext, isstr = true;
-	else if (strcmp(name, "mmu-type") == 0)
-		slot = &n->mmu, isstr = true;
-	else if (strcmp(name, "timebase-frequency") == 0)
-		slot = &n->timebase;
-	else if (strcmp(name, "model") == 0)
-		slot = &n->model, isstr = true;
-	else if (strcmp(name, "distance-matrix") == 0)
-		slot = &n->matrix;
-	else if (strcmp(name, "no-map") == 0)
+	if (strcmp(name, "no-map") == 0)
 		n->nomap = true;
 	else if (strcmp(name, "reusable") == 0)
 		n->reusable = true;
+	for (i = 0; i < nitems(fdt_span_props); i++)
+		if (strcmp(name, fdt_span_props[i].name) == 0) {
+			slot = (struct fdt_span *)((char *)n +
+			    fdt_span_props[i].off);
+			isstr = fdt_span_props[i].isstr;
+			break;
+		}
 	if (slot == NULL)
 		return (0);
 	if (isstr && !fdt_span_is_strings(w, &sp))
