@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * kmem_core.c: panic, console printing and spinlocks, shared by every layer.
+ * kmem_core.c: panic, console printing, spinlocks and the hart barrier's
+ * state, shared by every layer.
  */
 #include <stdarg.h>
 #include <stdio.h>
+
+#include <kmem/smp.h>
 
 #define KMEM_CORE_DEFINES_SPIN
 #include "kmem_private.h"
@@ -142,4 +145,15 @@ kmem_spin_count(void)
 		n += atomic_load_explicit(&kmem_spin_counts[i],
 		    memory_order_relaxed);
 	return (n);
+}
+
+/* The barrier's state (kmem/smp.h); the platforms implement the waiting. */
+void
+kmem_barrier_init(struct kmem_barrier *b, u_int count)
+{
+
+	b->kb_count = count != 0 ? count : 1;
+	atomic_init(&b->kb_left, b->kb_count);
+	atomic_init(&b->kb_sense, 0);
+	atomic_init(&b->kb_waiters, 0);
 }

@@ -252,16 +252,6 @@ static u_int smp_nthreads;
 static bool smp_stopping;
 
 void
-kmem_barrier_init(struct kmem_barrier *b, u_int count)
-{
-
-	b->kb_count = count != 0 ? count : 1;
-	atomic_init(&b->kb_left, b->kb_count);
-	atomic_init(&b->kb_sense, 0);
-	atomic_init(&b->kb_waiters, 0);
-}
-
-void
 kmem_smp_barrier(struct kmem_barrier *b)
 {
 	u_int sense;

@@ -313,16 +313,6 @@ riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
 
 /* ----------------------------------------------------- the hart API */
 
-void
-kmem_barrier_init(struct kmem_barrier *b, u_int count)
-{
-
-	b->kb_count = count != 0 ? count : 1;
-	atomic_init(&b->kb_left, b->kb_count);
-	atomic_init(&b->kb_sense, 0);
-	atomic_init(&b->kb_waiters, 0);
-}
-
 /*
  * The last hart to arrive resets the count before it flips the sense, so a
  * hart that leaves and arrives again at once counts toward the next round.
