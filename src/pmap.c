@@ -1396,6 +1396,19 @@ pmap_has_svpbmt(void)
 	return (pmap_svpbmt);
 }
 
+void
+pmap_get_counts(pmap_t pmap, struct pmap_counts *pc)
+{
+
+	kmem_spin_lock(&pmap->pm_lock);
+	pc->ptpages = pmap->pm_ptpages;
+	pc->spare = pmap->pm_spare;
+	pc->superpages = pmap->pm_superpages;
+	pc->demotions = pmap->pm_demotions;
+	pc->ptalloc_fail = pmap->pm_ptalloc_fail;
+	kmem_spin_unlock(&pmap->pm_lock);
+}
+
 /* ------------------------------------------------- page memory attributes */
 
 /*

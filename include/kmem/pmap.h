@@ -255,4 +255,15 @@ pmap_page_get_memattr(vm_page_t m)
 /* True when the harts have Svpbmt (memory attributes take effect). */
 bool pmap_has_svpbmt(void);
 
+/* A snapshot of a pmap's counters (struct pmap's pm_* figures). */
+struct pmap_counts {
+	u_long	ptpages;	/* page-table pages in use or spare */
+	u_long	spare;		/* of which spare */
+	u_long	superpages;	/* live 2 MiB leaves outside the DMAP */
+	u_long	demotions;	/* superpages split so far */
+	u_long	ptalloc_fail;	/* page-table page allocations that failed */
+};
+/** Fill @p pc from @p pmap's counters (under the pmap lock). */
+void pmap_get_counts(pmap_t pmap, struct pmap_counts *pc);
+
 #endif /* KMEM_PMAP_H */

@@ -17,6 +17,7 @@
 #include <kmem/fault.h>
 #include <kmem/machine.h>
 #include <kmem/physmem.h>
+#include <kmem/report.h>
 #include <kmem/smp.h>
 #include <kmem/spin.h>
 #include <kmem/vm_param.h>
@@ -624,6 +625,7 @@ md_tlb_shootdown(vm_offset_t sva, vm_offset_t eva)
 
 	pthread_once(&tlb_once, tlb_init);
 	atomic_fetch_add(&st_shootdown, 1);
+	kmem_report_note_shootdown();
 	self = md_cpuid();
 	for (i = 0; i < MAXCPU; i++)
 		if (i != self)
