@@ -5,6 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -921,6 +922,22 @@ md_console_write(const char *buf, size_t len)
 
 	fwrite(buf, 1, len, stdout);
 	fflush(stdout);
+}
+
+/* Standard input stands for the console's input. */
+int
+md_console_read(void)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	unsigned char c;
+	ssize_t n;
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return (-1);
+	n = read(0, &c, 1);
+	if (n == 1)
+		return (c);
+	return (n == 0 ? MD_CONSOLE_EOF : -1);
 }
 
 void
