@@ -18,17 +18,10 @@ import re
 import subprocess
 import sys
 
-n = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'lib'))
+from tap import done, ok  # noqa: E402
 
-
-def ok(cond, msg, details=()):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(f"{'' if cond else 'not '}ok {n} - {msg}")
-    for d in details:
-        print(f"# {d}")
 
 
 def public_functions(header):
@@ -95,8 +88,7 @@ def main():
         missing = [f for f in public_functions(h) if f not in named]
         ok(not missing, f"{rel}: every public function is in a man page",
            [f"missing from every page in doc/man: {f}" for f in missing])
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())

@@ -10,17 +10,10 @@ import shutil
 import subprocess
 import sys
 
-n = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'lib'))
+from tap import done, ok  # noqa: E402
 
-
-def ok(cond, msg, detail=''):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(f"{'' if cond else 'not '}ok {n} - {msg}")
-    for line in detail.splitlines()[-10:]:
-        print(f"#   {line}")
 
 
 def main():
@@ -66,8 +59,7 @@ def main():
                         out], capture_output=True, text=True)
     ok(r.returncode == 2 and 'no such file' in r.stderr,
        'a missing log: exit 2')
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())

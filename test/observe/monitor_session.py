@@ -10,24 +10,17 @@ allocate, an unmanaged page, a non-canonical address) must get one error
 line and leave the monitor running: the payload's exit status is the
 number of failed commands, so it must equal the mistakes made.
 """
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'lib'))
+from tap import done, ok  # noqa: E402
 
 import pexpect
 
 PROMPT = 'kmem> '
-n = failed = 0
-
-
-def ok(cond, msg, detail=''):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(f"{'' if cond else 'not '}ok {n} - {msg}")
-    if not cond and detail:
-        for line in detail.splitlines()[-15:]:
-            print(f"#   {line}")
 
 
 def main():
@@ -135,8 +128,7 @@ def main():
     child.close()
     ok(child.exitstatus == mistakes, f'exit status is the number of '
        f'failed commands ({child.exitstatus} == {mistakes})')
-    print(f'1..{n}')
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())
