@@ -10,12 +10,15 @@ _failed = 0
 
 
 def ok(cond, msg, details=''):
-    """One test point; details (a string or lines) go out as comments."""
+    """One test point; on failure, details (a string or lines) go out as
+    comments."""
     global _n, _failed
     _n += 1
     if not cond:
         _failed += 1
     print(f"{'' if cond else 'not '}ok {_n} - {msg}", flush=True)
+    if cond:
+        return cond
     if isinstance(details, str):
         details = details.splitlines()[-15:]
     for line in details:
