@@ -112,7 +112,7 @@ const uint8_t vmem_fls8[256] = {
 /* ------------------------------------------------------------ free lists */
 
 /* True if a segment of q quanta belongs on list c. */
-static inline bool
+VMEM_INLINE bool
 vmem_qinclass(vmem_size_t q, u_long c)
 {
 
@@ -124,7 +124,7 @@ vmem_qinclass(vmem_size_t q, u_long c)
 }
 
 /* The first list all of whose members are at least q quanta (instant fit). */
-static inline u_int
+VMEM_INLINE u_int
 vmem_qfirst(vmem_size_t q)
 {
 	u_int c;
@@ -140,7 +140,7 @@ vmem_qfirst(vmem_size_t q)
 
 /* The first non-empty free list at or above idx, or -1 (two bitmap words). */
 _Static_assert(VMEM_FLWORDS == 2, "vmem_flnext scans two words");
-static inline int
+VMEM_INLINE int
 vmem_flnext(const vmem_t *vm, u_int idx)
 {
 	unsigned long bits;
@@ -157,7 +157,7 @@ vmem_flnext(const vmem_t *vm, u_int idx)
 }
 
 /* Put the free segment bt at the head of list fl. */
-static inline void
+VMEM_INLINE void
 bt_insfree_at(vmem_t *vm, struct vmem_btag *bt, u_long fl)
 {
 	struct vmem_btag **head, *first;
@@ -174,7 +174,7 @@ bt_insfree_at(vmem_t *vm, struct vmem_btag *bt, u_long fl)
 		vm->vm_flbits[fl >> 6] |= 1UL << (fl & 63);
 }
 
-static inline void
+VMEM_INLINE void
 bt_insfree(vmem_t *vm, struct vmem_btag *bt)
 {
 
@@ -182,7 +182,7 @@ bt_insfree(vmem_t *vm, struct vmem_btag *bt)
 }
 
 /* Take bt off its list; the caller knows it is not vm_stale. */
-static inline void
+VMEM_INLINE void
 bt_remfree_raw(vmem_t *vm, struct vmem_btag *bt)
 {
 	u_long fl;
@@ -195,7 +195,7 @@ bt_remfree_raw(vmem_t *vm, struct vmem_btag *bt)
 		vm->vm_flbits[fl >> 6] &= ~(1UL << (fl & 63));
 }
 
-static inline void
+VMEM_INLINE void
 bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 {
 
@@ -208,7 +208,7 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
  * The list a free segment of q quanta now on list ofl belongs on, or -1
  * if ofl still holds it (a big segment usually stays in its class).
  */
-static inline long
+VMEM_INLINE long
 bt_newclass(vmem_size_t q, u_long ofl)
 {
 	u_long fl;
@@ -227,7 +227,7 @@ bt_newclass(vmem_size_t q, u_long ofl)
  * it still belongs on the one it is on.  Leaves bt correctly filed, so
  * the caller clears vm_stale if bt was it.
  */
-static inline void
+VMEM_INLINE void
 bt_reclass_q(vmem_t *vm, struct vmem_btag *bt, vmem_size_t q)
 {
 	u_long ofl;
@@ -242,7 +242,7 @@ bt_reclass_q(vmem_t *vm, struct vmem_btag *bt, vmem_size_t q)
 }
 
 /* File vm_stale where it belongs (arena lock held). */
-static inline void
+VMEM_INLINE void
 vmem_settle(vmem_t *vm)
 {
 	struct vmem_btag *bt;
@@ -314,7 +314,7 @@ vmem_bt_refill(void)
 	atomic_store(&vmem_bt_refilling, 0);
 }
 
-static inline void
+VMEM_INLINE void
 vmem_bt_refill_maybe(void)
 {
 
@@ -346,7 +346,7 @@ bt_fill_slow(vmem_t *vm)
 	return (vm->vm_nfreetags >= BT_MAXALLOC ? 0 : ENOMEM);
 }
 
-static inline int
+VMEM_INLINE int
 bt_fill(vmem_t *vm)
 {
 
@@ -355,7 +355,7 @@ bt_fill(vmem_t *vm)
 	return (bt_fill_slow(vm));
 }
 
-static inline struct vmem_btag *
+VMEM_INLINE struct vmem_btag *
 bt_alloc(vmem_t *vm)
 {
 	struct vmem_btag *bt;
@@ -373,7 +373,7 @@ bt_alloc(vmem_t *vm)
  * BT_MAXALLOC: the count and the list change together (vmem_check
  * compares them), so the list is not empty and needs no check here.
  */
-static inline struct vmem_btag *
+VMEM_INLINE struct vmem_btag *
 bt_alloc_counted(vmem_t *vm)
 {
 	struct vmem_btag *bt;
@@ -409,7 +409,7 @@ bt_trim(vmem_t *vm, u_int keep)
  * Put bt in the arena's tag cache without trimming it: the caller checks
  * vm_nfreetags > BT_MAXFREE later (on a path that may call out).
  */
-static inline void
+VMEM_INLINE void
 bt_free_notrim(vmem_t *vm, struct vmem_btag *bt)
 {
 
@@ -418,7 +418,7 @@ bt_free_notrim(vmem_t *vm, struct vmem_btag *bt)
 	vm->vm_nfreetags++;
 }
 
-static inline void
+VMEM_INLINE void
 bt_free(vmem_t *vm, struct vmem_btag *bt)
 {
 
@@ -429,7 +429,7 @@ bt_free(vmem_t *vm, struct vmem_btag *bt)
 
 /* ------------------------------------------------------------ segment list */
 
-static inline void
+VMEM_INLINE void
 bt_insseg_after(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *prev)
 {
 
@@ -442,7 +442,7 @@ bt_insseg_after(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *prev)
 	prev->bt_snext = bt;
 }
 
-static inline void
+VMEM_INLINE void
 bt_insseg_before(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *next)
 {
 
@@ -466,7 +466,7 @@ bt_insseg_before(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag *next)
 }
 
 /* Unlink bt from the segment list (the caller disposes of the tag). */
-static inline void
+VMEM_INLINE void
 bt_unlinkseg(vmem_t *vm, struct vmem_btag *bt)
 {
 
@@ -484,7 +484,7 @@ bt_unlinkseg(vmem_t *vm, struct vmem_btag *bt)
 }
 
 /* Unlink bt from the segment list and give it back to the tag cache. */
-static inline void
+VMEM_INLINE void
 bt_remseg(vmem_t *vm, struct vmem_btag *bt)
 {
 
@@ -496,7 +496,7 @@ bt_remseg(vmem_t *vm, struct vmem_btag *bt)
  * Unlink a segment that has a successor from the segment list (it always
  * has a predecessor: its span tag at least) and cache its tag untrimmed.
  */
-static inline void
+VMEM_INLINE void
 bt_remseg_inner(vmem_t *vm, struct vmem_btag *bt)
 {
 	struct vmem_btag *prev, *next;
@@ -510,7 +510,7 @@ bt_remseg_inner(vmem_t *vm, struct vmem_btag *bt)
 	bt_free_notrim(vm, bt);
 }
 
-static inline void
+VMEM_INLINE void
 bt_remspan(struct vmem_btag *span)
 {
 
@@ -522,7 +522,7 @@ bt_remspan(struct vmem_btag *span)
 /* ------------------------------------------------------------ busy hash */
 
 /* Hash the busy tag bt of [start, start + size) (values passed in). */
-static inline void
+VMEM_INLINE void
 bt_insbusy_at(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t start,
     vmem_size_t size)
 {
@@ -536,7 +536,7 @@ bt_insbusy_at(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t start,
 	vm->vm_inuse += size;
 }
 
-static inline void
+VMEM_INLINE void
 bt_insbusy(vmem_t *vm, struct vmem_btag *bt)
 {
 
@@ -572,7 +572,7 @@ vmem_hash_want(const vmem_t *vm)
 }
 
 /* After an allocation (lock held): should the hash grow? */
-static inline bool
+VMEM_INLINE bool
 vmem_hash_grow_wanted(const vmem_t *vm)
 {
 
@@ -581,7 +581,7 @@ vmem_hash_grow_wanted(const vmem_t *vm)
 }
 
 /* After a free (lock held): should the hash shrink? */
-static inline bool
+VMEM_INLINE bool
 vmem_hash_shrink_wanted(const vmem_t *vm)
 {
 
@@ -650,7 +650,7 @@ vmem_rehash(vmem_t *vm)
  * crossing a multiple of nocross.  The constraints were checked by
  * vmem_xalloc_args().  True and *addrp on success.
  */
-static inline bool
+VMEM_INLINE bool
 vmem_fit(vmem_addr_t bstart, vmem_addr_t bend, vmem_size_t size,
     vmem_size_t align, vmem_size_t phase, vmem_size_t nocross,
     vmem_addr_t minaddr, vmem_addr_t maxaddr, vmem_addr_t *addrp)
@@ -748,7 +748,7 @@ vmem_find_nextfit(vmem_t *vm, vmem_size_t size, vmem_size_t align,
  * hot path: its free usually makes it whole again).  Fields are read once
  * and values passed on: every store might alias them for the compiler.
  */
-static inline __attribute__((always_inline)) struct vmem_btag *
+VMEM_INLINE struct vmem_btag *
 vmem_carve(vmem_t *vm, struct vmem_btag *bt, vmem_size_t size, bool defer)
 {
 	struct vmem_btag *nb, *prev;
@@ -953,7 +953,7 @@ vmem_import(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 }
 
 /* True if the free segment t is a whole imported span that can go back. */
-static inline bool
+VMEM_INLINE bool
 vmem_span_idle(const vmem_t *vm, const struct vmem_btag *t)
 {
 	const struct vmem_btag *sp;
@@ -1075,7 +1075,7 @@ vmem_try_fetch(vmem_t *vm, vmem_size_t size, vmem_size_t align,
  * fitting member of its own list.  NULL sends the caller to the full
  * search of vmem_xalloc_slow.
  */
-static inline struct vmem_btag *
+VMEM_INLINE struct vmem_btag *
 vmem_find_fast(vmem_t *vm, vmem_size_t size, int strat)
 {
 	struct vmem_btag *bt;
@@ -1195,9 +1195,10 @@ vmem_xalloc_slow(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
 
 /*
  * The fast path: an unconstrained M_FIRSTFIT or M_BESTFIT request with
- * good arguments, a free list that holds a fitting segment at its head
- * (vmem_find_fast), and tags at hand: one hold of the arena lock, a carve.
- * Everything else is vmem_xalloc_slow.
+ * good arguments, the arena lock free, tags at hand, a busy hash with
+ * room, and a free list that holds a fitting segment at its head
+ * (vmem_find_fast): one hold of the lock, a carve.  Everything else
+ * (a busy lock included) is vmem_xalloc_slow.
  */
 int
 vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
@@ -1206,7 +1207,6 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 {
 	struct vmem_btag *bt;
 	vmem_size_t qmask, rsize;
-	bool grow;
 	int strat;
 
 	qmask = vm->vm_quantum_mask;
@@ -1216,17 +1216,17 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 	if (__predict_true((align | phase | nocross | minaddr) == 0 &&
 	    maxaddr == VMEM_ADDR_MAX && addrp != NULL && size - 1 < ~qmask &&
 	    (flags & (M_NOWAIT | M_WAITOK)) != (M_NOWAIT | M_WAITOK) &&
-	    (strat == M_FIRSTFIT || strat == M_BESTFIT))) {
+	    (strat == M_FIRSTFIT || strat == M_BESTFIT)) &&
+	    kmem_spin_trylock_inl(&vm->vm_lock, true)) {
 		rsize = (size + qmask) & ~qmask;
-		kmem_spin_lock(&vm->vm_lock);
 		vmem_settle(vm);
-		if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC) &&
+		if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC &&
+		    vm->vm_nbusytag < 2 * vm->vm_hashsize) &&
 		    (bt = vmem_find_fast(vm, rsize, strat)) != NULL) {
 			*addrp = vmem_carve(vm, bt, rsize, true)->bt_start;
-			grow = vmem_hash_grow_wanted(vm);
-			kmem_spin_unlock(&vm->vm_lock);
-			if (__predict_false(grow))
-				vmem_rehash(vm);
+			if (__predict_false(!kmem_spin_unlock_ok_inl(
+			    &vm->vm_lock)))
+				kmem_spin_unlock_bad(&vm->vm_lock);
 			return (0);
 		}
 		kmem_spin_unlock(&vm->vm_lock);
@@ -1242,7 +1242,7 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
  * (fn), the arena, the address and what was wrong.  bt is the tag found
  * at addr (NULL: none).
  */
-static __attribute__((noinline, cold)) __kmem_noreturn void
+void
 vmem_free_bad(vmem_t *vm, const char *fn, vmem_addr_t addr, vmem_size_t size,
     const struct vmem_btag *bt)
 {
@@ -1264,34 +1264,7 @@ vmem_free_bad(vmem_t *vm, const char *fn, vmem_addr_t addr, vmem_size_t size,
 	    (u_long)bsize);
 }
 
-/*
- * The busy tag at addr, or NULL (arena lock held); *ppp is the hash link
- * that points at it.
- */
-static inline struct vmem_btag *
-vmem_busy_lookup(vmem_t *vm, vmem_addr_t addr, struct vmem_btag ***ppp)
-{
-	struct vmem_btag *bt, **pp;
 
-	pp = bt_hashhead(vm, addr);
-	while ((bt = *pp) != NULL && bt->bt_start != addr)
-		pp = &bt->bt_lnext;
-	*ppp = pp;
-	return (bt);
-}
-
-/*
- * True if a caller may free size bytes at the busy tag bt: there is one,
- * no quantum cache holds it, and size rounds up to its size (bt_size -
- * size <= quantum - 1, unsigned: one test that also refuses size 0).
- */
-static inline bool
-vmem_free_ok(const vmem_t *vm, const struct vmem_btag *bt, vmem_size_t size)
-{
-
-	return (bt != NULL && !bt->bt_cached &&
-	    bt->bt_size - size <= vm->vm_quantum_mask);
-}
 
 /*
  * Free the busy segment bt (*pp links it in the hash; arena lock held)
@@ -1299,7 +1272,7 @@ vmem_free_ok(const vmem_t *vm, const struct vmem_btag *bt, vmem_size_t size)
  * now holds it (on its list).  Tags it frees stay in the arena's cache
  * untrimmed: the caller trims.
  */
-static inline struct vmem_btag *
+VMEM_INLINE struct vmem_btag *
 vmem_seg_free(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 {
 	struct vmem_btag *t, *prev, *next;
@@ -1391,7 +1364,8 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
 	struct vmem_btag *bt, **pp, *t;
 
-	kmem_spin_lock(&vm->vm_lock);
+	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true)))
+		kmem_spin_lock(&vm->vm_lock);
 	bt = vmem_busy_lookup(vm, addr, &pp);
 	if (__predict_false(!vmem_free_ok(vm, bt, size)))
 		vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
@@ -1399,11 +1373,11 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	/* Only a coalesce (t != bt) gives tags back to the cache. */
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
 	    vm->vm_nbusytag * 8 < vm->vm_hashsize ||
-	    (t != bt && vm->vm_nfreetags > BT_MAXFREE))) {
+	    (t != bt && vm->vm_nfreetags > BT_MAXFREE)) ||
+	    __predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock))) {
 		vmem_xfree_slow(vm, t);
 		return;
 	}
-	kmem_spin_unlock(&vm->vm_lock);
 }
 
 /* ------------------------------------------------------------ rounds */
@@ -1447,19 +1421,6 @@ vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, struct vmem_btag **tags,
 	return (i);
 }
 
-struct vmem_btag *
-vmem_round_claim(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
-{
-	struct vmem_btag *bt, **pp;
-
-	kmem_spin_lock(&vm->vm_lock);
-	bt = vmem_busy_lookup(vm, addr, &pp);
-	if (__predict_false(!vmem_free_ok(vm, bt, size)))
-		vmem_free_bad(vm, "vmem_free", addr, size, bt);
-	bt->bt_cached = 1;
-	kmem_spin_unlock(&vm->vm_lock);
-	return (bt);
-}
 
 void
 vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)

@@ -51,6 +51,9 @@ unsigned long vmem_bt_pool_count(void);
 
 #ifdef KMEM_PRIVATE_H		/* src/ only from here on */
 
+/* The helpers of the fast paths are inlined into them. */
+#define VMEM_INLINE	static inline __attribute__((always_inline))
+
 /* ------------------------------------------------------------ tags */
 
 #define BT_TYPE_SPAN		VMEM_SEG_SPAN
@@ -88,14 +91,14 @@ struct vmem_btag {
 extern const uint8_t vmem_debruijn[64];
 extern const uint8_t vmem_fls8[256];
 
-static inline u_int
+VMEM_INLINE u_int
 vmem_ctz(unsigned long x)
 {
 
 	return (vmem_debruijn[((x & -x) * 0x03f79d71b4cb0a89UL) >> 58]);
 }
 
-static inline u_int
+VMEM_INLINE u_int
 vmem_fls(unsigned long x)
 {
 	u_int n;
@@ -122,7 +125,7 @@ vmem_fls(unsigned long x)
  * The free list of a segment of q quanta: q - 1 for the exact classes,
  * then class 64 for 65..127 quanta and one class per power of two above.
  */
-static inline u_long
+VMEM_INLINE u_long
 vmem_qclass(vmem_size_t q)
 {
 
@@ -131,7 +134,7 @@ vmem_qclass(vmem_size_t q)
 	return (VMEM_NEXACT - 7 + vmem_fls(q));
 }
 
-static inline u_long
+VMEM_INLINE u_long
 vmem_flclass(const vmem_t *vm, vmem_size_t size)
 {
 
@@ -146,14 +149,14 @@ vmem_flclass(const vmem_t *vm, vmem_size_t size)
  */
 #define VMEM_GOLDEN	0x9e3779b97f4a7c15UL
 
-static inline size_t
+VMEM_INLINE size_t
 bt_hashidx(vmem_addr_t addr, u_int shift)
 {
 
 	return ((size_t)((addr * VMEM_GOLDEN) >> shift));
 }
 
-static inline struct vmem_btag **
+VMEM_INLINE struct vmem_btag **
 bt_hashhead(const vmem_t *vm, vmem_addr_t addr)
 {
 
@@ -165,7 +168,7 @@ bt_hashhead(const vmem_t *vm, vmem_addr_t addr)
 #define VMEM_FITMASK	(M_BESTFIT | M_FIRSTFIT | M_NEXTFIT)
 
 /* M_WAITOK with M_NOWAIT, or more than one fit strategy. */
-static inline bool
+VMEM_INLINE bool
 vmem_flags_bad(int flags)
 {
 	int strat;
@@ -189,13 +192,42 @@ u_int vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, struct vmem_btag **tags,
     u_int n);
 
 /*
- * A vmem_free of [addr, addr + size) entering a quantum cache: the busy
- * segment's tag, now marked bt_cached.  Panics, naming vmem_free and the
- * address, if addr is not allocated with that size, or is already cached
- * (a second free).  Takes the arena lock.
+ * An invalid free, arena lock held: drop it and panic, naming the call
+ * (fn), the arena, the address and what was wrong.  bt is the tag found
+ * at addr (NULL: none).
  */
-struct vmem_btag *vmem_round_claim(vmem_t *vm, vmem_addr_t addr,
-    vmem_size_t size);
+__kmem_noreturn void vmem_free_bad(vmem_t *vm, const char *fn,
+    vmem_addr_t addr, vmem_size_t size, const struct vmem_btag *bt)
+    __attribute__((cold));
+
+/*
+ * The busy tag at addr, or NULL (arena lock held); *ppp is the hash link
+ * that points at it.
+ */
+VMEM_INLINE struct vmem_btag *
+vmem_busy_lookup(vmem_t *vm, vmem_addr_t addr, struct vmem_btag ***ppp)
+{
+	struct vmem_btag *bt, **pp;
+
+	pp = bt_hashhead(vm, addr);
+	while ((bt = *pp) != NULL && bt->bt_start != addr)
+		pp = &bt->bt_lnext;
+	*ppp = pp;
+	return (bt);
+}
+
+/*
+ * True if a caller may free size bytes at the busy tag bt: there is one,
+ * no quantum cache holds it, and size rounds up to its size (bt_size -
+ * size <= quantum - 1, unsigned: one test that also refuses size 0).
+ */
+VMEM_INLINE bool
+vmem_free_ok(const vmem_t *vm, const struct vmem_btag *bt, vmem_size_t size)
+{
+
+	return (bt != NULL && !bt->bt_cached &&
+	    bt->bt_size - size <= vm->vm_quantum_mask);
+}
 
 /* Give n cached rounds back to the arena (one lock hold; drains). */
 void vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n);

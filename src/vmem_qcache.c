@@ -60,7 +60,7 @@ _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 #define MAG_FREE_NONE	(MAG_FULL + VMEM_MAG_SIZE)
 
 /* Rounds a refill takes from the arena in one call: bounds its cost. */
-#define QC_FILL_ROUNDS	8
+#define QC_FILL_ROUNDS	6
 
 /* The magazine pool (leaf lock): handles of empty magazines. */
 static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
@@ -85,7 +85,7 @@ vmem_qcache_init(vmem_t *vm)
 }
 
 /* Push handle h on a list of magazines (its lock held). */
-static inline void
+VMEM_INLINE void
 mag_push(uintptr_t *list, uintptr_t h)
 {
 
@@ -93,7 +93,7 @@ mag_push(uintptr_t *list, uintptr_t h)
 	*list = h;
 }
 
-static inline uintptr_t
+VMEM_INLINE uintptr_t
 mag_pop(uintptr_t *list)
 {
 	uintptr_t h;
@@ -152,7 +152,7 @@ depot_push(struct vmem_qcache *qc, uintptr_t *list, uintptr_t h)
 }
 
 /* Hand out the top round of the magazine whose handle is h; new handle. */
-static inline uintptr_t
+VMEM_INLINE uintptr_t
 mag_take(uintptr_t h, vmem_addr_t *addrp)
 {
 	struct vmem_btag *bt;
@@ -313,6 +313,26 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 		return (qc_alloc_slow(vm, size, flags, addrp, cpu, h));
 	atomic_store_explicit(slot, mag_take(h, addrp), memory_order_release);
 	return (0);
+}
+
+/*
+ * A vmem_free of [addr, addr + size) entering a quantum cache: the busy
+ * segment's tag, now marked bt_cached.  Panics, naming vmem_free and the
+ * address, if addr is not allocated with that size or is already cached
+ * (a second free).  One hold of the arena lock.
+ */
+VMEM_INLINE struct vmem_btag *
+vmem_round_claim(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *bt, **pp;
+
+	kmem_spin_lock(&vm->vm_lock);
+	bt = vmem_busy_lookup(vm, addr, &pp);
+	if (__predict_false(!vmem_free_ok(vm, bt, size)))
+		vmem_free_bad(vm, "vmem_free", addr, size, bt);
+	bt->bt_cached = 1;
+	kmem_spin_unlock(&vm->vm_lock);
+	return (bt);
 }
 
 /*
