@@ -50,9 +50,10 @@ static vmem_size_t sizes[2 * MAXLIVE];
 static void
 bench_qcache(void)
 {
+	vmem_addr_t items[BENCH_BURST], a;
 	vmem_t *vm;
-	vmem_addr_t a;
-	int i;
+	size_t n;
+	int i, j;
 
 	vm = vmem_create("bq", 0x100000, 0x100000, 16, 16 * 16, M_WAITOK);
 	/* No warm-up: the tail is the pair that fills the first magazine. */
@@ -64,6 +65,10 @@ bench_qcache(void)
 	}
 	bench_report("vmem", "qcache alloc+free (64 B, quantum 16)",
 	    bench_s, BENCH_PAIRS);
+	n = BENCH_BURSTS(items, j, (vmem_alloc(vm, 64, M_WAITOK, &a), a),
+	    vmem_free(vm, items[j], 64));
+	bench_report("vmem", "qcache alloc or free in bursts of 64 (magazine "
+	    "exchanges)", bench_s, n);
 	vmem_drain(vm);
 	vmem_destroy(vm);
 }
