@@ -152,6 +152,7 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	bi.data_end = (vm_offset_t)__data_end;
 	/* Read through volatile: GCC folds a weak const's own initializer. */
 	bi.quiet = *(const volatile bool *)&kmem_boot_quiet;
+	riscv_errata_init(&riscv_machine, bi.quiet);
 	rc = kmem_startup(&bi);
 	/* Paging is on: the exit device is reached through a device mapping. */
 	if ((kmem_up & KMEM_UP_PMAP) != 0 && riscv_exit_pa != 0)
