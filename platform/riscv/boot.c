@@ -30,7 +30,14 @@ int main(void);
  * without printing the machine and the memory map.
  */
 __attribute__((weak)) const bool kmem_boot_quiet = false;
-void kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa);
+void kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa,
+    uint64_t instret0);
+
+/*
+ * instret at the payload's first instruction: what the firmware (OpenSBI,
+ * U-Boot) executed before it.  Exact under QEMU -icount (scripts/bench-boot).
+ */
+uint64_t riscv_boot_instret;
 
 /* picolibc stdio on the SBI console, a line buffer per hart. */
 static char linebuf[MAXCPU][128];
@@ -103,7 +110,7 @@ number_cpus(const struct fdt_machine *m, unsigned long boot_hartid)
 }
 
 void
-kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
+kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa, uint64_t instret0)
 {
 	const void *fdt = (const void *)(uintptr_t)fdt_pa;
 	struct kmem_boot_info bi = { 0 };
@@ -111,6 +118,7 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	uint32_t size;
 	int i, rc;
 
+	riscv_boot_instret = instret0;
 	riscv_smp_save_tdata();
 	riscv_tls_cpuid = 0;
 	riscv_tls_hartid = (u_int)hartid;

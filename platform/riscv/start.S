@@ -31,6 +31,7 @@ _start:
 	.ascii	"RSC\x05"		/* magic2 */
 	.word	0			/* res3 */
 kmem_entry:
+	csrr	s2, instret		/* firmware's share of the boot (bench) */
 	.option push
 	.option norelax
 	la	gp, __global_pointer$
@@ -73,6 +74,7 @@ kmem_entry:
 
 	mv	a0, s0
 	mv	a1, s1
+	mv	a2, s2
 	call	kmem_riscv_boot
 3:	wfi
 	j	3b
