@@ -16,7 +16,9 @@ check() { n=$((n + 1)); if [[ $2 -eq 0 ]]; then echo "ok $n - $1"; else echo "no
   meson install -C "$tmp/build-rv" >"$tmp/install.log" 2>&1)
 rc=$?; check "meson setup + install to a prefix" $rc
 ((rc == 0)) || { tail -20 "$tmp/setup.log" "$tmp/install.log" | sed 's/^/# /'; echo "1..$n"; exit 1; }
-for f in include/kmem.h include/kmem/config.h lib/libkmem.a lib/libkmem-core.a lib/pkgconfig/kmem-core.pc lib/pkgconfig/kmem-qemu-virt.pc bin/kmem-qemu-run lib/kmem/kmem-qemu-virt.ld; do
+for f in include/kmem.h include/kmem/config.h lib/libkmem.a lib/libkmem-core.a lib/pkgconfig/kmem-core.pc lib/pkgconfig/kmem-qemu-virt.pc bin/kmem-qemu-run lib/kmem/kmem-qemu-virt.ld \
+    bin/kmem-mkimage lib/pkgconfig/kmem-qemu-sifive-u.pc lib/pkgconfig/kmem-hifive-unleashed.pc \
+    lib/pkgconfig/kmem-hifive-unmatched.pc; do
   [[ -e $P/$f ]]; check "installed $f" $?
 done
 
@@ -32,5 +34,19 @@ for cfg in "--numa 1 --smp 1 --mem 256M" "--numa 2 --smp 4 --mem 512M" "--numa 4
   check "payload passes on $cfg (exit $rc)" $rc
   ((rc == 0)) || grep -E '^not ok|panic|fault' run.log | head -5 | sed 's/^/# /'
 done
+
+# The same source for QEMU sifive_u, and made into an image that U-Boot
+# boots on virt with both NUMA nodes.
+PKG_CONFIG_PATH=$P/lib/pkgconfig riscv64-unknown-elf-gcc "$app" -I"$src/test/lib" \
+  $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags --libs kmem-qemu-sifive-u) -o su.elf >build.log 2>&1
+rc=$?; check "the payload builds with pkg-config kmem-qemu-sifive-u" $rc
+"$P/bin/kmem-qemu-run" su.elf --machine sifive_u --mem 1G >run.log 2>&1
+rc=$?; check "it passes on sifive_u with 5 harts and exits with its status (exit $rc)" $rc
+((rc == 0)) || grep -E '^not ok|panic|fault' run.log | head -5 | sed 's/^/# /'
+"$P/bin/kmem-mkimage" su.elf -o img --board hifive-unmatched >mk.log 2>&1
+rc=$?; check "kmem-mkimage makes its SD-card image (exit $rc)" $rc
+"$P/bin/kmem-qemu-run" su.elf --uboot --numa 2 --smp 4 --mem 512M >run.log 2>&1
+rc=$?; grep -q "U-Boot 20" run.log && grep -q "2 NUMA nodes" run.log
+check "through U-Boot on virt --numa 2 --smp 4 it sees both nodes and passes (exit $rc)" $(( rc != 0 || $? != 0 ))
 echo "1..$n"
 exit $((bad != 0))
