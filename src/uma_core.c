@@ -764,6 +764,7 @@ bucket_fill(uma_zone_t zone, int domain, uintptr_t *hp, int flags)
 	uintptr_t full, h;
 	void *item;
 	u_int n;
+	int d, i;
 
 	ud = &zone->uz_dom[domain];
 	h = *hp;
@@ -775,12 +776,24 @@ bucket_fill(uma_zone_t zone, int domain, uintptr_t *hp, int flags)
 		*hp = full;
 		return (true);
 	}
-	for (n = 0; n < UMA_BUCKET_ITEMS; n++) {
-		item = slab_take(zone, ud, domain, flags & ~M_USE_RESERVE);
-		if (item == NULL)
-			break;
-		*(void **)h = item;
-		h += sizeof(void *);
+	/*
+	 * The slabs of domain, then of the others: one failed attempt per
+	 * empty domain and bucket, not per item.
+	 */
+	for (i = 0, n = 0; i < vm_ndomains && n == 0; i++) {
+		d = (domain + i) % vm_ndomains;
+		if (i != 0) {
+			kmem_spin_unlock(&ud->ud_lock);
+			ud = &zone->uz_dom[d];
+			kmem_spin_lock(&ud->ud_lock);
+		}
+		for (; n < UMA_BUCKET_ITEMS; n++) {
+			item = slab_take(zone, ud, d, flags & ~M_USE_RESERVE);
+			if (item == NULL)
+				break;
+			*(void **)h = item;
+			h += sizeof(void *);
+		}
 	}
 	kmem_spin_unlock(&ud->ud_lock);
 	if (zone->uz_init != NULL || (zone->uz_flags & UMA_ZONE_ZINIT) != 0) {

@@ -16,6 +16,7 @@
 #include <kmem.h>
 #include "host.h"
 #include "tap.h"
+#include "uma_settle.h"
 #include "uma_model.h"
 
 void *kmem_libc_reallocarray(void *p, size_t n, size_t size);
@@ -45,16 +46,6 @@ boot(int ndomains)
 	    "kmem up on %d domain(s)", ndomains);
 }
 
-/* Free pages with every cache given back (the boot state to compare). */
-static u_int
-settled_free(void)
-{
-
-	uma_reclaim(UMA_RECLAIM_DRAIN_CPU);
-	(void)kmem_free_flush();
-	(void)vm_page_cache_drain();
-	return (vm_free_count());
-}
 
 static uint64_t
 rnd(void)
