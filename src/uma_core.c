@@ -956,6 +956,16 @@ slabs:
 	zone_free_direct(zone, s, item);
 }
 
+/* uma_zfree_arg of a zone with a dtor (out of line: a call in the middle
+ * of the fast path would cost it a stack frame). */
+static __attribute__((__noinline__)) void
+uma_zfree_dtor(uma_zone_t zone, struct uma_slab *s, void *item, void *arg)
+{
+
+	zone->uz_dtor(item, (int)zone->uz_size, arg);
+	uma_zfree_inl(zone, s, item);
+}
+
 void
 uma_zfree_arg(uma_zone_t zone, void *item, void *arg)
 {
@@ -964,8 +974,10 @@ uma_zfree_arg(uma_zone_t zone, void *item, void *arg)
 	if (item == NULL)
 		return;
 	s = uma_item_slab(zone, item, "uma_zfree_arg", true);
-	if (__predict_false(zone->uz_dtor != NULL))
-		zone->uz_dtor(item, (int)zone->uz_size, arg);
+	if (__predict_false(zone->uz_dtor != NULL)) {
+		uma_zfree_dtor(zone, s, item, arg);
+		return;
+	}
 	uma_zfree_inl(zone, s, item);
 }
 

@@ -158,7 +158,7 @@ item_set_live(const struct uma_cache *c, void *item)
  * item of zone (zone NULL: of a malloc(9) zone).  release: clear its live bit (a
  * free); else only look (usable size).
  */
-static inline struct uma_slab *
+static inline __attribute__((__always_inline__)) struct uma_slab *
 uma_item_slab(uma_zone_t zone, const void *item, const char *fn,
     bool release)
 {
@@ -170,13 +170,11 @@ uma_item_slab(uma_zone_t zone, const void *item, const char *fn,
 	u_long idx;
 	int32_t w;
 
-	if (__predict_false(!VIRT_IN_DMAP(item)))
-		uma_bad_free(fn, (void *)(uintptr_t)item,
-		    "not in the direct map", NULL);
+	/* Outside the direct map the "physical address" is not RAM. */
 	w = vm_page_uma_lookup(DMAP_TO_PHYS(item), &m);
 	if (__predict_false(w < 0 || (w & UMA_W_LARGE) != 0))
 		uma_bad_free(fn, (void *)(uintptr_t)item,
-		    "its page is not a UMA slab page", NULL);
+		    "not in a UMA slab page", NULL);
 	base = trunc_page((uintptr_t)item) - ptoa(w & UMA_W_IDX);
 	s = (struct uma_slab *)(base + (PAGE_SIZE << (w >> UMA_W_SHIFT)) -
 	    sizeof(struct uma_slab));

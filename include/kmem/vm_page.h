@@ -383,7 +383,7 @@ vm_page_uma_set(vm_page_t m, uint32_t word)
  * managed RAM whose page is allocated and carries the UMA mark.  A page
  * inside a free max-order block may have a stale struct (vm_phys.c:
  * "Which structs are meaningful"), so the chunk's first struct is asked
- * too (VM_PAGE_NEXT_FREEMAX): two table lookups, no lock.
+ * too (VM_PAGE_NEXT_FREEMAX): one table lookup, no lock.
  */
 #define VM_PAGE_INFO_NOTALLOC	0x4fU		/* state bits and "cached" */
 #define VM_PAGE_CHUNK_SHIFT	(PAGE_SHIFT + 11)	/* max-order block */
@@ -393,16 +393,31 @@ static inline int32_t
 vm_page_uma_lookup(vm_paddr_t pa, vm_page_t *mp)
 {
 	const uint32_t uma = VM_PAGE_KMEM_UMA << VM_PAGE_INFO_KMEM_SHIFT;
-	vm_page_t ch, m;
+	const struct vm_page_segtab *ps;
+	vm_paddr_t choff, off;
+	vm_page_t m;
 
-	m = vm_page_from_phys_inl(pa);
-	if (__predict_false(m == NULL ||
-	    (__atomic_load_n(&m->vp_info, __ATOMIC_RELAXED) &
+	for (ps = vm_page_segtab; ps->ps_size != 0; ps++) {
+		off = pa - ps->ps_start;
+		if (off < ps->ps_size)
+			goto found;
+	}
+	return (-1);
+found:
+	m = (vm_page_t)(ps->ps_first + ((off >> VM_PAGE_SCALE_SHIFT) &
+	    ~(uintptr_t)((1 << VM_PAGE_STRUCT_SHIFT) - 1)));
+	if (__predict_false((__atomic_load_n(&m->vp_info, __ATOMIC_RELAXED) &
 	    (VM_PAGE_INFO_NOTALLOC | uma)) != uma))
 		return (-1);
-	ch = vm_page_from_phys_inl(pa & ~((1UL << VM_PAGE_CHUNK_SHIFT) - 1));
-	if (__predict_false(ch != NULL && (__atomic_load_n(&ch->vp_next,
-	    __ATOMIC_RELAXED) & VM_PAGE_NEXT_FREEMAX) != 0))
+	/*
+	 * The chunk's first struct, when the chunk starts in this run (its
+	 * structs are consecutive); a chunk the run's start cuts has every
+	 * struct written, so m's own state is exact then.
+	 */
+	choff = pa & ((1UL << VM_PAGE_CHUNK_SHIFT) - 1);
+	if (__predict_true(off >= choff) && __predict_false((__atomic_load_n(
+	    &m[-(long)(choff >> PAGE_SHIFT)].vp_next, __ATOMIC_RELAXED) &
+	    VM_PAGE_NEXT_FREEMAX) != 0))
 		return (-1);
 	*mp = m;
 	return ((int32_t)(__atomic_load_n(&m->vp_next, __ATOMIC_RELAXED) &
