@@ -24,6 +24,7 @@
 #include <kmem/vm_map.h>
 #include <kmem/vm_kern.h>
 #include <kmem/smp.h>
+#include <kmem/report.h>
 #include <kmem/uma.h>
 #include <kmem/malloc.h>
 
