@@ -6,7 +6,8 @@
  * hart at once with the shared-lock acquisitions per pair, the bytes of
  * overhead per live 64-byte object with 100,000 live, peak pages against
  * peak bytes held in a random workload, and a network-stack-like trace.
- * Run by scripts/bench on --numa 2 --smp 4 (QEMU -icount shift=0).
+ * Run by scripts/bench on --numa 2 --smp 4 (QEMU -icount shift=0); the
+ * zone and type tables at the end go to the console, not to the figures.
  */
 #define _GNU_SOURCE	/* strdup */
 #include <stdlib.h>
@@ -76,23 +77,6 @@ pairs_on_hart(void *arg)
 	kmem_smp_barrier(&bar);
 	if (md_cpuid() == 0)
 		locks1 = kmem_spin_count();
-}
-
-/* Median, 99.9th percentile and maximum of s[0..n) (sorted here). */
-static uint64_t
-report(const char *name, uint64_t *s, size_t n)
-{
-	char fig[128];
-	uint64_t med;
-
-	med = bench_report("uma", name, s, n);
-	snprintf(fig, sizeof(fig), "median %llu | p99.9 %llu (%.2fx) | max "
-	    "%llu", (unsigned long long)med,
-	    (unsigned long long)s[n * 999 / 1000],
-	    (double)s[n * 999 / 1000] / (double)med,
-	    (unsigned long long)s[n - 1]);
-	bench_figure("uma", name, fig);
-	return (med);
 }
 
 static uint64_t
@@ -193,8 +177,8 @@ trace(void)
 			}
 		});
 	}
-	report("trace: packet (mbuf zone + 2K cluster 1 in 3 + strdup 1 in 8)",
-	    s, N);
+	bench_report("uma", "trace: packet (mbuf zone + 2K cluster 1 in 3 + "
+	    "strdup 1 in 8)", s, N);
 	for (k = 0; k < 64; k++) {
 		uma_zfree(mbuf, q[k][0]);
 		kern_free(q[k][1], M_DEVBUF);
@@ -212,7 +196,7 @@ main(void)
 		"kern_free", "uma_zalloc + uma_zfree (64 bytes)",
 	};
 	uint64_t med1[3];
-	char fig[160];
+	char fig[160], name[160];
 	u_int ncpu, c;
 	int i;
 
@@ -225,7 +209,7 @@ main(void)
 		for (i = 0; i < N; i++)
 			pair(&s1[i]);
 		locks1 = kmem_spin_count();
-		med1[which] = report(names[which], s1, N);
+		med1[which] = bench_report("uma", names[which], s1, N);
 	}
 	npairs = NMULTI;
 	kmem_barrier_init(&bar, ncpu);
@@ -240,7 +224,9 @@ main(void)
 		    "shared-lock acquisitions per pair", (double)all[ncpu *
 		    NMULTI / 2] / (double)med1[which], (double)(locks1 -
 		    locks0) / ((double)NMULTI * ncpu));
-		bench_figure("uma", names[which], fig);
+		snprintf(name, sizeof(name), "%s: %u harts vs 1", names[which],
+		    ncpu);
+		bench_figure("uma", name, fig);
 	}
 	memory_figures();
 	trace();
