@@ -4,9 +4,9 @@
 # a prefix, build a payload out of tree with one compiler line and
 # pkg-config, boot it with the installed kmem-qemu-run on 1, 2 and 4 NUMA
 # nodes.  TAP on stdout.
-# usage: sdk_test.sh SOURCE_DIR PAYLOAD.c
+# usage: sdk_test.sh SOURCE_DIR PAYLOAD.c...
 set -u
-src=$1 app=$2
+src=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 P=$tmp/prefix
 n=0 bad=0
@@ -23,17 +23,21 @@ for f in include/kmem.h include/kmem/config.h lib/libkmem.a lib/libkmem-core.a l
 done
 
 cd "$tmp"
+for app in "${@:2}"; do
+name=$(basename "$app" .c)
 PKG_CONFIG_PATH=$P/lib/pkgconfig riscv64-unknown-elf-gcc "$app" -I"$src/test/lib" \
   $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags --libs kmem-qemu-virt) -o app.elf >build.log 2>&1
-rc=$?; check "out-of-tree payload builds with one compiler line and pkg-config" $rc
+rc=$?; check "out-of-tree payload $name builds with one compiler line and pkg-config" $rc
 ((rc == 0)) || { sed 's/^/# /' build.log; echo "1..$n"; exit 1; }
 for cfg in "--numa 1 --smp 1 --mem 256M" "--numa 2 --smp 4 --mem 512M" "--numa 4 --smp 4 --mem 1G"; do
   # shellcheck disable=SC2086
   "$P/bin/kmem-qemu-run" app.elf $cfg >run.log 2>&1
   rc=$?
-  check "payload passes on $cfg (exit $rc)" $rc
+  check "payload $name passes on $cfg (exit $rc)" $rc
   ((rc == 0)) || grep -E '^not ok|panic|fault' run.log | head -5 | sed 's/^/# /'
 done
+done
+app=$2
 
 # The same source for QEMU sifive_u, and made into an image that U-Boot
 # boots on virt with both NUMA nodes.
