@@ -6,6 +6,7 @@
 #define KMEM_PRIVATE_H
 
 #include <kmem/types.h>
+#include <kmem/fault.h>
 #include <kmem/machine.h>
 #include <kmem/spin.h>
 #include <kmem/vm_param.h>
@@ -67,6 +68,18 @@ kmem_ncpus_running(void)
 	return (md_ncpus_running());
 }
 #endif
+
+/*
+ * KMEM_MAY_SLEEP(call): first thing in a call that may sleep.  Made from
+ * an interrupt handler (between kmem_intr_enter and kmem_intr_exit, see
+ * kmem/fault.h) it panics naming the call instead of deadlocking.
+ */
+extern u_int kmem_intr_depth[MAXCPU];
+__kmem_noreturn void kmem_sleep_in_intr(const char *call);
+#define KMEM_MAY_SLEEP(call) do {					\
+	if (__predict_false(kmem_intr_depth[kmem_cpuid()] != 0))	\
+		kmem_sleep_in_intr(call);				\
+} while (0)
 
 /*
  * The spinlock fast paths, inline for src/: an uncontended lock or unlock

@@ -287,6 +287,8 @@ kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
 	struct kmem_req r = { KMEM_REQ_ATTR, size_ok(size), flags, low, high,
 	    0, 0, memattr };
 
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_alloc_attr");
 	if (r.size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
 	return (kmem_domainset_alloc(ds, &r));
@@ -362,6 +364,8 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
 	struct kmem_req r = { KMEM_REQ_CONTIG, size_ok(size), flags, low,
 	    high, alignment != 0 ? alignment : PAGE_SIZE, boundary, memattr };
 
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_alloc_contig");
 	if (r.size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
 	if (!powerof2(r.alignment) || (boundary != 0 && (!powerof2(boundary) ||
@@ -500,6 +504,8 @@ vm_offset_t
 kmem_malloc(vm_size_t size, int flags)
 {
 
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_malloc");
 	return (kmem_malloc_inl(DOMAINSET_RR(), size, flags));
 }
 
@@ -507,6 +513,8 @@ vm_offset_t
 kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 {
 
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_malloc_domainset");
 	return (kmem_malloc_inl(ds, size, flags));
 }
 
@@ -990,6 +998,7 @@ kmap_alloc_wait(vm_map_t map, vm_size_t size)
 {
 	vm_offset_t addr;
 
+	KMEM_MAY_SLEEP("kmap_alloc_wait");
 	size = size_ok(size);
 	if (size == 0)
 		return (0);
