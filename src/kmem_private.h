@@ -9,6 +9,7 @@
 #include <kmem/fault.h>
 #include <kmem/machine.h>
 #include <kmem/spin.h>
+#include <kmem/startup.h>
 #include <kmem/vm_param.h>
 
 /*
@@ -68,6 +69,18 @@ kmem_ncpus_running(void)
 	return (md_ncpus_running());
 }
 #endif
+
+/*
+ * KMEM_UP(call): an entry point that needs kmem up (kmem_up says how far
+ * kmem_startup got).  Called earlier, it panics naming the call.  Kept
+ * off the fast paths: those fall through to a checked slow path when the
+ * layers are not there.
+ */
+__kmem_noreturn void kmem_not_started(const char *call);
+#define KMEM_UP(call) do {						\
+	if (__predict_false((kmem_up & KMEM_UP_KMEM) == 0))		\
+		kmem_not_started(call);					\
+} while (0)
 
 /*
  * KMEM_MAY_SLEEP(call): first thing in a call that may sleep.  Made from

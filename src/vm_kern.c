@@ -71,6 +71,8 @@ kva_alloc(vm_size_t size)
 	/* Zero, or so large that rounding it up to a page overflows. */
 	if (size - 1 >= -(vm_size_t)PAGE_SIZE)
 		return (0);
+	if (__predict_false(kernel_arena == NULL))
+		kmem_not_started("kva_alloc");
 	if (vmem_alloc(kernel_arena, round_page(size), M_BESTFIT | M_NOWAIT,
 	    &addr) != 0)
 		return (0);
@@ -287,6 +289,7 @@ kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
 	struct kmem_req r = { KMEM_REQ_ATTR, size_ok(size), flags, low, high,
 	    0, 0, memattr };
 
+	KMEM_UP("kmem_alloc_attr");
 	if ((flags & M_WAITOK) != 0)
 		KMEM_MAY_SLEEP("kmem_alloc_attr");
 	if (r.size == 0 || !flags_ok(flags) || low >= high)
@@ -364,6 +367,7 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
 	struct kmem_req r = { KMEM_REQ_CONTIG, size_ok(size), flags, low,
 	    high, alignment != 0 ? alignment : PAGE_SIZE, boundary, memattr };
 
+	KMEM_UP("kmem_alloc_contig");
 	if ((flags & M_WAITOK) != 0)
 		KMEM_MAY_SLEEP("kmem_alloc_contig");
 	if (r.size == 0 || !flags_ok(flags) || low >= high)
@@ -476,6 +480,7 @@ kmem_malloc_general(struct domainset *ds, vm_size_t size, int flags)
 	struct kmem_req r = { KMEM_REQ_MALLOC, size_ok(size), flags, 0, 0, 0,
 	    0, VM_MEMATTR_DEFAULT };
 
+	KMEM_UP("kmem_malloc");
 	if (r.size == 0 || !flags_ok(flags))
 		return (0);
 	return (kmem_domainset_alloc(ds, &r));
@@ -960,6 +965,7 @@ kmem_free_general(vm_offset_t addr, vm_size_t size)
 	vmem_t *arena;
 	bool attr;
 
+	KMEM_UP("kmem_free");
 	size = round_page(size);
 	if (size == 0)
 		return;
@@ -998,6 +1004,7 @@ kmap_alloc_wait(vm_map_t map, vm_size_t size)
 {
 	vm_offset_t addr;
 
+	KMEM_UP("kmap_alloc_wait");
 	KMEM_MAY_SLEEP("kmap_alloc_wait");
 	size = size_ok(size);
 	if (size == 0)

@@ -183,6 +183,15 @@ md_satp_write(uint64_t satp)
 	return (got == satp);
 }
 
+uint64_t
+md_satp_read(void)
+{
+	uint64_t satp;
+
+	__asm__ volatile("csrr %0, satp" : "=r"(satp));
+	return (satp);
+}
+
 vm_offset_t
 md_dmap_va(vm_offset_t dmap_min)
 {

@@ -181,6 +181,13 @@ md_satp_write(uint64_t satp)
 	return (got == satp);
 }
 
+uint64_t
+md_satp_read(void)
+{
+
+	return (csr_read(satp));
+}
+
 vm_offset_t
 md_dmap_va(vm_offset_t dmap_min)
 {
