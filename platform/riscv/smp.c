@@ -33,6 +33,7 @@
 #include <kmem/machine.h>
 #include <kmem/physmem.h>
 #include <kmem/pmap.h>
+#include <kmem/report.h>
 #include <kmem/smp.h>
 #include <kmem/spin.h>
 #include <kmem/startup.h>
@@ -258,6 +259,7 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva, unsigned long cpus)
 	kmem_spin_lock(&shootdown_lock);
 	err = for_cpus(cpus, sfence_group, &r);
 	kmem_spin_unlock(&shootdown_lock);
+	kmem_report_note_shootdown();
 	if (err != 0) {
 		char msg[128];
 
