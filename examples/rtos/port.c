@@ -206,6 +206,16 @@ md_console_write(const char *buf, size_t len)
 	rtos_console_write(buf, len);
 }
 
+/* SBI legacy getchar: -1 when nothing is waiting. */
+int
+md_console_read(void)
+{
+	long c;
+
+	c = rtos_sbi(0x02, 0, 0, 0, 0, 0);
+	return (c >= 0 && c <= 255 ? (int)c : -1);
+}
+
 void
 md_panic(const char *msg)
 {
