@@ -44,7 +44,8 @@
  * until it stores a handle back, so no interrupt masking is needed: a
  * path that finds QC_BUSY (a drainer holds the slot, or an interrupt
  * stopped the owner) simply uses the arena.  A drainer (vmem_drain, any
- * hart) swaps QC_BUSY in the same way and waits while the owner is inside.
+ * hart) swaps QC_BUSY in the same way and waits a bounded while for an
+ * owner inside (QC_DRAIN_SPINS), then leaves that slot to its owner.
  */
 #include <stdio.h>
 #include <string.h>
@@ -2122,19 +2123,21 @@ qc_release_mags(vmem_t *vm, uintptr_t h, vmem_size_t size)
 }
 
 /*
- * How long a drain waits for a slot of its own hart: only something this
- * hart interrupted (or a thread sharing its index) can be inside it, and
- * it cannot finish while we spin, so give up on that one slot.
+ * How long a drain waits for a busy slot before it gives up on that one
+ * slot (its owner keeps the magazine and stores it back later).  On its
+ * own hart only something it interrupted can be inside, which cannot
+ * finish while we spin; on another hart the owner may be a task that an
+ * RTOS switched out in the middle (library mode), which may not run again
+ * before this drain, with a lock held, lets that hart go on.
  */
-#define QC_SELF_SPINS	1024
+#define QC_DRAIN_SPINS	1024
 
 /*
- * Take the magazine out of one slot (waiting while somebody is inside),
- * leaving it with none.  0 if there was none, or (own hart) it stayed busy.
+ * Take the magazine out of one slot (waiting a while if somebody is
+ * inside), leaving it with none.  0 if there was none, or it stayed busy.
  */
 static uintptr_t
-qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none,
-    bool self)
+qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none)
 {
 	uintptr_t h;
 	u_int spins;
@@ -2142,7 +2145,7 @@ qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none,
 	spins = 0;
 	while ((h = atomic_exchange_explicit(slot, busy,
 	    memory_order_acquire)) == busy) {
-		if (self && ++spins > QC_SELF_SPINS)
+		if (++spins > QC_DRAIN_SPINS)
 			return (0);
 		md_cpu_relax();
 	}
@@ -2155,7 +2158,7 @@ vmem_drain(vmem_t *vm)
 {
 	uintptr_t lists[VMEM_QCACHE_IDX_MAX], h;
 	struct vmem_qcache *qc;
-	u_int c, i, nq, self;
+	u_int c, i, nq;
 
 	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
 	if (nq == 0)
@@ -2163,15 +2166,14 @@ vmem_drain(vmem_t *vm)
 	for (i = 0; i < nq; i++)
 		lists[i] = 0;
 	/* Take every hart's magazines. */
-	self = kmem_cpuid();
 	for (c = 0; c < MAXCPU; c++) {
 		for (i = 0; i < nq; i++) {
 			h = qc_take_slot(&vm->vm_qalloc[c][i], QC_ABUSY,
-			    QC_ANONE, c == self);
+			    QC_ANONE);
 			if (h != 0)
 				qc_push(&lists[i], h);
 			h = qc_take_slot(&vm->vm_qfree[c][i], QC_FBUSY,
-			    QC_FNONE, c == self);
+			    QC_FNONE);
 			if (h != 0)
 				qc_push(&lists[i], h);
 		}
