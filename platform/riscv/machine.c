@@ -16,7 +16,8 @@
 
 /* Per-hart identity, one TLS block per hart (tp). */
 __thread u_int riscv_tls_cpuid;
-__thread u_int riscv_tls_hartid;
+/* ~0 until the hart says (kmem_smp_register_hart then answers -EINVAL). */
+__thread u_int riscv_tls_hartid = ~0U;
 
 u_int riscv_ncpus = 1;
 uint32_t riscv_cpu_hartid[MAXCPU];
