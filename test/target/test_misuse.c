@@ -9,28 +9,9 @@
 
 #include <kmem.h>
 #include "tap.h"
+#include "expect_panic.h"
 
 const bool kmem_boot_quiet = true;
-
-#define EXPECT_PANIC(call, want1, want2, what) do {			\
-	struct kmem_panic_catch pc_;					\
-	if (KMEM_PANIC_TRY(&pc_)) {					\
-		call;							\
-		kmem_panic_disarm();					\
-		ok(0, "%s: no panic", what);				\
-	} else								\
-		ok(strstr(pc_.kp_msg, want1) != NULL &&			\
-		    strstr(pc_.kp_msg, want2) != NULL,			\
-		    "%s panics: %s", what, pc_.kp_msg);			\
-} while (0)
-
-static const char *
-hex(char *buf, size_t len, u_long v)
-{
-
-	snprintf(buf, len, "0x%lx", v);
-	return (buf);
-}
 
 int
 main(void)
@@ -45,7 +26,7 @@ main(void)
 	va = kmem_malloc(PAGE_SIZE, M_WAITOK);
 	pa = pmap_kextract(va);
 	EXPECT_PANIC(vm_page_free(PHYS_TO_VM_PAGE(pa)), "vm_page_free",
-	    hex(a, sizeof(a), pa), "vm_page_free of a page kmem_malloc maps");
+	    expect_hex(a, sizeof(a), pa), "vm_page_free of a page kmem_malloc maps");
 	m = vm_page_alloc_noobj_domain(vm_phys_domain(pa), VM_ALLOC_NOWAIT);
 	ok(m != NULL && VM_PAGE_TO_PHYS(m) != pa, "the page stays with kmem");
 	vm_page_free(m);
@@ -58,7 +39,7 @@ main(void)
 	pa = pmap_kextract(va + PAGE_SIZE);
 	EXPECT_PANIC((void)kmem_back_domain(0, kernel_object, va,
 	    4 * PAGE_SIZE, M_WAITOK), "kmem_back_domain",
-	    hex(a, sizeof(a), va + PAGE_SIZE), "kmem_back_domain over a "
+	    expect_hex(a, sizeof(a), va + PAGE_SIZE), "kmem_back_domain over a "
 	    "backed page");
 	ok(pmap_kextract(va + PAGE_SIZE) == pa && pmap_kextract(va) == 0,
 	    "nothing was remapped");
@@ -70,11 +51,11 @@ main(void)
 	*(volatile uint64_t *)(va + PAGE_SIZE) = 42;
 	used = swap_reserved();
 	EXPECT_PANIC(kmap_free_wakeup(exec_map, va + PAGE_SIZE, PAGE_SIZE),
-	    "kmap_free_wakeup", hex(a, sizeof(a), va + PAGE_SIZE),
+	    "kmap_free_wakeup", expect_hex(a, sizeof(a), va + PAGE_SIZE),
 	    "kmap_free_wakeup of an inner page");
 	vb = va + 8 * PAGE_SIZE;
 	EXPECT_PANIC(kmap_free_wakeup(exec_map, vb, PAGE_SIZE),
-	    "kmap_free_wakeup", hex(a, sizeof(a), vb),
+	    "kmap_free_wakeup", expect_hex(a, sizeof(a), vb),
 	    "kmap_free_wakeup of a range never allocated");
 	ok(swap_reserved() == used && *(volatile uint64_t *)(va +
 	    PAGE_SIZE) == 42, "the allocation is intact");
