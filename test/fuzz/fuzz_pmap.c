@@ -23,7 +23,7 @@
 #include <kmem/startup.h>
 #include <kmem/vm_phys.h>
 
-#include "../host/pmap_model.h"
+#include "pmap_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
