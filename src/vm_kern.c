@@ -1325,6 +1325,16 @@ kmem_stats(struct kmem_stats *st)
 	    memory_order_relaxed) + vm_map_entry_pages();
 }
 
+struct vmem *
+kmem_domain_arena(int domain, bool exec)
+{
+
+	if (domain < 0 || domain >= vm_ndomains)
+		return (NULL);
+	return (exec ? kdom[domain].kernel_rwx_arena :
+	    kdom[domain].kernel_arena);
+}
+
 void
 kmem_stats_print(const struct kmem_stats *st)
 {

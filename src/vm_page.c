@@ -769,15 +769,24 @@ vm_page_free_contig(vm_page_t m, u_long npages)
 
 /* ------------------------------------------------------------ counts */
 
+u_long
+vm_page_cache_count(u_int cpu, int domain)
+{
+
+	if (cpu >= MAXCPU || domain < 0 || domain >= vm_ndomains)
+		return (0);
+	return (pc_count_peek(&vm_pcpu[cpu].pc_dom[domain]));
+}
+
 static u_long
 vm_domain_cached(int domain)
 {
 	u_long n;
-	int c;
+	u_int c;
 
 	n = 0;
 	for (c = 0; c < MAXCPU; c++)
-		n += pc_count_peek(&vm_pcpu[c].pc_dom[domain]);
+		n += vm_page_cache_count(c, domain);
 	return (n);
 }
 

@@ -174,5 +174,10 @@ struct kmem_stats {
 };
 void kmem_stats(struct kmem_stats *st);
 void kmem_stats_print(const struct kmem_stats *st);
+/**
+ * The per-domain arena kmem allocates from (@p exec: the M_EXEC one).
+ * @retval NULL @p domain is not a valid domain, or kmem_init has not run
+ */
+struct vmem *kmem_domain_arena(int domain, bool exec);
 
 #endif /* KMEM_VM_KERN_H */

@@ -63,6 +63,15 @@ static inline struct pmap *vm_map_pmap(const struct vm_map *map)
 {
 	return (map->pmap);
 }
+/* Bytes in the map's entries and how many entries (a racy snapshot). */
+static inline vm_size_t vm_map_size(const struct vm_map *map)
+{
+	return (map->size);
+}
+static inline int vm_map_nentries(const struct vm_map *map)
+{
+	return (map->nentries);
+}
 
 /** Initialise an empty map over [min, max). */
 void vm_map_init(vm_map_t map, struct pmap *pmap, vm_offset_t min,

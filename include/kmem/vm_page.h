@@ -436,4 +436,7 @@ bool vm_page_reclaim_contig_domain(int domain, int req, u_long npages,
  */
 u_long vm_page_cache_drain(void);
 
+/** Free pages of @p domain cached by hart @p cpu now (0 if either is bad). */
+u_long vm_page_cache_count(u_int cpu, int domain);
+
 #endif /* KMEM_VM_PAGE_H */

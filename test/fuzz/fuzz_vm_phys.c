@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_vm_phys: libFuzzer drives the page allocator's reference model
- * (vm_phys_model.h).  The first input byte picks the machine shape; the
- * rest, 8 bytes per word, are the random words of the steps, and once they
- * run out a generator seeded by the whole input goes on, so every input
- * runs VMM_FUZZ_STEPS operations.  A machine is booted only when the
+ * (test/lib/vm_phys_model.h).  The first input byte picks the machine
+ * shape; the rest, 8 bytes per word, are the random words of the steps,
+ * and once they run out a generator seeded by the whole input goes on, so
+ * every input runs VMM_FUZZ_STEPS operations.  A machine is booted only when the
  * shape changes or a run failed: after a run everything is freed and the
  * free lists must equal boot's (vmm_free_all), which is the state the next
  * input starts from.  Any disagreement with the model, any internal
  * inconsistency, or free lists that differ from boot aborts.
  */
+#define _GNU_SOURCE		/* usleep, for the model's vmm_free_later */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
