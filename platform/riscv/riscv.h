@@ -65,6 +65,10 @@ extern u_int riscv_ncpus;
 extern uint32_t riscv_cpu_hartid[];
 extern int riscv_cpu_domain[];
 
+/* exit.c: how md_exit ends the run (semihosting, test finisher, SRST). */
+void riscv_exit_init(const void *fdt, uint32_t size);	/* raw FDT, first */
+void riscv_exit_find_device(const struct fdt_machine *m);	/* parsed */
+
 void riscv_console_init(void);
 /* The SBI console for any hart: one writer at a time, lines kept whole. */
 void riscv_console_write(const char *buf, size_t len);
