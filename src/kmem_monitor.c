@@ -333,7 +333,7 @@ cmd_page(char *args)
 	uint64_t pa;
 	vm_page_t m;
 	u_int marks;
-	int i;
+	int i, state;
 
 	if (!mon_number(mon_word(&args), false, &pa))
 		return (mon_error("page needs a physical address", NULL));
@@ -348,8 +348,11 @@ cmd_page(char *args)
 			kmem_printf(", segment %d [0x%lx, 0x%lx)", i,
 			    (u_long)ps.segs[i].start, (u_long)ps.segs[i].end);
 	marks = vm_page_kmem_get(m);
-	kmem_printf("\n  kmem marks:%s%s%s%s; known zero: %s; dmap va 0x%lx\n",
-	    marks == 0 ? " none" : "",
+	state = vm_phys_pa_state(pa);
+	kmem_printf("\n  %s; kmem marks:%s%s%s%s; known zero: %s; dmap va "
+	    "0x%lx\n", state == VM_PHYS_PAGE_FREE ? "free" :
+	    state == VM_PHYS_PAGE_CACHED ? "free, in a hart's cache" :
+	    "allocated", marks == 0 ? " none" : "",
 	    (marks & VM_PAGE_KMEM_HEAD) != 0 ? " head" : "",
 	    (marks & VM_PAGE_KMEM_TAIL) != 0 ? " tail" : "",
 	    (marks & VM_PAGE_KMEM_EXEC) != 0 ? " exec" : "",

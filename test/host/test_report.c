@@ -404,6 +404,27 @@ test_changes(void)
 }
 
 static void
+test_page_state(void)
+{
+	vm_page_t m;
+	vm_paddr_t pa;
+	int after;
+
+	m = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
+	pa = m != NULL ? VM_PAGE_TO_PHYS(m) : 0;
+	ok(m != NULL && vm_phys_pa_state(pa + 123) == VM_PHYS_PAGE_ALLOC,
+	    "vm_phys_pa_state: an allocated page says so");
+	vm_page_free(m);
+	after = vm_phys_pa_state(pa);
+	vm_page_cache_drain();
+	ok((after == VM_PHYS_PAGE_CACHED || after == VM_PHYS_PAGE_FREE) &&
+	    vm_phys_pa_state(pa) == VM_PHYS_PAGE_FREE, "vm_phys_pa_state: "
+	    "freed, then on the buddy lists after a drain (%d)", after);
+	ok(vm_phys_pa_state(0x1000) == -1 && vm_phys_pa_state(~0UL) == -1,
+	    "vm_phys_pa_state: -1 outside managed RAM");
+}
+
+static void
 test_short_buffer(void)
 {
 	static char small[700];
@@ -453,6 +474,7 @@ main(int argc, char **argv)
 	boot(nd);
 	test_figures(nd);
 	test_changes();
+	test_page_state();
 	test_short_buffer();
 	test_console();
 	return (tap_done());

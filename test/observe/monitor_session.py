@@ -85,7 +85,7 @@ def main():
     ok(m is not None and int(m.group(2), 16) == int(state.get('pa', '1'), 16),
        'pt: the leaf maps the PA alloc reported')
     run(f"page {state.get('pa', '0x0')}", r'^pa 0x[0-9a-f]+: page struct '
-        r'0x[0-9a-f]+, domain \d+, segment \d+.*kmem marks: head;',
+        r'0x[0-9a-f]+, domain \d+, segment \d+.*allocated; kmem marks: head;',
         'the first page of an allocation is marked head')
     run('mem', r'^free (\d+) of', 'mem again')
     run('lowmem', r'^lowmem handlers run \(event 1\): free pages \d+ -> '
