@@ -235,13 +235,18 @@ static void
 mon_arena_line(vmem_t *vm, void *arg)
 {
 	struct vmem_stats vs;
+	const char *kind;
+	char dom[16];
+	int d;
 
 	vmem_get_stats(vm, &vs);
-	kmem_printf("%-24s size %10lu  in use %10lu  spans %3lu (%lu "
-	    "imported)  busy %5lu  qcache %lu rounds\n", vs.vs_name,
-	    (u_long)vs.vs_size, (u_long)vs.vs_inuse, (u_long)vs.vs_nspans,
-	    (u_long)vs.vs_nimported, (u_long)vs.vs_nbusy,
-	    (u_long)vs.vs_qcache_rounds);
+	kind = kmem_report_arena_kind(vm, &d);
+	snprintf(dom, sizeof(dom), d >= 0 ? "%d" : "-", d);
+	kmem_printf("%-16s %-11s domain %s  size %10lu  in use %10lu  spans "
+	    "%lu (%lu imported)  busy %lu  qcache %lu rounds\n", vs.vs_name,
+	    kind, dom, (u_long)vs.vs_size, (u_long)vs.vs_inuse,
+	    (u_long)vs.vs_nspans, (u_long)vs.vs_nimported,
+	    (u_long)vs.vs_nbusy, (u_long)vs.vs_qcache_rounds);
 }
 
 static int

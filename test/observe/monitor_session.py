@@ -64,7 +64,10 @@ def main():
     m = run('domains', r'^domain 0: (\d+) pages, (\d+) free.*blocks by '
             r'order:( \d+){12}$', 'domain 0 with 12 orders')
     ndomains = len(re.findall(r'^domain \d+:', child.before, re.M))
-    run('arenas', r'^kernel arena +size +\d+ +in use', 'the kernel arena')
+    run('arenas', r'(?=.*^kernel arena +kernel +domain - +size +\d+ +in '
+        r'use)(?=.*^kernel arena do +domain +domain 0 )', 'the kernel arena '
+        'and the '
+        'domain arenas, with their domains')
     run('vmem kernel arena', r'"kernel arena": quantum 0x1000.*span',
         'kernel arena with its segments')
     run('vmem kernel arena domain', r'"kernel arena do', 'truncated '
