@@ -90,6 +90,9 @@ int vm_map_insert(vm_map_t map, void *object, vm_pindex_t offset,
  */
 int vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end);
 
+/** Whether [start, end) is exactly one entry (not a submap); map lock held. */
+bool vm_map_range_is_entry(vm_map_t map, vm_offset_t start, vm_offset_t end);
+
 /** Make [start, end) of @p map the submap @p submap. */
 int vm_map_submap(vm_map_t map, vm_offset_t start, vm_offset_t end,
     vm_map_t submap);

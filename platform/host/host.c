@@ -920,8 +920,8 @@ void
 md_console_write(const char *buf, size_t len)
 {
 
-	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
+	/* stdout carries the tests' TAP only. */
+	fwrite(buf, 1, len, stderr);
 }
 
 /* Standard input stands for the console's input. */
@@ -947,8 +947,6 @@ md_panic(const char *msg)
 	kmem_panic_catch_hook(msg);
 	fflush(stdout);
 	fprintf(stderr, "panic: %s\n", msg);
-	printf("panic: %s\n", msg);
-	fflush(stdout);
 	exit(KMEM_EXIT_PANIC);
 }
 

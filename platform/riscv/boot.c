@@ -111,7 +111,6 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	uint32_t size;
 	int i, rc;
 
-	riscv_smp_save_tdata();
 	riscv_tls_cpuid = 0;
 	riscv_tls_hartid = (u_int)hartid;
 	riscv_console_init();

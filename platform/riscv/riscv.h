@@ -78,7 +78,6 @@ u_int riscv_ncpus_running(void);
 void riscv_ipi_cpus(unsigned long cpus);	/* mask of cpu indices */
 void riscv_ipi_others(void);
 void riscv_shootdown(vm_offset_t sva, vm_offset_t eva);
-void riscv_smp_save_tdata(void);	/* first thing at boot */
 void riscv_smp_start(void);		/* after kmem_startup() */
 
 #endif /* KMEM_PLATFORM_RISCV_H */
