@@ -2,7 +2,7 @@
 /*
  * kmem_monitor on the host twin, under ASan and UBSan: a script on
  * standard input (the host's console input), the answers captured from
- * standard output.  Line editing (CR, LF, CR LF, backspace, control
+ * standard error (the host's console output).  Line editing (CR, LF, CR LF, backspace, control
  * bytes, a line longer than the buffer), every command, and the mistakes
  * that must each get one error line and change nothing.
  */
@@ -29,15 +29,15 @@ run_monitor(const char *script, size_t len)
 	fwrite(script, 1, len, in);
 	rewind(in);
 	f = tmpfile();
-	fflush(stdout);
+	fflush(stderr);
 	saved_in = dup(0);
-	saved_out = dup(1);
+	saved_out = dup(2);
 	dup2(fileno(in), 0);
-	dup2(fileno(f), 1);
+	dup2(fileno(f), 2);
 	failed = kmem_monitor();
-	fflush(stdout);
+	fflush(stderr);
 	dup2(saved_in, 0);
-	dup2(saved_out, 1);
+	dup2(saved_out, 2);
 	close(saved_in);
 	close(saved_out);
 	fclose(in);
