@@ -80,7 +80,7 @@ mon_getline(char *buf, size_t size, bool *after_cr)
 		if (c < ' ' || n + 1 >= size)
 			continue;	/* control bytes and overlong lines */
 		buf[n++] = (char)c;
-		md_console_write((char *)&buf[n - 1], 1);
+		md_console_write(&buf[n - 1], 1);
 	}
 }
 
@@ -149,7 +149,8 @@ mon_number(const char *s, bool sizes, uint64_t *vp)
 
 /* ---------------------------------------------------------- commands */
 
-static int
+/* One line "error: ..." (fmt has at most one %s, for arg). */
+static int __kmem_printflike(1, 0)
 mon_error(const char *fmt, const char *arg)
 {
 
@@ -162,7 +163,6 @@ mon_error(const char *fmt, const char *arg)
 static int
 cmd_help(char *args)
 {
-
 	static const char *const lines[] = {
 		"help                 this list",
 		"mem                  free pages, commit, page tables",
