@@ -1090,20 +1090,50 @@ uma_zone_slabs(uma_zone_t zone, u_long *total, u_long *free)
 	}
 }
 
+const char *
+uma_zone_name(uma_zone_t zone)
+{
+
+	return (zone->uz_name);
+}
+
+u_long
+uma_zone_pages(uma_zone_t zone)
+{
+	u_long slabs, free;
+
+	uma_zone_slabs(zone, &slabs, &free);
+	return (slabs << zone->uz_slabshift);
+}
+
+void
+uma_zone_foreach(void (*fn)(uma_zone_t, void *), void *arg)
+{
+	uma_zone_t z;
+
+	kmem_spin_lock(&uma_zones_lock);
+	for (z = uma_zones; z != NULL; z = z->uz_link)
+		fn(z, arg);
+	kmem_spin_unlock(&uma_zones_lock);
+}
+
+static void
+uma_print_zone(uma_zone_t z, void *arg)
+{
+	u_long slabs, free;
+
+	(void)arg;
+	uma_zone_slabs(z, &slabs, &free);
+	kmem_printf("%-16s %6lu %8d %8lu %8lu\n", z->uz_name,
+	    (u_long)z->uz_size, uma_zone_get_cur(z), slabs,
+	    slabs << z->uz_slabshift);
+}
+
 void
 uma_print_stats(void)
 {
-	u_long slabs, free;
-	uma_zone_t z;
 
 	kmem_printf("%-16s %6s %8s %8s %8s\n", "zone", "size", "items",
 	    "slabs", "pages");
-	kmem_spin_lock(&uma_zones_lock);
-	for (z = uma_zones; z != NULL; z = z->uz_link) {
-		uma_zone_slabs(z, &slabs, &free);
-		kmem_printf("%-16s %6lu %8d %8lu %8lu\n", z->uz_name,
-		    (u_long)z->uz_size, uma_zone_get_cur(z), slabs,
-		    slabs << z->uz_slabshift);
-	}
-	kmem_spin_unlock(&uma_zones_lock);
+	uma_zone_foreach(uma_print_zone, NULL);
 }
