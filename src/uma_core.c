@@ -700,9 +700,11 @@ zone_out(uma_zone_t zone)
 	int d;
 
 	n = 0;
-	for (d = 0; d < vm_ndomains; d++)
-		n += __atomic_load_n(&zone->uz_dom[d].ud_out,
-		    __ATOMIC_RELAXED);
+	for (d = 0; d < vm_ndomains; d++) {
+		kmem_spin_lock(&zone->uz_dom[d].ud_lock);
+		n += zone->uz_dom[d].ud_out;
+		kmem_spin_unlock(&zone->uz_dom[d].ud_lock);
+	}
 	return (n);
 }
 
@@ -1023,9 +1025,11 @@ uma_zone_get_cur(uma_zone_t zone)
 	uintptr_t h;
 
 	n = (long)zone_out(zone);
-	for (d = 0; d < vm_ndomains; d++)
-		n -= (long)__atomic_load_n(&zone->uz_dom[d].ud_nfull,
-		    __ATOMIC_RELAXED) * UMA_BUCKET_ITEMS;
+	for (d = 0; d < vm_ndomains; d++) {
+		kmem_spin_lock(&zone->uz_dom[d].ud_lock);
+		n -= (long)zone->uz_dom[d].ud_nfull * UMA_BUCKET_ITEMS;
+		kmem_spin_unlock(&zone->uz_dom[d].ud_lock);
+	}
 	for (cpu = 0; cpu < MAXCPU; cpu++) {
 		c = &zone->uz_cpu[cpu];
 		h = atomic_load_explicit(&c->uc_alloc, memory_order_relaxed);
