@@ -159,7 +159,7 @@ worker(void *arg)
 				continue;
 			s->kind = 3;
 			s->size = 4 * PAGE_SIZE;
-			if (smap.size + s->size > KMAP_SIZE)
+			if (vm_map_size(&smap) + s->size > KMAP_SIZE)
 				atomic_fetch_add(&kmap_waits, 1);
 			s->a = kmap_alloc_wait(&smap, s->size);
 			break;
