@@ -79,36 +79,6 @@ struct vmem *vmem_list;
 static struct vmem vmem_boot_arenas[VMEM_BOOT_ARENAS];
 static bool vmem_boot_arena_used[VMEM_BOOT_ARENAS];
 
-/* ------------------------------------------------------------ bit scans */
-
-/* Tables of vmem_ctz and vmem_fls (vmem_private.h). */
-const uint8_t vmem_debruijn[64] = {
-	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
-	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
-	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
-	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
-};
-
-/* fls of a byte: 1-based index of its highest set bit (0 for 0). */
-const uint8_t vmem_fls8[256] = {
-	0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
-	5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
-	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-};
-
 /* ------------------------------------------------------------ free lists */
 
 /* True if a segment of q quanta belongs on list c. */
@@ -131,7 +101,7 @@ vmem_qfirst(vmem_size_t q)
 
 	if (q <= VMEM_NEXACT)
 		return ((u_int)q - 1);
-	c = VMEM_NEXACT - 7 + vmem_fls(q);
+	c = VMEM_NEXACT - 7 + kmem_flsl(q);
 	/* Only a class's smallest size has every member fit. */
 	if (c == VMEM_NEXACT ? q == VMEM_NEXACT + 1 : (q & (q - 1)) == 0)
 		return (c);
@@ -148,12 +118,12 @@ vmem_flnext(const vmem_t *vm, u_int idx)
 	if (idx < 64) {
 		bits = vm->vm_flbits[0] & (~0UL << idx);
 		if (bits != 0)
-			return ((int)vmem_ctz(bits));
+			return ((int)kmem_ctzl(bits));
 		idx = 64;
 	} else if (idx >= 128)
 		return (-1);
 	bits = vm->vm_flbits[1] & (~0UL << (idx - 64));
-	return (bits != 0 ? (int)(64 + vmem_ctz(bits)) : -1);
+	return (bits != 0 ? (int)(64 + kmem_ctzl(bits)) : -1);
 }
 
 /* Put the free segment bt at the head of list fl. */

@@ -65,6 +65,17 @@ vmem_printall(void)
 	kmem_spin_unlock(&vmem_list_lock);
 }
 
+void
+vmem_foreach(void (*fn)(vmem_t *, void *), void *arg)
+{
+	vmem_t *vm;
+
+	kmem_spin_lock(&vmem_list_lock);
+	for (vm = vmem_list; vm != NULL; vm = vm->vm_next)
+		fn(vm, arg);
+	kmem_spin_unlock(&vmem_list_lock);
+}
+
 /* ------------------------------------------------------------ checks */
 
 void
@@ -217,6 +228,7 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 	struct vmem_btag *bt;
 
 	memset(vs, 0, sizeof(*vs));
+	vmem_qcache_count(vm, &vs->vs_qcache_rounds, &vs->vs_qcache_bytes);
 	kmem_spin_lock(&vm->vm_lock);
 	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
 		if (bt->bt_type == BT_TYPE_BUSY)
@@ -225,10 +237,23 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 			vs->vs_nfree++;
 		else
 			vs->vs_nspans++;
+		if (bt->bt_type == BT_TYPE_SPAN) {
+			vs->vs_nimported++;
+			vs->vs_imported += bt->bt_size;
+		}
 	}
 	vs->vs_hashsize = vm->vm_hashsize;
 	vs->vs_tagsize = sizeof(struct vmem_btag);
 	vs->vs_cachedtags = vm->vm_nfreetags;
+	memcpy(vs->vs_name, vm->vm_name, sizeof(vs->vs_name));
+	vs->vs_quantum = vm->vm_quantum_mask + 1;
+	vs->vs_size = vm->vm_size;
+	vs->vs_inuse = vm->vm_inuse;
+	vs->vs_limit = vm->vm_limit;
+	vs->vs_import = vm->vm_importfn != NULL;
+	vs->vs_import_quantum = vm->vm_import_quantum;
+	vs->vs_qcache_max = vm->vm_qcache_max;
+	vs->vs_nwaiters = vm->vm_nwaiters;
 	kmem_spin_unlock(&vm->vm_lock);
 }
 
