@@ -60,7 +60,7 @@ _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 #define MAG_FREE_NONE	(MAG_FULL + VMEM_MAG_SIZE)
 
 /* Rounds a refill takes from the arena in one call: bounds its cost. */
-#define QC_FILL_ROUNDS	6
+#define QC_FILL_ROUNDS	4
 
 /* The magazine pool (leaf lock): handles of empty magazines. */
 static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
