@@ -1190,16 +1190,18 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 	    kmem_spin_trylock_inl(&vm->vm_lock, true)) {
 		rsize = (size + qmask) & ~qmask;
 		vmem_settle(vm);
+		bt = NULL;
 		if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC &&
 		    vm->vm_nbusytag < 2 * vm->vm_hashsize) &&
-		    (bt = vmem_find_fast(vm, rsize, strat)) != NULL) {
+		    (bt = vmem_find_fast(vm, rsize, strat)) != NULL)
 			*addrp = vmem_carve(vm, bt, rsize, true)->bt_start;
-			if (__predict_false(!kmem_spin_unlock_ok_inl(
-			    &vm->vm_lock)))
-				kmem_spin_unlock_bad(&vm->vm_lock);
+		if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+			kmem_spin_unlock_bad(&vm->vm_lock);
+		if (__predict_true(bt != NULL))
 			return (0);
-		}
-		kmem_spin_unlock(&vm->vm_lock);
+		/* No constraint: say so, so that nothing else stays live. */
+		return (vmem_xalloc_slow(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
+		    VMEM_ADDR_MAX, flags, addrp));
 	}
 	return (vmem_xalloc_slow(vm, size, align, phase, nocross, minaddr,
 	    maxaddr, flags, addrp));
@@ -1298,18 +1300,30 @@ vmem_seg_free(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 }
 
 /*
- * The rare ends of a free (arena lock held on entry, dropped): give the
- * idle imported span holding the free segment t back (t NULL: none),
- * trim the tag cache, wake waiters, shrink the hash.
+ * vmem_xfree's slow path.  t NULL: the arena lock was busy; take it
+ * (waiting) and free [addr, addr + size) as the fast path does (an
+ * invalid free panics).  Otherwise the lock is held and t is the free
+ * segment the fast path's coalesce left.  Then the rare ends of a free:
+ * give t's span back if it is a wholly free imported span, trim the tag
+ * cache, wake waiters, shrink the hash.  Drops the lock.
  */
 static __attribute__((noinline)) void
-vmem_xfree_slow(vmem_t *vm, struct vmem_btag *t)
+vmem_xfree_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    struct vmem_btag *t)
 {
+	struct vmem_btag *bt, **pp;
 	vmem_addr_t sa;
 	vmem_size_t ss;
 	bool rel, shrink;
 
-	rel = t != NULL && vmem_span_idle(vm, t);
+	if (t == NULL) {
+		kmem_spin_lock(&vm->vm_lock);
+		bt = vmem_busy_lookup(vm, addr, &pp);
+		if (!vmem_free_ok(vm, bt, size))
+			vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
+		t = vmem_seg_free(vm, bt, pp);
+	}
+	rel = vmem_span_idle(vm, t);
 	if (rel)
 		vmem_span_remove(vm, t->bt_sprev, &sa, &ss);
 	if (vm->vm_nfreetags > BT_MAXFREE)
@@ -1325,17 +1339,19 @@ vmem_xfree_slow(vmem_t *vm, struct vmem_btag *t)
 }
 
 /*
- * The fast path: one hold of the arena lock, a hash lookup, the coalesce.
- * An invalid free panics; an idle span, waiters, a hash to shrink or tags
- * to trim go to vmem_xfree_slow.
+ * The fast path: the arena lock free, a hash lookup, the coalesce, no
+ * rare end to see to.  An invalid free panics; a busy lock, an idle span,
+ * waiters, a hash to shrink or tags to trim go to vmem_xfree_slow.
  */
 void
 vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
 	struct vmem_btag *bt, **pp, *t;
 
-	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true)))
-		kmem_spin_lock(&vm->vm_lock);
+	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true))) {
+		vmem_xfree_slow(vm, addr, size, NULL);
+		return;
+	}
 	bt = vmem_busy_lookup(vm, addr, &pp);
 	if (__predict_false(!vmem_free_ok(vm, bt, size)))
 		vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
@@ -1343,11 +1359,12 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	/* Only a coalesce (t != bt) gives tags back to the cache. */
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
 	    vm->vm_nbusytag * 8 < vm->vm_hashsize ||
-	    (t != bt && vm->vm_nfreetags > BT_MAXFREE)) ||
-	    __predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock))) {
-		vmem_xfree_slow(vm, t);
+	    (t != bt && vm->vm_nfreetags > BT_MAXFREE))) {
+		vmem_xfree_slow(vm, addr, size, t);
 		return;
 	}
+	if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+		kmem_spin_unlock_bad(&vm->vm_lock);
 }
 
 /* ------------------------------------------------------------ rounds */
@@ -1398,6 +1415,7 @@ vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)
 	struct vmem_btag *bt, **pp, *t;
 	vmem_addr_t sa;
 	vmem_size_t ss;
+	bool shrink;
 	u_int i;
 
 	if (n == 0)
@@ -1418,7 +1436,14 @@ vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)
 			kmem_spin_lock(&vm->vm_lock);
 		}
 	}
-	vmem_xfree_slow(vm, NULL);
+	if (vm->vm_nfreetags > BT_MAXFREE)
+		bt_trim(vm, BT_MAXFREE / 2);
+	if (vm->vm_nwaiters != 0)
+		md_wakeup(vm);
+	shrink = vmem_hash_shrink_wanted(vm);
+	kmem_spin_unlock(&vm->vm_lock);
+	if (shrink)
+		vmem_rehash(vm);
 }
 
 int
