@@ -1300,6 +1300,25 @@ vmem_seg_free(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 }
 
 /*
+ * The end of every free that left the fast path (arena lock held on
+ * entry, dropped): trim the tag cache, wake waiters, shrink the hash.
+ */
+static void
+vmem_free_done(vmem_t *vm)
+{
+	bool shrink;
+
+	if (vm->vm_nfreetags > BT_MAXFREE)
+		bt_trim(vm, BT_MAXFREE / 2);
+	if (vm->vm_nwaiters != 0)
+		md_wakeup(vm);
+	shrink = vmem_hash_shrink_wanted(vm);
+	kmem_spin_unlock(&vm->vm_lock);
+	if (shrink)
+		vmem_rehash(vm);
+}
+
+/*
  * vmem_xfree's slow path.  t NULL: the arena lock was busy; take it
  * (waiting) and free [addr, addr + size) as the fast path does (an
  * invalid free panics).  Otherwise the lock is held and t is the free
@@ -1314,7 +1333,7 @@ vmem_xfree_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 	struct vmem_btag *bt, **pp;
 	vmem_addr_t sa;
 	vmem_size_t ss;
-	bool rel, shrink;
+	bool rel;
 
 	if (t == NULL) {
 		kmem_spin_lock(&vm->vm_lock);
@@ -1326,16 +1345,9 @@ vmem_xfree_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 	rel = vmem_span_idle(vm, t);
 	if (rel)
 		vmem_span_remove(vm, t->bt_sprev, &sa, &ss);
-	if (vm->vm_nfreetags > BT_MAXFREE)
-		bt_trim(vm, BT_MAXFREE / 2);
-	if (vm->vm_nwaiters != 0)
-		md_wakeup(vm);
-	shrink = vmem_hash_shrink_wanted(vm);
-	kmem_spin_unlock(&vm->vm_lock);
+	vmem_free_done(vm);
 	if (rel)
 		vm->vm_releasefn(vm->vm_arg, sa, ss);
-	if (shrink)
-		vmem_rehash(vm);
 }
 
 /*
@@ -1415,7 +1427,6 @@ vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)
 	struct vmem_btag *bt, **pp, *t;
 	vmem_addr_t sa;
 	vmem_size_t ss;
-	bool shrink;
 	u_int i;
 
 	if (n == 0)
@@ -1436,14 +1447,7 @@ vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)
 			kmem_spin_lock(&vm->vm_lock);
 		}
 	}
-	if (vm->vm_nfreetags > BT_MAXFREE)
-		bt_trim(vm, BT_MAXFREE / 2);
-	if (vm->vm_nwaiters != 0)
-		md_wakeup(vm);
-	shrink = vmem_hash_shrink_wanted(vm);
-	kmem_spin_unlock(&vm->vm_lock);
-	if (shrink)
-		vmem_rehash(vm);
+	vmem_free_done(vm);
 }
 
 int
