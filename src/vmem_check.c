@@ -231,9 +231,14 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 	vmem_qcache_count(vm, &vs->vs_qcache_rounds, &vs->vs_qcache_bytes);
 	kmem_spin_lock(&vm->vm_lock);
 	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
-		if (bt->bt_type == BT_TYPE_BUSY)
+		if (bt->bt_type == BT_TYPE_BUSY) {
 			vs->vs_nbusy++;
-		else if (bt->bt_type == BT_TYPE_FREE)
+			/* A round a quantum cache holds is a marked busy tag. */
+			if (bt->bt_cached) {
+				vs->vs_qcache_rounds++;
+				vs->vs_qcache_bytes += bt->bt_size;
+			}
+		} else if (bt->bt_type == BT_TYPE_FREE)
 			vs->vs_nfree++;
 		else
 			vs->vs_nspans++;

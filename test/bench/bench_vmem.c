@@ -52,11 +52,12 @@ static vmem_size_t sizes[2 * MAXLIVE];
 static void
 bench_qcache(void)
 {
+	vmem_addr_t items[BENCH_BURST], a;
 	vmem_t *vm;
-	vmem_addr_t a;
 	uint64_t first;
 	char fig[96];
-	int i;
+	size_t n;
+	int i, j;
 
 	vm = vmem_create("bq", 0x100000, 0x100000, 16, 16 * 16, M_WAITOK);
 	/*
@@ -89,6 +90,10 @@ bench_qcache(void)
 		BENCH_SAMPLE(bench_s[i], vmem_free(vm, addrs[i], 64));
 	bench_report("vmem", "qcache vmem_free alone, 10,000 in a row "
 	    "(magazine exchanges)", bench_s, BENCH_PAIRS);
+	n = BENCH_BURSTS(items, j, (vmem_alloc(vm, 64, M_WAITOK, &a), a),
+	    vmem_free(vm, items[j], 64));
+	bench_report("vmem", "qcache alloc or free in bursts of 64 (magazine "
+	    "exchanges)", bench_s, n);
 	vmem_drain(vm);
 	vmem_destroy(vm);
 }
