@@ -144,7 +144,7 @@ kva_double_free(void)
 	ok(va != 0, "kva_alloc of one page");
 	kva_free(va, PAGE_SIZE);
 	EXPECT_PANIC(kva_free(va, PAGE_SIZE), "vmem_free",
-	    hex(buf, sizeof(buf), va), "a second kva_free of the page");
+	    expect_hex(buf, sizeof(buf), va), "a second kva_free of the page");
 	a = kva_alloc(PAGE_SIZE);
 	b = kva_alloc(PAGE_SIZE);
 	ok(a != 0 && b != 0 && a != b, "two later kva_alloc calls return "
@@ -169,7 +169,7 @@ vmem_free_foreign(void)
 	    "a quantum-cached arena hands out 64 bytes");
 	bogus = a + 0x8000;
 	EXPECT_PANIC(vmem_free(vm, bogus, 64), "vmem_free",
-	    hex(buf, sizeof(buf), bogus), "vmem_free of a cached size never "
+	    expect_hex(buf, sizeof(buf), bogus), "vmem_free of a cached size never "
 	    "allocated");
 	good = 1;
 	for (i = 0; i < 64; i++)
