@@ -11,6 +11,16 @@
 #define KMEM_CORE_DEFINES_SPIN
 #include "kmem_private.h"
 
+#if !defined(__riscv_zbb)
+/* bitscan.h's look-up table: index of the bit that (1 << i) * M puts on top. */
+const uint8_t kmem_debruijn64[64] = {
+	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+};
+#endif
+
 /* Acquisitions per cpu: each written only by its own hart. */
 _Atomic unsigned long kmem_spin_counts[MAXCPU];
 

@@ -119,7 +119,6 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa, uint64_t instret0)
 	int i, rc;
 
 	riscv_boot_instret = instret0;
-	riscv_smp_save_tdata();
 	riscv_tls_cpuid = 0;
 	riscv_tls_hartid = (u_int)hartid;
 	riscv_console_init();

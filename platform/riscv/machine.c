@@ -212,6 +212,13 @@ md_console_write(const char *buf, size_t len)
 	riscv_console_write(buf, len);
 }
 
+int
+md_console_read(void)
+{
+
+	return (sbi_console_read());
+}
+
 void
 md_panic(const char *msg)
 {

@@ -39,6 +39,7 @@ struct sbiret {
 #define SBI_EXT_SRST	0x53525354
 #define SBI_EXT_DBCN	0x4442434E
 #define SBI_LEGACY_PUTCHAR 0x01
+#define SBI_LEGACY_GETCHAR 0x02
 
 #define SBI_HSM_STARTED		0
 #define SBI_HSM_STOPPED		1
@@ -47,6 +48,7 @@ struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2,
     long a3, long a4, long a5);
 bool sbi_probe(long ext);
 void sbi_console_write(const char *buf, size_t len);
+int sbi_console_read(void);
 long sbi_hart_start(unsigned long hartid, unsigned long start,
     unsigned long opaque);
 long sbi_hart_status(unsigned long hartid);
@@ -80,7 +82,6 @@ u_int riscv_ncpus_running(void);
 void riscv_ipi_cpus(unsigned long cpus);	/* mask of cpu indices */
 void riscv_ipi_others(void);
 void riscv_shootdown(vm_offset_t sva, vm_offset_t eva);
-void riscv_smp_save_tdata(void);	/* first thing at boot */
 void riscv_smp_start(void);		/* after kmem_startup() */
 
 #endif /* KMEM_PLATFORM_RISCV_H */

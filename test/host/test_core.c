@@ -159,7 +159,7 @@ main(void)
 	for (i = 0; i < 64 && bits_ok; i++)
 		if (kmem_ffsl(1UL << i) != i + 1 || kmem_flsl(1UL << i) != i + 1)
 			bits_ok = false;
-	ok(bits_ok, "kmem_ffsl/kmem_flsl agree with a naive scan");
+	ok(bits_ok, "kmem_ffsl/kmem_flsl (src/bitscan.h) agree with a naive scan");
 
 	/* PHYS_TO_DMAP reaches the simulated RAM. */
 	*(volatile uint64_t *)PHYS_TO_DMAP(HOST_RAM_BASE + 8) = 42;
