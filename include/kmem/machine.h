@@ -61,6 +61,8 @@ void md_pt_barrier(void);
  * back as bare and nothing changes).
  */
 bool md_satp_write(uint64_t satp);
+/* The current satp (mode 0: paging off).  kmem_startup() refuses paging on. */
+uint64_t md_satp_read(void);
 
 /*
  * The VA through which C code reaches RAM once the page tables map the
