@@ -18,6 +18,7 @@
 #include "tap.h"
 #include "uma_settle.h"
 #include "uma_model.h"
+#include "uma_int.h"
 
 void *kmem_libc_reallocarray(void *p, size_t n, size_t size);
 void *kmem_libc_aligned_alloc(size_t align, size_t size);
@@ -451,6 +452,32 @@ test_bad_frees(void)
 	uma_zdestroy(z2);
 }
 
+/*
+ * An interrupt handler that stopped this hart's owner of a bucket slot
+ * finds the slot busy: its M_NOWAIT allocation and free use the slabs.
+ */
+static void
+test_busy_slot(void)
+{
+	struct uma_cache *c;
+	uma_zone_t z;
+	uintptr_t h;
+	void *keep, *p;
+
+	z = uma_zcreate("irq", 80, NULL, NULL, NULL, NULL, 0, 0);
+	keep = uma_zalloc(z, M_NOWAIT);		/* this hart gets buckets */
+	c = &z->uz_cpu[md_cpuid()];
+	h = slot_take(&c->uc_alloc);
+	p = uma_zalloc(z, M_NOWAIT);
+	uma_zfree(z, p);
+	slot_give(&c->uc_alloc, h);
+	ok(h != UB_BUSY && p != NULL && uma_zone_get_cur(z) == 1,
+	    "with the hart's bucket slot held (an interrupted owner), "
+	    "M_NOWAIT alloc and free go to the slabs");
+	uma_zfree(z, keep);
+	uma_zdestroy(z);
+}
+
 /* Fault injection: every n-th page allocation refused; no leak. */
 static void
 test_fault_injection(void)
@@ -566,6 +593,7 @@ main(int argc, char **argv)
 	test_malloc9();
 	test_libc();
 	test_bad_frees();
+	test_busy_slot();
 	test_fault_injection();
 	test_threads(2 * nd - 1);
 	return (tap_done());
