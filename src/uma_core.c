@@ -839,9 +839,13 @@ uma_zalloc_slow(uma_zone_t zone, void *arg, int flags, struct uma_cache *c,
 			slot_give(&c->uc_alloc, h);
 		return (NULL);
 	}
-	domain = c->uc_domain;
-	if (h == UB_BUSY || zone->uz_direct)
+	/* FIRSTTOUCH: this hart's domain; ROUNDROBIN: each in turn. */
+	domain = c->uc_ft ? c->uc_domain :
+	    (int)(atomic_fetch_add(&zone->uz_rr, 1) % (u_int)vm_ndomains);
+	if (h == UB_BUSY)
 		goto direct;
+	if (zone->uz_direct)
+		goto give_direct;
 	f = slot_take(&c->uc_free);
 	if (f != UB_BUSY && f != UB_NONE && ub_count(f) != 0) {
 		slot_give(&c->uc_free, h);

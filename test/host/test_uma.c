@@ -478,6 +478,41 @@ test_busy_slot(void)
 	uma_zdestroy(z);
 }
 
+/* ROUNDROBIN: slabs from every domain; FIRSTTOUCH: from this hart's. */
+static void
+test_policies(void)
+{
+	static void *it[2000];
+	uma_zone_t rr, ft;
+	u_long seen_rr, seen_ft;
+	int i, d;
+
+	rr = uma_zcreate("rr", 200, NULL, NULL, NULL, NULL, 0,
+	    UMA_ZONE_ROUNDROBIN);
+	ft = uma_zcreate("ft", 200, NULL, NULL, NULL, NULL, 0, 0);
+	seen_rr = seen_ft = 0;
+	for (i = 0; i < 2000; i++) {
+		it[i] = uma_zalloc(rr, M_WAITOK);
+		d = vm_phys_domain(DMAP_TO_PHYS(it[i]));
+		seen_rr |= 1UL << d;
+	}
+	for (i = 0; i < 2000; i++)
+		uma_zfree(rr, it[i]);
+	for (i = 0; i < 2000; i++) {
+		it[i] = uma_zalloc(ft, M_WAITOK);
+		d = vm_phys_domain(DMAP_TO_PHYS(it[i]));
+		seen_ft |= 1UL << d;
+	}
+	for (i = 0; i < 2000; i++)
+		uma_zfree(ft, it[i]);
+	ok(seen_rr == (1UL << vm_ndomains) - 1 &&
+	    seen_ft == 1UL << md_cpu_domain(md_cpuid()),
+	    "ROUNDROBIN items come from every domain (mask 0x%lx), "
+	    "FIRSTTOUCH ones from this hart's (0x%lx)", seen_rr, seen_ft);
+	uma_zdestroy(rr);
+	uma_zdestroy(ft);
+}
+
 /* Fault injection: every n-th page allocation refused; no leak. */
 static void
 test_fault_injection(void)
@@ -594,6 +629,7 @@ main(int argc, char **argv)
 	test_libc();
 	test_bad_frees();
 	test_busy_slot();
+	test_policies();
 	test_fault_injection();
 	test_threads(2 * nd - 1);
 	return (tap_done());
