@@ -478,33 +478,36 @@ test_busy_slot(void)
 	uma_zdestroy(z);
 }
 
+/* The domains (mask) of 2000 items of z allocated at once. */
+static u_long
+domains_of(uma_zone_t z)
+{
+	static void *it[2000];
+	u_long seen;
+	int i;
+
+	seen = 0;
+	for (i = 0; i < 2000; i++) {
+		it[i] = uma_zalloc(z, M_WAITOK);
+		seen |= 1UL << vm_phys_domain(DMAP_TO_PHYS(it[i]));
+	}
+	for (i = 0; i < 2000; i++)
+		uma_zfree(z, it[i]);
+	return (seen);
+}
+
 /* ROUNDROBIN: slabs from every domain; FIRSTTOUCH: from this hart's. */
 static void
 test_policies(void)
 {
-	static void *it[2000];
 	uma_zone_t rr, ft;
 	u_long seen_rr, seen_ft;
-	int i, d;
 
 	rr = uma_zcreate("rr", 200, NULL, NULL, NULL, NULL, 0,
 	    UMA_ZONE_ROUNDROBIN);
 	ft = uma_zcreate("ft", 200, NULL, NULL, NULL, NULL, 0, 0);
-	seen_rr = seen_ft = 0;
-	for (i = 0; i < 2000; i++) {
-		it[i] = uma_zalloc(rr, M_WAITOK);
-		d = vm_phys_domain(DMAP_TO_PHYS(it[i]));
-		seen_rr |= 1UL << d;
-	}
-	for (i = 0; i < 2000; i++)
-		uma_zfree(rr, it[i]);
-	for (i = 0; i < 2000; i++) {
-		it[i] = uma_zalloc(ft, M_WAITOK);
-		d = vm_phys_domain(DMAP_TO_PHYS(it[i]));
-		seen_ft |= 1UL << d;
-	}
-	for (i = 0; i < 2000; i++)
-		uma_zfree(ft, it[i]);
+	seen_rr = domains_of(rr);
+	seen_ft = domains_of(ft);
 	ok(seen_rr == (1UL << vm_ndomains) - 1 &&
 	    seen_ft == 1UL << md_cpu_domain(md_cpuid()),
 	    "ROUNDROBIN items come from every domain (mask 0x%lx), "
