@@ -502,6 +502,9 @@ test_policies(void)
 {
 	uma_zone_t rr, ft;
 	u_long seen_rr, seen_ft;
+	bool good;
+	void *p;
+	int d;
 
 	rr = uma_zcreate("rr", 200, NULL, NULL, NULL, NULL, 0,
 	    UMA_ZONE_ROUNDROBIN);
@@ -512,6 +515,15 @@ test_policies(void)
 	    seen_ft == 1UL << md_cpu_domain(md_cpuid()),
 	    "ROUNDROBIN items come from every domain (mask 0x%lx), "
 	    "FIRSTTOUCH ones from this hart's (0x%lx)", seen_rr, seen_ft);
+	for (d = 0, good = true; d < vm_ndomains; d++) {
+		p = uma_zalloc_domain(ft, NULL, d, M_NOWAIT);
+		good &= p != NULL && vm_phys_domain(DMAP_TO_PHYS(p)) == d;
+		uma_zfree(ft, p);
+	}
+	ok(good && uma_zalloc_domain(ft, NULL, vm_ndomains, M_NOWAIT) ==
+	    NULL && uma_zalloc_domain(ft, NULL, -2, M_NOWAIT) == NULL,
+	    "uma_zalloc_domain takes that domain; NULL for one that does "
+	    "not exist");
 	uma_zdestroy(rr);
 	uma_zdestroy(ft);
 }
