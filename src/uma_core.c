@@ -697,7 +697,7 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 	    name, size, ctor, dtor, zinit, zfini, align, flags));
 }
 
-/* Items out of the slabs, in every domain (locks each in turn). */
+/* Items out of the slabs, in every domain (a relaxed sum, no lock). */
 static u_long
 zone_out(uma_zone_t zone)
 {
