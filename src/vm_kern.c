@@ -746,6 +746,7 @@ struct kmem_defer {
 } __attribute__((__aligned__(64)));
 static struct kmem_defer kdefer[MAXCPU];
 static atomic_ulong kdefer_batches;		/* flushed batches, for stats */
+unsigned long kmem_tlb_full_flushes;		/* (kmem/machine.h) */
 
 static void
 run_free(const struct kmem_run *r)
@@ -1336,6 +1337,8 @@ kmem_stats(struct kmem_stats *st)
 	st->free_pages = vm_free_count();
 	st->free_batches = atomic_load_explicit(&kdefer_batches,
 	    memory_order_relaxed);
+	st->tlb_full_flushes = __atomic_load_n(&kmem_tlb_full_flushes,
+	    __ATOMIC_RELAXED);
 	st->meta_pages = __atomic_load_n(&kernel_pmap->pm_ptpages,
 	    __ATOMIC_RELAXED) + atomic_load_explicit(&backend_pages,
 	    memory_order_relaxed) + vm_map_entry_pages();

@@ -103,6 +103,11 @@ _Static_assert(VM_NFREEORDER < VPI_ST_INNER, "order + 1 fits in VPI_STATE "
     "below VPI_ST_INNER");
 _Static_assert((VPI_CACHED & (VPI_STATE | VPI_ZERO | VPI_KMEM_MASK)) == 0,
     "vp_info bits overlap");
+/* What vm_page_uma_lookup (kmem/vm_page.h) relies on. */
+_Static_assert(VPI_BUSY_MASK == VM_PAGE_INFO_NOTALLOC &&
+    VPN_FREEMAX == VM_PAGE_NEXT_FREEMAX && VM_PAGE_CHUNK_SHIFT ==
+    PAGE_SHIFT + VM_CHUNK_SHIFT &&
+    VM_PAGE_UMA_WORD_MASK == VPN_LINK, "UMA's page word");
 
 struct vm_phys_seg {
 	vm_paddr_t	start, end;	/* [start, end), page aligned */

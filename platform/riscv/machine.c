@@ -13,6 +13,7 @@
 #include <kmem/spin.h>
 
 #include "riscv.h"
+#include <kmem_md_inline.h>
 
 /* Per-hart identity, one TLS block per hart (tp). */
 __thread u_int riscv_tls_cpuid;
@@ -144,7 +145,7 @@ void
 md_tlb_flush_page(vm_offset_t va)
 {
 
-	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+	kmem_tlb_flush_page(va);
 }
 
 void
