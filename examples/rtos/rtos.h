@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <kmem.h>
 
-#define RTOS_NTASK	6		/* per hart: idle, 4 workers, checker on 0 */
+#define RTOS_NTASK	7		/* per hart: idle, 5 workers, checker on 0 */
 #define RTOS_STACK	(16 * 1024)	/* per task */
 #define RTOS_BOOT_STACK	(16 * 1024)	/* per hart: boot, then idle task */
 #define RTOS_TLS_SIZE	512		/* per hart (checked in rtos.ld) */
