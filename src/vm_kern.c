@@ -1311,6 +1311,7 @@ kmem_bootstrap_free(vm_offset_t start, vm_size_t size)
 void
 kmem_stats(struct kmem_stats *st)
 {
+	struct pmap_counts pc;
 	int d;
 
 	memset(st, 0, sizeof(*st));
@@ -1331,7 +1332,7 @@ kmem_stats(struct kmem_stats *st)
 		}
 		st->domain_free_pages[d] = vm_domain_free_count(d);
 	}
-	st->kernel_map_size = kernel_map->size;
+	st->kernel_map_size = vm_map_size(kernel_map);
 	st->commit_used = swap_reserved();
 	st->commit_limit = swap_limit();
 	st->free_pages = vm_free_count();
@@ -1339,8 +1340,8 @@ kmem_stats(struct kmem_stats *st)
 	    memory_order_relaxed);
 	st->tlb_full_flushes = __atomic_load_n(&kmem_tlb_full_flushes,
 	    __ATOMIC_RELAXED);
-	st->meta_pages = __atomic_load_n(&kernel_pmap->pm_ptpages,
-	    __ATOMIC_RELAXED) + atomic_load_explicit(&backend_pages,
+	pmap_get_counts(kernel_pmap, &pc);
+	st->meta_pages = pc.ptpages + atomic_load_explicit(&backend_pages,
 	    memory_order_relaxed) + vm_map_entry_pages();
 }
 

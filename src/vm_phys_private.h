@@ -223,10 +223,10 @@ vmd_free_peek(const struct vm_domain *vmd)
 
 struct vm_phys_seg *vm_phys_seg_of(struct vm_domain *vmd, u_long idx);
 
-/* What vm_phys_page_state() says about a page. */
-#define VM_PS_ALLOC	0	/* allocated (to a user or at boot) */
-#define VM_PS_CACHED	1	/* in a hart's cache */
-#define VM_PS_FREE	2	/* on the free lists (in a free block) */
+/* What vm_phys_page_state() says about a page (kmem/vm_phys.h). */
+#define VM_PS_ALLOC	VM_PHYS_PAGE_ALLOC
+#define VM_PS_CACHED	VM_PHYS_PAGE_CACHED
+#define VM_PS_FREE	VM_PHYS_PAGE_FREE
 
 /* The state a meaningful struct's vp_info gives (chunk not one block). */
 static inline int

@@ -1046,10 +1046,6 @@ vmem_try_fetch(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 	}
 	if ((flags & M_NOWAIT) != 0)
 		return (false);
-	if (kmem_in_intr()) {
-		kmem_spin_unlock(&vm->vm_lock);
-		kmem_sleep_in_intr("vmem_xalloc (M_WAITOK)");
-	}
 	if (md_sleep_would_deadlock()) {
 		kmem_spin_unlock(&vm->vm_lock);
 		panic("vmem_xalloc: arena \"%s\": M_WAITOK allocation of 0x%lx "
