@@ -2,22 +2,23 @@
 /*
  * app.c: what the example runs on the RTOS, and its checks.
  *
- * On every hart: a "kmem" task (kmem_malloc / kmem_free of 1 to 4 pages,
- * M_WAITOK), a "vmem" task (a shared arena, M_WAITOK) and a "small" task
- * (a UMA zone and malloc(9), M_WAITOK); and up to two
- * "kmap" tasks per hart (KMAP_TASKS in all: each one charges
- * against the 64 MiB commit limit) that each take most of exec_map with
- * kmap_alloc_wait, so all but one wait, blocked as tasks, while one holds
- * it (their harts run their other tasks meanwhile).  kmap pages are demand-zero: touching them
- * faults, and rtos_trap() hands the fault to kmem_fault_handle().  The
- * timer interrupt handler allocates and frees pages and arena space with
- * M_NOWAIT: a page, arena space, a zone item.  Every object carries a stamp (owner, sequence, its own
+ * Every hart runs three tasks: "kmem" (kmem_malloc and kmem_free of 1 to
+ * 4 pages, M_WAITOK), "vmem" (a shared arena, M_WAITOK) and "small" (a
+ * UMA zone and malloc(9), M_WAITOK).  Up to two "kmap" tasks per hart
+ * (KMAP_TASKS in all, each charged against the commit limit) take most of
+ * exec_map with kmap_alloc_wait: one holds it while the others wait,
+ * blocked as tasks, and their harts run their other tasks meanwhile.
+ * kmap pages are demand-zero: the first touch of each faults, and
+ * rtos_trap() hands the fault to kmem_fault_handle().  The timer interrupt
+ * handler allocates and frees a page, arena space and a zone item with
+ * M_NOWAIT.  Every object carries a stamp (owner, sequence, its own
  * address) that is checked before it is freed.
  *
- * A checker task on cpu 0 ends the run: every unfinished task blocked,
- * with nothing left to wake them, is a missing wakeup; an arena not empty at the end is a
- * lost item; a bad stamp is memory handed to two owners.  The exit code is
- * the number of failures.  Build with -DRTOS_LONG for a soak run.
+ * A checker task on cpu 0 ends the run.  It counts as failures: every
+ * unfinished task blocked with nothing left to wake it (a missing wakeup),
+ * an arena or zone not empty at the end (a lost item), and a bad stamp
+ * (memory handed to two owners).  The exit code is the number of failures.
+ * Build with -DRTOS_LONG for a soak run.
  */
 #include <string.h>
 
