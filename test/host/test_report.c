@@ -427,13 +427,14 @@ test_console(void)
 	int saved;
 	size_t n;
 
-	fflush(stdout);
+	/* The host console is stderr (stdout carries TAP only). */
+	fflush(stderr);
 	f = tmpfile();
-	saved = dup(1);
-	dup2(fileno(f), 1);
+	saved = dup(2);
+	dup2(fileno(f), 2);
 	kmem_report_json();
-	fflush(stdout);
-	dup2(saved, 1);
+	fflush(stderr);
+	dup2(saved, 2);
 	close(saved);
 	rewind(f);
 	n = fread(rep, 1, sizeof(rep) - 1, f);
