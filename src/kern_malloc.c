@@ -152,23 +152,37 @@ malloc_type_stats(struct malloc_type *type, struct malloc_type_stats *st)
 }
 
 void
-malloc_type_print_all(void)
+malloc_type_foreach(void (*fn)(struct malloc_type *, void *), void *arg)
+{
+	struct malloc_type *t;
+
+	kmem_spin_lock(&malloc_types_lock);
+	for (t = malloc_types; t != NULL; t = t->ks_next)
+		fn(t, arg);
+	kmem_spin_unlock(&malloc_types_lock);
+}
+
+static void
+malloc_type_print(struct malloc_type *t, void *arg)
 {
 	struct malloc_type_stats st;
-	struct malloc_type *t;
+
+	(void)arg;
+	malloc_type_stats(t, &st);
+	kmem_printf("%-12s %12llu %10llu %10llu %8llu\n", t->ks_shortdesc,
+	    (unsigned long long)(st.mts_memalloced - st.mts_memfreed),
+	    (unsigned long long)st.mts_numallocs,
+	    (unsigned long long)st.mts_numfrees,
+	    (unsigned long long)st.mts_failures);
+}
+
+void
+malloc_type_print_all(void)
+{
 
 	kmem_printf("%-12s %12s %10s %10s %8s\n", "type", "inuse(bytes)",
 	    "allocs", "frees", "failures");
-	kmem_spin_lock(&malloc_types_lock);
-	for (t = malloc_types; t != NULL; t = t->ks_next) {
-		malloc_type_stats(t, &st);
-		kmem_printf("%-12s %12llu %10llu %10llu %8llu\n",
-		    t->ks_shortdesc, (unsigned long long)(st.mts_memalloced -
-		    st.mts_memfreed), (unsigned long long)st.mts_numallocs,
-		    (unsigned long long)st.mts_numfrees,
-		    (unsigned long long)st.mts_failures);
-	}
-	kmem_spin_unlock(&malloc_types_lock);
+	malloc_type_foreach(malloc_type_print, NULL);
 }
 
 /* ------------------------------------------------------- large blocks */

@@ -705,9 +705,11 @@ zone_out(uma_zone_t zone)
 	int d;
 
 	n = 0;
-	for (d = 0; d < vm_ndomains; d++)
-		n += __atomic_load_n(&zone->uz_dom[d].ud_out,
-		    __ATOMIC_RELAXED);
+	for (d = 0; d < vm_ndomains; d++) {
+		kmem_spin_lock(&zone->uz_dom[d].ud_lock);
+		n += zone->uz_dom[d].ud_out;
+		kmem_spin_unlock(&zone->uz_dom[d].ud_lock);
+	}
 	return (n);
 }
 
@@ -1032,9 +1034,11 @@ uma_zone_get_cur(uma_zone_t zone)
 	uintptr_t h;
 
 	n = (long)zone_out(zone);
-	for (d = 0; d < vm_ndomains; d++)
-		n -= (long)__atomic_load_n(&zone->uz_dom[d].ud_nfull,
-		    __ATOMIC_RELAXED) * UMA_BUCKET_ITEMS;
+	for (d = 0; d < vm_ndomains; d++) {
+		kmem_spin_lock(&zone->uz_dom[d].ud_lock);
+		n -= (long)zone->uz_dom[d].ud_nfull * UMA_BUCKET_ITEMS;
+		kmem_spin_unlock(&zone->uz_dom[d].ud_lock);
+	}
 	for (cpu = 0; cpu < MAXCPU; cpu++) {
 		c = &zone->uz_cpu[cpu];
 		h = atomic_load_explicit(&c->uc_alloc, memory_order_relaxed);
@@ -1099,20 +1103,50 @@ uma_zone_slabs(uma_zone_t zone, u_long *total, u_long *free)
 	}
 }
 
+const char *
+uma_zone_name(uma_zone_t zone)
+{
+
+	return (zone->uz_name);
+}
+
+u_long
+uma_zone_pages(uma_zone_t zone)
+{
+	u_long slabs, free;
+
+	uma_zone_slabs(zone, &slabs, &free);
+	return (slabs << zone->uz_slabshift);
+}
+
+void
+uma_zone_foreach(void (*fn)(uma_zone_t, void *), void *arg)
+{
+	uma_zone_t z;
+
+	kmem_spin_lock(&uma_zones_lock);
+	for (z = uma_zones; z != NULL; z = z->uz_link)
+		fn(z, arg);
+	kmem_spin_unlock(&uma_zones_lock);
+}
+
+static void
+uma_print_zone(uma_zone_t z, void *arg)
+{
+	u_long slabs, free;
+
+	(void)arg;
+	uma_zone_slabs(z, &slabs, &free);
+	kmem_printf("%-16s %6lu %8d %8lu %8lu\n", z->uz_name,
+	    (u_long)z->uz_size, uma_zone_get_cur(z), slabs,
+	    slabs << z->uz_slabshift);
+}
+
 void
 uma_print_stats(void)
 {
-	u_long slabs, free;
-	uma_zone_t z;
 
 	kmem_printf("%-16s %6s %8s %8s %8s\n", "zone", "size", "items",
 	    "slabs", "pages");
-	kmem_spin_lock(&uma_zones_lock);
-	for (z = uma_zones; z != NULL; z = z->uz_link) {
-		uma_zone_slabs(z, &slabs, &free);
-		kmem_printf("%-16s %6lu %8d %8lu %8lu\n", z->uz_name,
-		    (u_long)z->uz_size, uma_zone_get_cur(z), slabs,
-		    slabs << z->uz_slabshift);
-	}
-	kmem_spin_unlock(&uma_zones_lock);
+	uma_zone_foreach(uma_print_zone, NULL);
 }

@@ -234,7 +234,7 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 		if (bt->bt_type == BT_TYPE_BUSY) {
 			vs->vs_nbusy++;
 			/* A round a quantum cache holds is a marked busy tag. */
-			if (bt->bt_cached) {
+			if (__atomic_load_n(&bt->bt_cached, __ATOMIC_RELAXED)) {
 				vs->vs_qcache_rounds++;
 				vs->vs_qcache_bytes += bt->bt_size;
 			}

@@ -160,7 +160,8 @@ mag_take(uintptr_t h, vmem_addr_t *addrp)
 
 	h -= MAG_ROUND;
 	bt = *(struct vmem_btag **)h;
-	bt->bt_cached = 0;
+	/* Without the arena lock: vmem_get_stats may be reading the mark. */
+	__atomic_store_n(&bt->bt_cached, 0, __ATOMIC_RELAXED);
 	*addrp = bt->bt_start;
 	return (h);
 }
