@@ -93,7 +93,11 @@ void uma_zdestroy(uma_zone_t zone);
  */
 void *uma_zalloc_arg(uma_zone_t zone, void *arg, int flags);
 void *uma_zalloc(uma_zone_t zone, int flags);
-/** As uma_zalloc_arg from @p domain first (UMA_ANYDOMAIN: any). */
+/**
+ * As uma_zalloc_arg, from @p domain only (UMA_ANYDOMAIN: as
+ * uma_zalloc_arg).  NULL also for a domain that does not exist, or when
+ * that domain has no memory (M_NOWAIT; M_WAITOK waits for its pages).
+ */
 void *uma_zalloc_domain(uma_zone_t zone, void *arg, int domain, int flags);
 
 /**
