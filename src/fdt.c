@@ -398,7 +398,8 @@ fdt_close_cpu(struct fdt_walk *w, const struct fdt_node *parent,
 		return (error);
 	if (m->ncpus == FDT_MAX_CPUS)
 		return (fdt_fail(w, FDT_ERR_TOOMANY,
-		    "more cpu nodes than FDT_MAX_CPUS"));
+		    "more cpu nodes than kmem was built for (MAXCPU, "
+		    "meson -Dmaxcpu=)"));
 	c = &m->cpus[m->ncpus++];
 	c->hartid = (uint32_t)id;
 	c->domain = dom;

@@ -2,21 +2,23 @@
 /*
  * app.c: what the example runs on the RTOS, and its checks.
  *
- * On every hart: a "kmem" task (kmem_malloc / kmem_free of 1 to 4 pages,
- * M_WAITOK) and a "vmem" task (a shared arena, M_WAITOK); and up to two
- * "kmap" tasks per hart (KMAP_TASKS in all: each one charges
- * against the 64 MiB commit limit) that each take most of exec_map with
- * kmap_alloc_wait, so all but one wait, blocked as tasks, while one holds
- * it (their harts run their other tasks meanwhile).  kmap pages are demand-zero: touching them
- * faults, and rtos_trap() hands the fault to kmem_fault_handle().  The
- * timer interrupt handler allocates and frees pages and arena space with
+ * Every hart runs three tasks: "kmem" (kmem_malloc and kmem_free of 1 to
+ * 4 pages, M_WAITOK), "vmem" (a shared arena, M_WAITOK) and "small" (a
+ * UMA zone and malloc(9), M_WAITOK).  Up to two "kmap" tasks per hart
+ * (KMAP_TASKS in all, each charged against the commit limit) take most of
+ * exec_map with kmap_alloc_wait: one holds it while the others wait,
+ * blocked as tasks, and their harts run their other tasks meanwhile.
+ * kmap pages are demand-zero: the first touch of each faults, and
+ * rtos_trap() hands the fault to kmem_fault_handle().  The timer interrupt
+ * handler allocates and frees a page, arena space and a zone item with
  * M_NOWAIT.  Every object carries a stamp (owner, sequence, its own
  * address) that is checked before it is freed.
  *
- * A checker task on cpu 0 ends the run: every unfinished task blocked,
- * with nothing left to wake them, is a missing wakeup; an arena not empty at the end is a
- * lost item; a bad stamp is memory handed to two owners.  The exit code is
- * the number of failures.  Build with -DRTOS_LONG for a soak run.
+ * A checker task on cpu 0 ends the run.  It counts as failures: every
+ * unfinished task blocked with nothing left to wake it (a missing wakeup),
+ * an arena or zone not empty at the end (a lost item), and a bad stamp
+ * (memory handed to two owners).  The exit code is the number of failures.
+ * Build with -DRTOS_LONG for a soak run.
  */
 #include <string.h>
 
@@ -29,6 +31,7 @@
 #endif
 #define KMEM_ITERS	(300 * SCALE)
 #define VMEM_ITERS	(600 * SCALE)
+#define SMALL_ITERS	(600 * SCALE)
 #define KMAP_ITERS	(4 * SCALE)
 #define KMAP_SIZE	(8 * 1024 * 1024 + PAGE_SIZE)	/* two never fit */
 #define KMAP_TASKS	7			/* 7 * KMAP_SIZE < the commit limit */
@@ -43,9 +46,12 @@ struct stamp {
 };
 
 static vmem_t *arena;
+static uma_zone_t zone;			/* 48-byte items */
+MALLOC_DEFINE(M_RTOS, "rtos", "examples/rtos task buffers");
 static vm_offset_t arena_mem;
 static atomic_int failures;
-static atomic_ulong stat_kmem, stat_vmem, stat_kmap, stat_tick, stat_tick_nomem;
+static atomic_ulong stat_kmem, stat_vmem, stat_small, stat_kmap, stat_tick,
+    stat_tick_nomem;
 static atomic_bool stopping;
 static atomic_uint ticks_drained;
 
@@ -176,6 +182,46 @@ vmem_task(void *arg)
 		}
 }
 
+/* Small objects: zone items and malloc(9) blocks of 16 to 2048 bytes. */
+static void
+small_task(void *arg)
+{
+	void *p[LIVE] = { NULL };
+	uint32_t me = task_tag(), x = me * 15485863 + 5;
+	int i, k;
+
+	(void)arg;
+	for (i = 0; i < SMALL_ITERS; i++) {
+		k = rnd(&x) % LIVE;
+		if (p[k] != NULL) {
+			check(p[k], me, (uint32_t)k);
+			if (k & 1)
+				uma_zfree(zone, p[k]);
+			else
+				kern_free(p[k], M_RTOS);
+		}
+		p[k] = (k & 1) ? uma_zalloc(zone, M_WAITOK) :
+		    kern_malloc(16 + rnd(&x) % 2033, M_RTOS, M_WAITOK);
+		if (p[k] == NULL) {
+			fail("a small M_WAITOK allocation returned NULL", NULL,
+			    me);
+			continue;
+		}
+		stamp(p[k], me, (uint32_t)k);
+		atomic_fetch_add(&stat_small, 1);
+		if (i % 32 == 0)
+			rtos_yield();
+	}
+	for (k = 0; k < LIVE; k++)
+		if (p[k] != NULL) {
+			check(p[k], me, (uint32_t)k);
+			if (k & 1)
+				uma_zfree(zone, p[k]);
+			else
+				kern_free(p[k], M_RTOS);
+		}
+}
+
 /* Most of exec_map: a second one waits (blocked) until this is freed. */
 static void
 kmap_task(void *arg)
@@ -213,6 +259,7 @@ kmap_task(void *arg)
 static struct {
 	vm_offset_t	page[RING];
 	vmem_addr_t	item[RING];
+	void		*zitem[RING];
 	uint32_t	seq[RING];
 	uint32_t	n;
 	bool		drained;
@@ -233,6 +280,11 @@ ring_release(u_int cpu, u_int k)
 		check((void *)rings[cpu].item[k], me, rings[cpu].seq[k]);
 		vmem_free(arena, rings[cpu].item[k], 64);
 		rings[cpu].item[k] = 0;
+	}
+	if (rings[cpu].zitem[k] != NULL) {
+		check(rings[cpu].zitem[k], me, rings[cpu].seq[k]);
+		uma_zfree(zone, rings[cpu].zitem[k]);
+		rings[cpu].zitem[k] = NULL;
 	}
 }
 
@@ -264,6 +316,9 @@ tick(struct rtos_hart *h)
 		    rings[cpu].seq[k]);
 	else
 		rings[cpu].item[k] = 0;
+	rings[cpu].zitem[k] = uma_zalloc(zone, M_NOWAIT);
+	if (rings[cpu].zitem[k] != NULL)
+		stamp(rings[cpu].zitem[k], 0x10000 | cpu, rings[cpu].seq[k]);
 	atomic_fetch_add(&stat_tick, 1);
 }
 
@@ -367,6 +422,12 @@ checker_task(void *arg)
 		    (u_long)left);
 		atomic_fetch_add(&failures, 1);
 	}
+	if (atomic_load(&failures) == 0 && uma_zone_get_cur(zone) != 0) {
+		rtos_printf("FAIL: a lost item: %d items still allocated in "
+		    "zone \"rtos\" after every task freed its own\n",
+		    uma_zone_get_cur(zone));
+		atomic_fetch_add(&failures, 1);
+	}
 	/* The paths this example is about must have run. */
 	if (atomic_load(&failures) == 0 && (atomic_load(&rtos_nblocks) == 0 ||
 	    atomic_load(&rtos_nfaults) == 0 || atomic_load(&stat_tick) == 0)) {
@@ -375,11 +436,12 @@ checker_task(void *arg)
 		    atomic_load(&rtos_nfaults), atomic_load(&stat_tick));
 		atomic_fetch_add(&failures, 1);
 	}
-	rtos_printf("rtos: %u harts, %lu kmem + %lu vmem + %lu kmap objects "
-	    "in tasks, %lu tick allocations (%lu M_NOWAIT misses), %lu tasks "
-	    "blocked, %lu faults resolved: %d failures\n", rtos_nharts,
-	    atomic_load(&stat_kmem), atomic_load(&stat_vmem),
-	    atomic_load(&stat_kmap), atomic_load(&stat_tick),
+	rtos_printf("rtos: %u harts, %lu kmem + %lu vmem + %lu small + %lu "
+	    "kmap objects in tasks, %lu tick allocations (%lu M_NOWAIT "
+	    "misses), %lu tasks blocked, %lu faults resolved: %d failures\n",
+	    rtos_nharts, atomic_load(&stat_kmem), atomic_load(&stat_vmem),
+	    atomic_load(&stat_small), atomic_load(&stat_kmap),
+	    atomic_load(&stat_tick),
 	    atomic_load(&stat_tick_nomem), atomic_load(&rtos_nblocks),
 	    atomic_load(&rtos_nfaults), atomic_load(&failures));
 	rtos_exit(atomic_load(&failures));
@@ -393,13 +455,15 @@ app_start(void)
 
 	arena_mem = kmem_malloc(ARENA_SIZE, M_WAITOK);
 	arena = vmem_create("rtos", arena_mem, ARENA_SIZE, 16, 0, M_WAITOK);
-	if (arena == NULL) {
-		rtos_printf("*** vmem_create failed\n");
+	zone = uma_zcreate("rtos", 48, NULL, NULL, NULL, NULL, 0, 0);
+	if (arena == NULL || zone == NULL) {
+		rtos_printf("*** vmem_create or uma_zcreate failed\n");
 		rtos_exit(KMEM_EXIT_PANIC);
 	}
 	for (c = 0; c < rtos_nharts; c++) {
 		if (rtos_task_create(c, "kmem", kmem_task, NULL) == NULL ||
-		    rtos_task_create(c, "vmem", vmem_task, NULL) == NULL)
+		    rtos_task_create(c, "vmem", vmem_task, NULL) == NULL ||
+		    rtos_task_create(c, "small", small_task, NULL) == NULL)
 			goto full;
 		rtos_harts[c].tick_fn = tick;
 	}

@@ -121,6 +121,63 @@ md_sleep_would_deadlock(void)
 	return (rtos_tasks_alive() <= 1);
 }
 
+/*
+ * The hart API of kmem/smp.h (kmem_smp_run, barriers) over the RTOS: the
+ * md_smp_* hooks that src/kmem_smp.c calls (declared here until
+ * kmem/machine.h declares them).  A task waits for a word to change
+ * blocked on the word's waiters mask as its channel, and md_smp_notify()
+ * wakes every task blocked on it.  The waiter blocks first and re-checks
+ * after, so a change made in between is seen.  The idle task and boot
+ * code cannot block: they spin.
+ */
+void md_smp_wait(atomic_uint *p, u_int v, atomic_ulong *waiters);
+void md_smp_notify(atomic_ulong *waiters);
+bool md_smp_running(u_int cpuid);
+void md_smp_idle(u_int cpuid, bool idle);
+
+void
+md_smp_wait(atomic_uint *p, u_int v, atomic_ulong *waiters)
+{
+	struct rtos_task *t = rtos_current();
+
+	while (atomic_load(p) == v) {
+		if (t->index == 0) {
+			md_cpu_relax();
+			continue;
+		}
+		rtos_block(waiters);
+		if (atomic_load(p) != v) {
+			(void)rtos_wake(waiters);
+			break;
+		}
+		while (atomic_load(&t->state) == TASK_BLOCKED)
+			rtos_yield();
+	}
+}
+
+void
+md_smp_notify(atomic_ulong *waiters)
+{
+
+	(void)rtos_wake(waiters);
+}
+
+bool
+md_smp_running(u_int cpuid)
+{
+
+	return (cpuid < rtos_nharts && atomic_load(&rtos_harts[cpuid].up));
+}
+
+/* RTOS harts never hand themselves to kmem_smp_idle(): nothing to track. */
+void
+md_smp_idle(u_int cpuid, bool idle)
+{
+
+	(void)cpuid;
+	(void)idle;
+}
+
 void
 md_tlb_flush_page(vm_offset_t va)
 {

@@ -51,6 +51,7 @@ extern char __data_start[], __data_end[];
 extern char __tdata_start[], __tdata_end[], __tbss_start[], __tbss_end[];
 extern char _start[], rtos_trap_vector[];
 void rtos_boot_main(unsigned long hartid, unsigned long fdt_pa);
+static __kmem_noreturn void rtos_run(void);
 void rtos_hart_main(unsigned long hartid, struct rtos_hart *h);
 struct rtos_frame *rtos_trap(struct rtos_frame *f);
 
@@ -393,7 +394,7 @@ hart_setup(struct rtos_hart *h)
  * The scheduler on this hart, from its boot flow, which becomes the idle
  * task: timer on, interrupts on, wfi forever.
  */
-void
+static __kmem_noreturn void
 rtos_run(void)
 {
 	struct rtos_hart *h = rtos_self();
@@ -417,7 +418,7 @@ rtos_hart_main(unsigned long hartid, struct rtos_hart *h)
 	rtos_run();
 }
 
-void
+static void
 rtos_start_harts(void)
 {
 	struct rtos_hart *h;

@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <kmem.h>
 
-#define RTOS_NTASK	6		/* per hart: idle, 4 workers, checker on 0 */
+#define RTOS_NTASK	7		/* per hart: idle, 5 workers, checker on 0 */
 #define RTOS_STACK	(16 * 1024)	/* per task */
 #define RTOS_BOOT_STACK	(16 * 1024)	/* per hart: boot, then idle task */
 #define RTOS_TLS_SIZE	512		/* per hart (checked in rtos.ld) */
@@ -77,7 +77,7 @@ void rtos_yield(void);
 /* Block the calling task until rtos_wake(chan); see md_sleep (port.c). */
 void rtos_block(const void *chan);
 int rtos_wake(const void *chan);	/* returns the tasks made ready */
-/* Tasks that are blocked right now (for md_sleep_would_deadlock). */
+/* Worker tasks ready or blocked (not finished), for md_sleep_would_deadlock. */
 int rtos_tasks_alive(void);
 uint64_t rtos_ticks(void);
 /* Since boot: tasks blocked (md_sleep), page faults kmem resolved. */
@@ -89,10 +89,6 @@ void rtos_ipi(u_int cpu);
 void rtos_console_write(const char *buf, size_t len);
 int rtos_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __kmem_noreturn void rtos_exit(int code);
-
-/* rtos.c: bring the RTOS and kmem up, start the harts, run the scheduler. */
-void rtos_start_harts(void);
-__kmem_noreturn void rtos_run(void);
 
 /* app.c */
 void app_start(void);
