@@ -93,12 +93,12 @@ malloc_type_register(struct malloc_type *type)
 	kmem_spin_unlock(&malloc_types_lock);
 }
 
+/* One statistic of this hart: an atomic add (an interrupt may count too). */
 static inline void
-mt_count(struct malloc_type *type, uint64_t *field, uint64_t bytes)
+mt_count(uint64_t *field, uint64_t n)
 {
 
-	__atomic_fetch_add(field, bytes, __ATOMIC_RELAXED);
-	(void)type;
+	__atomic_fetch_add(field, n, __ATOMIC_RELAXED);
 }
 
 /* Account an allocation of bytes (0: a failure) to type, this hart. */
@@ -112,11 +112,11 @@ mt_alloc(struct malloc_type *type, size_t bytes)
 		malloc_type_register(type);
 	st = &type->ks_stats[kmem_cpuid()];
 	if (__predict_false(bytes == 0)) {
-		mt_count(type, &st->mts_failures, 1);
+		mt_count(&st->mts_failures, 1);
 		return;
 	}
-	mt_count(type, &st->mts_memalloced, bytes);
-	mt_count(type, &st->mts_numallocs, 1);
+	mt_count(&st->mts_memalloced, bytes);
+	mt_count(&st->mts_numallocs, 1);
 }
 
 static inline void
@@ -125,8 +125,8 @@ mt_free(struct malloc_type *type, size_t bytes)
 	struct malloc_type_stats *st;
 
 	st = &type->ks_stats[kmem_cpuid()];
-	mt_count(type, &st->mts_memfreed, bytes);
-	mt_count(type, &st->mts_numfrees, 1);
+	mt_count(&st->mts_memfreed, bytes);
+	mt_count(&st->mts_numfrees, 1);
 }
 
 void
@@ -152,23 +152,37 @@ malloc_type_stats(struct malloc_type *type, struct malloc_type_stats *st)
 }
 
 void
-malloc_type_print_all(void)
+malloc_type_foreach(void (*fn)(struct malloc_type *, void *), void *arg)
+{
+	struct malloc_type *t;
+
+	kmem_spin_lock(&malloc_types_lock);
+	for (t = malloc_types; t != NULL; t = t->ks_next)
+		fn(t, arg);
+	kmem_spin_unlock(&malloc_types_lock);
+}
+
+static void
+malloc_type_print(struct malloc_type *t, void *arg)
 {
 	struct malloc_type_stats st;
-	struct malloc_type *t;
+
+	(void)arg;
+	malloc_type_stats(t, &st);
+	kmem_printf("%-12s %12llu %10llu %10llu %8llu\n", t->ks_shortdesc,
+	    (unsigned long long)(st.mts_memalloced - st.mts_memfreed),
+	    (unsigned long long)st.mts_numallocs,
+	    (unsigned long long)st.mts_numfrees,
+	    (unsigned long long)st.mts_failures);
+}
+
+void
+malloc_type_print_all(void)
+{
 
 	kmem_printf("%-12s %12s %10s %10s %8s\n", "type", "inuse(bytes)",
 	    "allocs", "frees", "failures");
-	kmem_spin_lock(&malloc_types_lock);
-	for (t = malloc_types; t != NULL; t = t->ks_next) {
-		malloc_type_stats(t, &st);
-		kmem_printf("%-12s %12llu %10llu %10llu %8llu\n",
-		    t->ks_shortdesc, (unsigned long long)(st.mts_memalloced -
-		    st.mts_memfreed), (unsigned long long)st.mts_numallocs,
-		    (unsigned long long)st.mts_numfrees,
-		    (unsigned long long)st.mts_failures);
-	}
-	kmem_spin_unlock(&malloc_types_lock);
+	malloc_type_foreach(malloc_type_print, NULL);
 }
 
 /* ------------------------------------------------------- large blocks */

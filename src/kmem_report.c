@@ -3,8 +3,9 @@
  * kmem_report.c: kmem's state as JSON lines (kmem/report.h).
  *
  * Every figure comes from a layer's own statistics call (vm_phys_stats,
- * vm_page_cache_count, vmem_get_stats, kmem_stats, pmap_get_counts,
- * vm_lowmem_count, the maps' accessors); this file only formats them.  A
+ * vm_page_cache_count, vmem_get_stats, uma_zone_*, malloc_type_stats,
+ * kmem_stats, pmap_get_counts, vm_lowmem_count, the maps' accessors);
+ * this file only formats them.  A
  * line is built in a small buffer and then handed to the sink: the console
  * or the caller's buffer.  No allocation, so a report works when memory
  * is short, which is when it is wanted.
@@ -16,9 +17,11 @@
 
 #include <kmem/lowmem.h>
 #include <kmem/machine.h>
+#include <kmem/malloc.h>
 #include <kmem/physmem.h>
 #include <kmem/pmap.h>
 #include <kmem/report.h>
+#include <kmem/uma.h>
 #include <kmem/vm_kern.h>
 #include <kmem/vm_map.h>
 #include <kmem/vm_page.h>
@@ -282,6 +285,41 @@ rep_arena(vmem_t *vm, void *arg)
 }
 
 static void
+rep_zone(uma_zone_t zone, void *arg)
+{
+	struct rep *r = arg;
+	u_long slabs, free;
+
+	uma_zone_slabs(zone, &slabs, &free);
+	rep_begin(r, "zone");
+	rep_str(r, "name", uma_zone_name(zone));
+	rep_num(r, "size", uma_zone_get_size(zone));
+	rep_add(r, ",\"items\":%d,\"limit\":%d", uma_zone_get_cur(zone),
+	    uma_zone_get_max(zone));
+	rep_num(r, "slabs", slabs);
+	rep_num(r, "free_slabs", free);
+	rep_num(r, "pages", uma_zone_pages(zone));
+	rep_end(r);
+}
+
+static void
+rep_malloc_type(struct malloc_type *type, void *arg)
+{
+	struct rep *r = arg;
+	struct malloc_type_stats st;
+
+	malloc_type_stats(type, &st);
+	rep_begin(r, "malloc_type");
+	rep_str(r, "name", type->ks_shortdesc != NULL ? type->ks_shortdesc :
+	    "?");
+	rep_num(r, "inuse", (u_long)(st.mts_memalloced - st.mts_memfreed));
+	rep_num(r, "allocs", (u_long)st.mts_numallocs);
+	rep_num(r, "frees", (u_long)st.mts_numfrees);
+	rep_num(r, "failures", (u_long)st.mts_failures);
+	rep_end(r);
+}
+
+static void
 rep_map(struct rep *r, const char *name, vm_map_t map)
 {
 
@@ -334,6 +372,8 @@ rep_all(struct rep *r)
 	rep_domains(r, &ps);
 	rep_harts(r, ps.ndomains);
 	vmem_foreach(rep_arena, r);
+	uma_zone_foreach(rep_zone, r);
+	malloc_type_foreach(rep_malloc_type, r);
 	rep_map(r, "kernel_map", kernel_map);
 	rep_map(r, "exec_map", exec_map);
 	rep_map(r, "pipe_map", pipe_map);

@@ -48,7 +48,8 @@ static uma_zone_t uma_bucket_zone;
 static _Atomic bool uma_up;
 static void *uma_lowmem_tag;
 
-static void *zone_alloc_direct(uma_zone_t zone, int domain, int flags);
+static void *zone_alloc_direct(uma_zone_t zone, int domain, int flags,
+    bool any);
 static void zone_free_direct(uma_zone_t zone, struct uma_slab *s,
     void *item);
 
@@ -65,7 +66,7 @@ bucket_alloc(int domain)
 {
 	void *b;
 
-	b = zone_alloc_direct(uma_bucket_zone, domain, M_NOWAIT);
+	b = zone_alloc_direct(uma_bucket_zone, domain, M_NOWAIT, true);
 	return (b != NULL ? (uintptr_t)b : UB_NONE);
 }
 
@@ -349,23 +350,24 @@ zone_limit_put(uma_zone_t zone)
 static u_long zone_drain_cpus(uma_zone_t zone);
 
 /*
- * One item from domain's slabs (then the other domains'), with init run
- * and its live bit set; the limit is honoured.  When no page is left,
- * every hart's buckets of the zone are emptied and the slabs tried again;
- * then M_WAITOK waits for pages.  NULL: M_NOWAIT and nothing found.
+ * One item from domain's slabs (then, if any, the other domains'), with
+ * init run and its live bit set; the limit is honoured.  When no page is
+ * left, every hart's buckets of the zone are emptied and the slabs tried
+ * again; then M_WAITOK waits for pages.  NULL: M_NOWAIT and nothing found.
  */
 static void *
-zone_alloc_direct(uma_zone_t zone, int domain, int flags)
+zone_alloc_direct(uma_zone_t zone, int domain, int flags, bool any)
 {
 	struct uma_zdom *ud;
 	void *item;
-	int d, i;
+	int d, i, n;
 
 	if (zone->uz_max != 0 && !zone_limit_take(zone, flags))
 		return (NULL);
+	n = any ? vm_ndomains : 1;
 	for (;;) {
 		item = NULL;
-		for (i = 0; i < vm_ndomains && item == NULL; i++) {
+		for (i = 0; i < n && item == NULL; i++) {
 			d = (domain + i) % vm_ndomains;
 			ud = &zone->uz_dom[d];
 			kmem_spin_lock(&ud->ud_lock);
@@ -381,7 +383,10 @@ zone_alloc_direct(uma_zone_t zone, int domain, int flags)
 				zone_limit_put(zone);
 			return (NULL);
 		}
-		vm_wait();
+		if (any)
+			vm_wait();
+		else
+			vm_wait_domain(domain);
 	}
 	if (zone->uz_init != NULL &&
 	    zone->uz_init(item, (int)zone->uz_size, flags) != 0) {
@@ -692,7 +697,7 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 	    name, size, ctor, dtor, zinit, zfini, align, flags));
 }
 
-/* Items out of the slabs, in every domain (locks each in turn). */
+/* Items out of the slabs, in every domain (a relaxed sum, no lock). */
 static u_long
 zone_out(uma_zone_t zone)
 {
@@ -700,9 +705,11 @@ zone_out(uma_zone_t zone)
 	int d;
 
 	n = 0;
-	for (d = 0; d < vm_ndomains; d++)
-		n += __atomic_load_n(&zone->uz_dom[d].ud_out,
-		    __ATOMIC_RELAXED);
+	for (d = 0; d < vm_ndomains; d++) {
+		kmem_spin_lock(&zone->uz_dom[d].ud_lock);
+		n += zone->uz_dom[d].ud_out;
+		kmem_spin_unlock(&zone->uz_dom[d].ud_lock);
+	}
 	return (n);
 }
 
@@ -839,9 +846,13 @@ uma_zalloc_slow(uma_zone_t zone, void *arg, int flags, struct uma_cache *c,
 			slot_give(&c->uc_alloc, h);
 		return (NULL);
 	}
-	domain = c->uc_domain;
-	if (h == UB_BUSY || zone->uz_direct)
+	/* FIRSTTOUCH: this hart's domain; ROUNDROBIN: each in turn. */
+	domain = c->uc_ft ? c->uc_domain :
+	    (int)(atomic_fetch_add(&zone->uz_rr, 1) % (u_int)vm_ndomains);
+	if (h == UB_BUSY)
 		goto direct;
+	if (zone->uz_direct)
+		goto give_direct;
 	f = slot_take(&c->uc_free);
 	if (f != UB_BUSY && f != UB_NONE && ub_count(f) != 0) {
 		slot_give(&c->uc_free, h);
@@ -857,7 +868,7 @@ uma_zalloc_slow(uma_zone_t zone, void *arg, int flags, struct uma_cache *c,
 give_direct:
 	slot_give(&c->uc_alloc, h);
 direct:
-	item = zone_alloc_direct(zone, domain, flags);
+	item = zone_alloc_direct(zone, domain, flags, true);
 	return (item != NULL ? uma_item_ctor(zone, item, arg, flags) : NULL);
 pop:
 	h -= sizeof(void *);
@@ -891,7 +902,7 @@ uma_zalloc_domain(uma_zone_t zone, void *arg, int domain, int flags)
 	if (domain < 0 || domain >= vm_ndomains ||
 	    !UMA_FLAGS_OK(flags))
 		return (NULL);
-	item = zone_alloc_direct(zone, domain, flags);
+	item = zone_alloc_direct(zone, domain, flags, false);
 	return (item != NULL ? uma_item_ctor(zone, item, arg, flags) : NULL);
 }
 
@@ -1023,9 +1034,11 @@ uma_zone_get_cur(uma_zone_t zone)
 	uintptr_t h;
 
 	n = (long)zone_out(zone);
-	for (d = 0; d < vm_ndomains; d++)
-		n -= (long)__atomic_load_n(&zone->uz_dom[d].ud_nfull,
-		    __ATOMIC_RELAXED) * UMA_BUCKET_ITEMS;
+	for (d = 0; d < vm_ndomains; d++) {
+		kmem_spin_lock(&zone->uz_dom[d].ud_lock);
+		n -= (long)zone->uz_dom[d].ud_nfull * UMA_BUCKET_ITEMS;
+		kmem_spin_unlock(&zone->uz_dom[d].ud_lock);
+	}
 	for (cpu = 0; cpu < MAXCPU; cpu++) {
 		c = &zone->uz_cpu[cpu];
 		h = atomic_load_explicit(&c->uc_alloc, memory_order_relaxed);
@@ -1090,20 +1103,50 @@ uma_zone_slabs(uma_zone_t zone, u_long *total, u_long *free)
 	}
 }
 
+const char *
+uma_zone_name(uma_zone_t zone)
+{
+
+	return (zone->uz_name);
+}
+
+u_long
+uma_zone_pages(uma_zone_t zone)
+{
+	u_long slabs, free;
+
+	uma_zone_slabs(zone, &slabs, &free);
+	return (slabs << zone->uz_slabshift);
+}
+
+void
+uma_zone_foreach(void (*fn)(uma_zone_t, void *), void *arg)
+{
+	uma_zone_t z;
+
+	kmem_spin_lock(&uma_zones_lock);
+	for (z = uma_zones; z != NULL; z = z->uz_link)
+		fn(z, arg);
+	kmem_spin_unlock(&uma_zones_lock);
+}
+
+static void
+uma_print_zone(uma_zone_t z, void *arg)
+{
+	u_long slabs, free;
+
+	(void)arg;
+	uma_zone_slabs(z, &slabs, &free);
+	kmem_printf("%-16s %6lu %8d %8lu %8lu\n", z->uz_name,
+	    (u_long)z->uz_size, uma_zone_get_cur(z), slabs,
+	    slabs << z->uz_slabshift);
+}
+
 void
 uma_print_stats(void)
 {
-	u_long slabs, free;
-	uma_zone_t z;
 
 	kmem_printf("%-16s %6s %8s %8s %8s\n", "zone", "size", "items",
 	    "slabs", "pages");
-	kmem_spin_lock(&uma_zones_lock);
-	for (z = uma_zones; z != NULL; z = z->uz_link) {
-		uma_zone_slabs(z, &slabs, &free);
-		kmem_printf("%-16s %6lu %8d %8lu %8lu\n", z->uz_name,
-		    (u_long)z->uz_size, uma_zone_get_cur(z), slabs,
-		    slabs << z->uz_slabshift);
-	}
-	kmem_spin_unlock(&uma_zones_lock);
+	uma_zone_foreach(uma_print_zone, NULL);
 }

@@ -685,10 +685,15 @@ push:
 		goto slow;
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[d];
 	h = pc_take(pc);
+	/*
+	 * pc_count only once the cache is ours: a hart that empties other
+	 * harts' caches (vm_pcache_drain_all) writes it while it holds one.
+	 */
+	if (__predict_false(pc_busy(h)))
+		goto slow;
 	cnt = pc->pc_count;
-	if (__predict_false(pc_busy(h) || cnt >= VM_PCACHE_MAX)) {
-		if (!pc_busy(h))
-			pc_give(pc, h);
+	if (__predict_false(cnt >= VM_PCACHE_MAX)) {
+		pc_give(pc, h);
 		goto slow;
 	}
 	pc_push_give(pc, h, cnt, m, idx, info & VPI_ZERO);

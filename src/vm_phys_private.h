@@ -170,7 +170,10 @@ struct vm_pcpu {
 
 extern struct vm_pcpu vm_pcpu[MAXCPU];
 
-/* pc_count: written by its hart only, summed by any (see VM_STORE_WORD). */
+/*
+ * pc_count: written by whoever holds the cache (its hart, or a hart that
+ * drains it: vm_pcache_drain_all), summed by any (see VM_STORE_WORD).
+ */
 static inline void
 pc_count_set(struct vm_pcache *pc, uint32_t n)
 {

@@ -79,36 +79,6 @@ struct vmem *vmem_list;
 static struct vmem vmem_boot_arenas[VMEM_BOOT_ARENAS];
 static bool vmem_boot_arena_used[VMEM_BOOT_ARENAS];
 
-/* ------------------------------------------------------------ bit scans */
-
-/* Tables of vmem_ctz and vmem_fls (vmem_private.h). */
-const uint8_t vmem_debruijn[64] = {
-	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
-	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
-	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
-	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
-};
-
-/* fls of a byte: 1-based index of its highest set bit (0 for 0). */
-const uint8_t vmem_fls8[256] = {
-	0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
-	5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
-	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-	8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-};
-
 /* ------------------------------------------------------------ free lists */
 
 /* True if a segment of q quanta belongs on list c. */
@@ -131,7 +101,7 @@ vmem_qfirst(vmem_size_t q)
 
 	if (q <= VMEM_NEXACT)
 		return ((u_int)q - 1);
-	c = VMEM_NEXACT - 7 + vmem_fls(q);
+	c = VMEM_NEXACT - 7 + kmem_flsl(q);
 	/* Only a class's smallest size has every member fit. */
 	if (c == VMEM_NEXACT ? q == VMEM_NEXACT + 1 : (q & (q - 1)) == 0)
 		return (c);
@@ -148,12 +118,12 @@ vmem_flnext(const vmem_t *vm, u_int idx)
 	if (idx < 64) {
 		bits = vm->vm_flbits[0] & (~0UL << idx);
 		if (bits != 0)
-			return ((int)vmem_ctz(bits));
+			return ((int)kmem_ctzl(bits));
 		idx = 64;
 	} else if (idx >= 128)
 		return (-1);
 	bits = vm->vm_flbits[1] & (~0UL << (idx - 64));
-	return (bits != 0 ? (int)(64 + vmem_ctz(bits)) : -1);
+	return (bits != 0 ? (int)(64 + kmem_ctzl(bits)) : -1);
 }
 
 /* Put the free segment bt at the head of list fl. */
@@ -1220,16 +1190,18 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 	    kmem_spin_trylock_inl(&vm->vm_lock, true)) {
 		rsize = (size + qmask) & ~qmask;
 		vmem_settle(vm);
+		bt = NULL;
 		if (__predict_true(vm->vm_nfreetags >= BT_MAXALLOC &&
 		    vm->vm_nbusytag < 2 * vm->vm_hashsize) &&
-		    (bt = vmem_find_fast(vm, rsize, strat)) != NULL) {
+		    (bt = vmem_find_fast(vm, rsize, strat)) != NULL)
 			*addrp = vmem_carve(vm, bt, rsize, true)->bt_start;
-			if (__predict_false(!kmem_spin_unlock_ok_inl(
-			    &vm->vm_lock)))
-				kmem_spin_unlock_bad(&vm->vm_lock);
+		if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+			kmem_spin_unlock_bad(&vm->vm_lock);
+		if (__predict_true(bt != NULL))
 			return (0);
-		}
-		kmem_spin_unlock(&vm->vm_lock);
+		/* No constraint: say so, so that nothing else stays live. */
+		return (vmem_xalloc_slow(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
+		    VMEM_ADDR_MAX, flags, addrp));
 	}
 	return (vmem_xalloc_slow(vm, size, align, phase, nocross, minaddr,
 	    maxaddr, flags, addrp));
@@ -1328,44 +1300,70 @@ vmem_seg_free(vmem_t *vm, struct vmem_btag *bt, struct vmem_btag **pp)
 }
 
 /*
- * The rare ends of a free (arena lock held on entry, dropped): give the
- * idle imported span holding the free segment t back (t NULL: none),
- * trim the tag cache, wake waiters, shrink the hash.
+ * The end of every free that left the fast path (arena lock held on
+ * entry, dropped): trim the tag cache, wake waiters, shrink the hash.
  */
-static __attribute__((noinline)) void
-vmem_xfree_slow(vmem_t *vm, struct vmem_btag *t)
+static void
+vmem_free_done(vmem_t *vm)
 {
-	vmem_addr_t sa;
-	vmem_size_t ss;
-	bool rel, shrink;
+	bool shrink;
 
-	rel = t != NULL && vmem_span_idle(vm, t);
-	if (rel)
-		vmem_span_remove(vm, t->bt_sprev, &sa, &ss);
 	if (vm->vm_nfreetags > BT_MAXFREE)
 		bt_trim(vm, BT_MAXFREE / 2);
 	if (vm->vm_nwaiters != 0)
 		md_wakeup(vm);
 	shrink = vmem_hash_shrink_wanted(vm);
 	kmem_spin_unlock(&vm->vm_lock);
-	if (rel)
-		vm->vm_releasefn(vm->vm_arg, sa, ss);
 	if (shrink)
 		vmem_rehash(vm);
 }
 
 /*
- * The fast path: one hold of the arena lock, a hash lookup, the coalesce.
- * An invalid free panics; an idle span, waiters, a hash to shrink or tags
- * to trim go to vmem_xfree_slow.
+ * vmem_xfree's slow path.  t NULL: the arena lock was busy; take it
+ * (waiting) and free [addr, addr + size) as the fast path does (an
+ * invalid free panics).  Otherwise the lock is held and t is the free
+ * segment the fast path's coalesce left.  Then the rare ends of a free:
+ * give t's span back if it is a wholly free imported span, trim the tag
+ * cache, wake waiters, shrink the hash.  Drops the lock.
+ */
+static __attribute__((noinline)) void
+vmem_xfree_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    struct vmem_btag *t)
+{
+	struct vmem_btag *bt, **pp;
+	vmem_addr_t sa;
+	vmem_size_t ss;
+	bool rel;
+
+	if (t == NULL) {
+		kmem_spin_lock(&vm->vm_lock);
+		bt = vmem_busy_lookup(vm, addr, &pp);
+		if (!vmem_free_ok(vm, bt, size))
+			vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
+		t = vmem_seg_free(vm, bt, pp);
+	}
+	rel = vmem_span_idle(vm, t);
+	if (rel)
+		vmem_span_remove(vm, t->bt_sprev, &sa, &ss);
+	vmem_free_done(vm);
+	if (rel)
+		vm->vm_releasefn(vm->vm_arg, sa, ss);
+}
+
+/*
+ * The fast path: the arena lock free, a hash lookup, the coalesce, no
+ * rare end to see to.  An invalid free panics; a busy lock, an idle span,
+ * waiters, a hash to shrink or tags to trim go to vmem_xfree_slow.
  */
 void
 vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
 	struct vmem_btag *bt, **pp, *t;
 
-	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true)))
-		kmem_spin_lock(&vm->vm_lock);
+	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true))) {
+		vmem_xfree_slow(vm, addr, size, NULL);
+		return;
+	}
 	bt = vmem_busy_lookup(vm, addr, &pp);
 	if (__predict_false(!vmem_free_ok(vm, bt, size)))
 		vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
@@ -1373,11 +1371,12 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	/* Only a coalesce (t != bt) gives tags back to the cache. */
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
 	    vm->vm_nbusytag * 8 < vm->vm_hashsize ||
-	    (t != bt && vm->vm_nfreetags > BT_MAXFREE)) ||
-	    __predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock))) {
-		vmem_xfree_slow(vm, t);
+	    (t != bt && vm->vm_nfreetags > BT_MAXFREE))) {
+		vmem_xfree_slow(vm, addr, size, t);
 		return;
 	}
+	if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+		kmem_spin_unlock_bad(&vm->vm_lock);
 }
 
 /* ------------------------------------------------------------ rounds */
@@ -1448,7 +1447,7 @@ vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)
 			kmem_spin_lock(&vm->vm_lock);
 		}
 	}
-	vmem_xfree_slow(vm, NULL);
+	vmem_free_done(vm);
 }
 
 int

@@ -94,44 +94,6 @@ struct vmem_btag {
 
 #define BT_END(bt)	((bt)->bt_start + (bt)->bt_size - 1)
 
-/* ------------------------------------------------------------ bit scans */
-
-/*
- * Index of the lowest set bit and 1-based index of the highest set bit
- * of x != 0.  Placeholders for the tree-wide bit-scan helper: when it
- * lands, these two definitions become one #define each.
- */
-extern const uint8_t vmem_debruijn[64];
-extern const uint8_t vmem_fls8[256];
-
-VMEM_INLINE u_int
-vmem_ctz(unsigned long x)
-{
-
-	return (vmem_debruijn[((x & -x) * 0x03f79d71b4cb0a89UL) >> 58]);
-}
-
-VMEM_INLINE u_int
-vmem_fls(unsigned long x)
-{
-	u_int n;
-
-	n = 0;
-	if (x >> 32 != 0) {
-		x >>= 32;
-		n = 32;
-	}
-	if (x >> 16 != 0) {
-		x >>= 16;
-		n += 16;
-	}
-	if (x >> 8 != 0) {
-		x >>= 8;
-		n += 8;
-	}
-	return (n + vmem_fls8[x]);
-}
-
 /* ------------------------------------------------------------ classes */
 
 /*
@@ -144,7 +106,7 @@ vmem_qclass(vmem_size_t q)
 
 	if (q <= VMEM_NEXACT)
 		return (q - 1);
-	return (VMEM_NEXACT - 7 + vmem_fls(q));
+	return (VMEM_NEXACT - 7 + kmem_flsl(q));
 }
 
 VMEM_INLINE u_long
@@ -255,6 +217,9 @@ extern struct vmem *vmem_list;
 
 /* vmem_check's and vmem_print's view of the tag pool. */
 extern atomic_ulong vmem_bt_npool;
+
+/* Rounds (and their bytes) held in vm's quantum caches, for statistics. */
+void vmem_qcache_count(vmem_t *vm, vmem_size_t *rounds, vmem_size_t *bytes);
 
 /* Quantum caches of a new arena: every slot empty, every depot empty. */
 void vmem_qcache_init(vmem_t *vm);

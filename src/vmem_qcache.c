@@ -60,7 +60,7 @@ _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 #define MAG_FREE_NONE	(MAG_FULL + VMEM_MAG_SIZE)
 
 /* Rounds a refill takes from the arena in one call: bounds its cost. */
-#define QC_FILL_ROUNDS	6
+#define QC_FILL_ROUNDS	4
 
 /* The magazine pool (leaf lock): handles of empty magazines. */
 static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
@@ -159,7 +159,8 @@ mag_take(uintptr_t h, vmem_addr_t *addrp)
 
 	h -= MAG_ROUND;
 	bt = *(struct vmem_btag **)h;
-	bt->bt_cached = 0;
+	/* Without the arena lock: vmem_get_stats may be reading the mark. */
+	__atomic_store_n(&bt->bt_cached, 0, __ATOMIC_RELAXED);
 	*addrp = bt->bt_start;
 	return (h);
 }
@@ -232,27 +233,57 @@ arena:
 }
 
 /*
- * vmem_free's slow path, for the claimed round bt.  h is what the fast
- * path swapped out of the hart's free slot: MAG_FREE_BUSY (held
- * elsewhere: give bt back to the arena), else we own the slot and h is a
- * full magazine or MAG_FREE_NONE.  Then: hand a full magazine to the
- * alloc slot if its magazine is empty, else trade it for an empty one from
- * the depot or the pool, else give bt back to the arena.  No lock held.
+ * A vmem_free of [addr, addr + size) entering a quantum cache (arena lock
+ * held): the busy segment's tag, now marked bt_cached.  Panics, naming
+ * vmem_free and the address, if addr is not allocated with that size or is
+ * already cached (a second free).
+ */
+VMEM_INLINE struct vmem_btag *
+qc_claim_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *bt, **pp;
+
+	bt = vmem_busy_lookup(vm, addr, &pp);
+	if (__predict_false(!vmem_free_ok(vm, bt, size)))
+		vmem_free_bad(vm, "vmem_free", addr, size, bt);
+	bt->bt_cached = 1;
+	return (bt);
+}
+
+/*
+ * vmem_free's slow path.  bt NULL: the arena lock was busy, so the round
+ * is claimed here (waiting for the lock) and then pushed as on the fast
+ * path.  Else bt is the claimed round and h is what the fast path
+ * swapped out of the hart's free slot: MAG_FREE_BUSY (held elsewhere:
+ * give bt back to the arena), or, the slot ours, a full magazine or
+ * MAG_FREE_NONE.  Then: hand a full magazine to the alloc slot if its
+ * magazine is empty, else trade it for an empty one from the depot or the
+ * pool, else give bt back to the arena.  No lock held on entry.
  */
 static __attribute__((noinline)) void
-qc_free_slow(vmem_t *vm, struct vmem_btag *bt, u_int idx, u_int cpu,
-    uintptr_t h)
+qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    struct vmem_btag *bt, uintptr_t h)
 {
 	_Atomic uintptr_t *slot, *aslot;
 	struct vmem_qcache *qc;
 	uintptr_t a, e;
+	u_int cpu, idx;
 
+	cpu = kmem_cpuid();
+	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+	slot = &vm->vm_qfree[cpu][idx];
+	if (bt == NULL) {
+		kmem_spin_lock(&vm->vm_lock);
+		bt = qc_claim_locked(vm, addr, size);
+		kmem_spin_unlock(&vm->vm_lock);
+		h = atomic_exchange_explicit(slot, MAG_FREE_BUSY,
+		    memory_order_acquire);
+	}
 	if (h == MAG_FREE_BUSY) {
 		vmem_rounds_free(vm, &bt, 1);
 		return;
 	}
 	qc = &vm->vm_qcache[idx];
-	slot = &vm->vm_qfree[cpu][idx];
 	if (h == MAG_FREE_NONE)
 		h = 0;
 	aslot = &vm->vm_qalloc[cpu][idx];
@@ -316,30 +347,10 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 }
 
 /*
- * A vmem_free of [addr, addr + size) entering a quantum cache: the busy
- * segment's tag, now marked bt_cached.  Panics, naming vmem_free and the
- * address, if addr is not allocated with that size or is already cached
- * (a second free).  One hold of the arena lock.
- */
-VMEM_INLINE struct vmem_btag *
-vmem_round_claim(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
-{
-	struct vmem_btag *bt, **pp;
-
-	kmem_spin_lock(&vm->vm_lock);
-	bt = vmem_busy_lookup(vm, addr, &pp);
-	if (__predict_false(!vmem_free_ok(vm, bt, size)))
-		vmem_free_bad(vm, "vmem_free", addr, size, bt);
-	bt->bt_cached = 1;
-	kmem_spin_unlock(&vm->vm_lock);
-	return (bt);
-}
-
-/*
- * The fast path: claim the round in the arena (panics on a bad free), one
- * swap to own this hart's free slot, a push, a release store.  A full or
- * missing magazine goes to qc_free_slow, a size that is not cached to
- * vmem_xfree.
+ * The fast path: claim the round in the arena (one hold of its lock; a bad
+ * free panics), one swap to own this hart's free slot, a push, a release
+ * store.  A busy arena lock and a full or missing magazine go to
+ * qc_free_slow, a size that is not cached to vmem_xfree.
  */
 void
 vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
@@ -347,21 +358,24 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	_Atomic uintptr_t *slot;
 	struct vmem_btag *bt;
 	uintptr_t h;
-	u_int cpu, idx;
 
 	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED))) {
 		vmem_xfree(vm, addr, size);
 		return;
 	}
-	bt = vmem_round_claim(vm, addr, size);
-	cpu = kmem_cpuid();
-	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
-	slot = &vm->vm_qfree[cpu][idx];
+	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true))) {
+		qc_free_slow(vm, addr, size, NULL, 0);
+		return;
+	}
+	bt = qc_claim_locked(vm, addr, size);
+	if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+		kmem_spin_unlock_bad(&vm->vm_lock);
+	slot = &vm->vm_qfree[kmem_cpuid()][(size - 1) >> vm->vm_quantum_shift];
 	h = atomic_exchange_explicit(slot, MAG_FREE_BUSY, memory_order_acquire);
 	/* MAG_FREE_BUSY, MAG_FREE_NONE and a full magazine: no room. */
 	if (__predict_false(((h + MAG_ROUND) & MAG_MASK) == 0)) {
-		qc_free_slow(vm, bt, idx, cpu, h);
+		qc_free_slow(vm, addr, size, bt, h);
 		return;
 	}
 	*(struct vmem_btag **)h = bt;
@@ -371,7 +385,9 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 /*
  * How long a drain waits for a slot of its own hart: only something this
  * hart interrupted (or a thread sharing its index) can be inside it, and
- * it cannot finish while we spin, so give up on that one slot.
+ * it cannot finish while we spin, so give up on that one slot.  On another
+ * hart the owner is running and finishes: wait, so that no round stays
+ * cached behind a drain that an M_WAITOK waiter relies on.
  */
 #define QC_SELF_SPINS	1024
 
@@ -454,4 +470,39 @@ vmem_drain_all(void)
 	for (vm = vmem_list; vm != NULL; vm = vm->vm_next)
 		vmem_drain(vm);
 	kmem_spin_unlock(&vmem_list_lock);
+}
+
+/*
+ * Rounds held in vm's quantum caches and their bytes.  The harts' slots
+ * are read without taking them (a racy snapshot: a slot whose owner is
+ * inside reads as a marker); the depots under their locks.
+ */
+void
+vmem_qcache_count(vmem_t *vm, vmem_size_t *rounds, vmem_size_t *bytes)
+{
+	struct vmem_qcache *qc;
+	vmem_size_t n;
+	uintptr_t h;
+	u_int c, i, nq;
+
+	*rounds = *bytes = 0;
+	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
+	for (i = 0; i < nq; i++) {
+		qc = &vm->vm_qcache[i];
+		n = 0;
+		for (c = 0; c < MAXCPU; c++) {
+			h = atomic_load_explicit(&vm->vm_qalloc[c][i],
+			    memory_order_relaxed);
+			n += h > MAG_FREE_NONE ? MAG_ROUNDS(h) : 0;
+			h = atomic_load_explicit(&vm->vm_qfree[c][i],
+			    memory_order_relaxed);
+			n += h > MAG_FREE_NONE ? MAG_ROUNDS(h) : 0;
+		}
+		kmem_spin_lock(&qc->qc_lock);
+		for (h = qc->qc_full; h != 0; h = MAG(h)->m_next)
+			n += MAG_ROUNDS(h);
+		kmem_spin_unlock(&qc->qc_lock);
+		*rounds += n;
+		*bytes += n * qc->qc_size;
+	}
 }

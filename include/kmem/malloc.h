@@ -107,5 +107,11 @@ size_t kern_malloc_usable_size(const void *addr);
 void malloc_type_stats(struct malloc_type *type, struct malloc_type_stats *st);
 /** Print every type used so far: name, in use, requests, failures. */
 void malloc_type_print_all(void);
+/**
+ * Call @p fn for every type used so far, newest first, with the type list
+ * locked: @p fn may call malloc_type_stats but must not allocate.
+ */
+void malloc_type_foreach(void (*fn)(struct malloc_type *type, void *arg),
+    void *arg);
 
 #endif /* KMEM_MALLOC_H */

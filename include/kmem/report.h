@@ -7,7 +7,9 @@
  * line, each with "kmem" (the kind of line) and "snap" (the snapshot
  * number, counting from 1).  The kinds, in order: "machine", "domain" (one
  * per domain), "segment" (one per physical segment), "hart" (one per
- * hart), "arena" (one per vmem arena), "map" (kernel_map and submaps),
+ * hart), "arena" (one per vmem arena), "zone" (one per UMA zone),
+ * "malloc_type" (one per malloc type used so far), "map" (kernel_map and
+ * submaps),
  * "kmem" (commit, page tables, lowmem, batches, shootdowns), "end".  The
  * README lists every field.  Figures are taken layer by layer under each
  * layer's own lock, so a report taken while other harts allocate is a

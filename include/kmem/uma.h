@@ -93,7 +93,11 @@ void uma_zdestroy(uma_zone_t zone);
  */
 void *uma_zalloc_arg(uma_zone_t zone, void *arg, int flags);
 void *uma_zalloc(uma_zone_t zone, int flags);
-/** As uma_zalloc_arg from @p domain first (UMA_ANYDOMAIN: any). */
+/**
+ * As uma_zalloc_arg, from @p domain only (UMA_ANYDOMAIN: as
+ * uma_zalloc_arg).  NULL also for a domain that does not exist, or when
+ * that domain has no memory (M_NOWAIT; M_WAITOK waits for its pages).
+ */
 void *uma_zalloc_domain(uma_zone_t zone, void *arg, int domain, int flags);
 
 /**
@@ -129,6 +133,15 @@ void uma_zone_reclaim(uma_zone_t zone, int req);
 size_t uma_zone_get_size(uma_zone_t zone);
 /** Slabs of @p zone in all domains: total and completely free ones. */
 void uma_zone_slabs(uma_zone_t zone, u_long *total, u_long *free);
+/** A zone's name (as given to uma_zcreate). */
+const char *uma_zone_name(uma_zone_t zone);
+/** Pages a zone's slabs hold now, in all domains. */
+u_long uma_zone_pages(uma_zone_t zone);
+/**
+ * Call @p fn for every zone, newest first, with the zone list locked: @p fn
+ * may read a zone (the calls above) but must not create or destroy one.
+ */
+void uma_zone_foreach(void (*fn)(uma_zone_t zone, void *arg), void *arg);
 /** Print every zone: size, items, slabs, pages. */
 void uma_print_stats(void);
 

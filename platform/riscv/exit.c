@@ -93,8 +93,15 @@ md_exit(int code)
 {
 
 	fflush(stdout);
-	if (exit_semihosting)
+	/*
+	 * Once only: if no semihosting host answers (the flag was given on a
+	 * board), the ebreak traps, the trap report calls md_exit again, and
+	 * that call takes the next way out instead of trapping forever.
+	 */
+	if (exit_semihosting) {
+		exit_semihosting = false;
 		semihosting_exit(code);
+	}
 	if (riscv_exit_reg != NULL)
 		*riscv_exit_reg = code == 0 ? 0x5555 :
 		    (0x3333 | ((uint32_t)code & 0xffff) << 16);

@@ -7,8 +7,8 @@
  *    also the pair with the cache bypassed (buddy: lock, split, coalesce);
  *  - a 2 MiB aligned 2 MiB run, alloc + free_contig;
  *  - a 64 KiB run that must not cross 128 KiB, alloc + free_contig;
- *  - vm_phys_init's cost (measured by vm_phys_init itself at boot) per
- *    GiB, and the metadata bytes per page.
+ *  - the metadata bytes per page.
+ * The boot's cost (vm_phys_init's included) is bench_boot.c's.
  */
 #include <stdio.h>
 
@@ -27,7 +27,6 @@ main(void)
 	struct vm_phys_stats st;
 	char buf[96];
 	vm_page_t m, warm[BENCH_BURST];
-	u_long pages;
 	size_t n;
 	int i, j, d;
 
@@ -77,13 +76,6 @@ main(void)
 	    bench_s, BENCH_PAIRS);
 
 	vm_phys_stats(&st);
-	pages = 0;
-	for (d = 0; d < st.ndomains; d++)
-		pages += st.dom[d].npages;
-	snprintf(buf, sizeof(buf), "%lu instructions for %lu MiB = %lu per "
-	    "GiB", (u_long)st.init_instret, pages >> 8,
-	    pages ? (u_long)(st.init_instret * 262144 / pages) : 0);
-	bench_figure("vm_phys", "vm_phys_init", buf);
 	snprintf(buf, sizeof(buf), "%lu.%03lu bytes/page (%lu bytes)",
 	    st.meta_milli_per_page / 1000, st.meta_milli_per_page % 1000,
 	    st.meta_bytes);

@@ -13,6 +13,7 @@
  * not below it, FT at the hart's domain likewise; vm_domainset_first()
  * names the iterator's first domain or -1.  Any disagreement aborts.
  */
+#define _GNU_SOURCE		/* usleep, for the model's vmm_free_later */
 #include <stdio.h>
 #include <stdlib.h>
 

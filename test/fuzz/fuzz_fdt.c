@@ -8,10 +8,19 @@
  * input; on success the machine must be within its tables' bounds, and it
  * is fed to physmem_init() and the early allocator, which must cope with
  * whatever memory and reserved ranges a blob can describe.
+ * libfdt (Debian's libfdt-dev) is the oracle for what both read: a blob
+ * the reader accepts has a header libfdt accepts, the same total size,
+ * and the root's model string libfdt finds (truncated to the field).
  * Seeds: test/fuzz/corpus/fdt (DTBs from test/data and QEMU).
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <libfdt.h>
+/* libfdt and kmem/fdt.h both define these error codes: kmem's from here. */
+#undef FDT_ERR_TRUNCATED
+#undef FDT_ERR_BADOFFSET
+#undef FDT_ERR_BADVALUE
 
 #include <kmem/fdt.h>
 #include <kmem/physmem.h>
@@ -38,6 +47,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(m.nmem == 0 && m.nrsv == 0 && m.ncpus == 0 &&
 		    m.ndevs == 0);
 		return (0);
+	}
+	/* The oracle. */
+	CHECK(size >= sizeof(struct fdt_header) && fdt_check_header(data) == 0);
+	CHECK(fdt_totalsize(data) == m.totalsize && m.totalsize <= size);
+	{
+		const char *model;
+		int len;
+
+		model = fdt_getprop(data, 0, "model", &len);
+		if (fdt_check_full(data, size) == 0 && model != NULL &&
+		    len > 0 && model[len - 1] == '\0' &&
+		    strlen(model) == (size_t)len - 1)
+			CHECK(strncmp(m.model, model, sizeof(m.model) - 1) ==
+			    0);
 	}
 	CHECK(m.nmem >= 0 && m.nmem <= FDT_MAX_MEM);
 	CHECK(m.nrsv >= 0 && m.nrsv <= FDT_MAX_RSV);

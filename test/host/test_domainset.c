@@ -18,6 +18,7 @@
 #include <kmem/vm_page.h>
 #include <kmem/vm_phys.h>
 
+#include "expect_panic.h"
 #include "host.h"
 #include "tap.h"
 #include "vm_phys_model.h"
@@ -80,29 +81,12 @@ release(vm_page_t *held, u_long n)
 	free(held);
 }
 
-static char panic_msg[256];
-
 static void
 iter_waitok(void *arg)
 {
 	int seq[64];
 
 	(void)visit(arg, seq, M_WAITOK);
-}
-
-static bool
-panics(void (*fn)(void *), void *arg, const char *want)
-{
-	struct kmem_panic_catch pc;
-
-	panic_msg[0] = '\0';
-	if (KMEM_PANIC_TRY(&pc)) {
-		fn(arg);
-		kmem_panic_disarm();
-		return (false);
-	}
-	snprintf(panic_msg, sizeof(panic_msg), "%s", pc.kp_msg);
-	return (strstr(pc.kp_msg, want) != NULL);
 }
 
 int
@@ -239,7 +223,8 @@ main(void)
 		nheld[d] = exhaust(d, &held[d]);
 	ok(vm_page_alloc_noobj(VM_ALLOC_NOWAIT) == NULL && vm_free_count() ==
 	    0, "all domains exhausted: NOWAIT gets nothing");
-	ok(panics(iter_waitok, DOMAINSET_RR(), "can never succeed"),
+	ok(panics(iter_waitok, DOMAINSET_RR(), "can never succeed", NULL,
+	    NULL),
 	    "iterator_waitok_with_nothing_to_free_panics: %s", panic_msg);
 	/* WAITOK is woken by another thread's free and starts over. */
 	victim = held[2][nheld[2] - 1];

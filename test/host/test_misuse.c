@@ -4,7 +4,8 @@
  * twin: a panic that names the function and the address, with nothing
  * handed to two owners afterwards.  One case per run, so each is a test
  * of its own:
- *   host_misuse page_free_mapped | back_backed | kmap_free_bad |
+ *   host_misuse kva_double_free | vmem_free_foreign |
+ *               page_free_mapped | back_backed | kmap_free_bad |
  *               waitok_empty_domain | waitok_never_fits
  */
 #include <string.h>
@@ -128,6 +129,55 @@ kmap_free_bad(void)
 	    "kmap_free_wakeup twice");
 }
 
+/*
+ * (1) kva_free twice of a one-page range: the second free panics (the
+ * kernel arena's quantum cache checks every free), so two later
+ * kva_alloc calls cannot return the same address.
+ */
+static void
+kva_double_free(void)
+{
+	vm_offset_t va, a, b;
+	char buf[32];
+
+	va = kva_alloc(PAGE_SIZE);
+	ok(va != 0, "kva_alloc of one page");
+	kva_free(va, PAGE_SIZE);
+	EXPECT_PANIC(kva_free(va, PAGE_SIZE), "vmem_free",
+	    expect_hex(buf, sizeof(buf), va), "a second kva_free of the page");
+	a = kva_alloc(PAGE_SIZE);
+	b = kva_alloc(PAGE_SIZE);
+	ok(a != 0 && b != 0 && a != b, "two later kva_alloc calls return "
+	    "different addresses (0x%lx, 0x%lx)", (u_long)a, (u_long)b);
+}
+
+/*
+ * (2) vmem_free of a quantum-cached size with an address the arena never
+ * gave out: panics at the call; the arena never hands that address out.
+ */
+static void
+vmem_free_foreign(void)
+{
+	vmem_t *vm;
+	vmem_addr_t a = 0, bogus;
+	char buf[32];
+	int i, good;
+
+	vm = vmem_create("foreign", 0x100000, 0x10000, 16, 16 * 16,
+	    M_WAITOK);
+	ok(vm != NULL && vmem_alloc(vm, 64, M_WAITOK, &a) == 0,
+	    "a quantum-cached arena hands out 64 bytes");
+	bogus = a + 0x8000;
+	EXPECT_PANIC(vmem_free(vm, bogus, 64), "vmem_free",
+	    expect_hex(buf, sizeof(buf), bogus), "vmem_free of a cached size never "
+	    "allocated");
+	good = 1;
+	for (i = 0; i < 64; i++)
+		if (vmem_alloc(vm, 64, M_WAITOK, &a) != 0 || a == bogus)
+			good = 0;
+	ok(good, "the foreign address is never handed out afterwards");
+}
+
 /* (6a) M_WAITOK for a fixed domain without memory. */
 static void
 waitok_empty_domain(void)
@@ -169,6 +219,8 @@ main(int argc, char **argv)
 		void		(*fn)(void);
 		int		ndomains;
 	} cases[] = {
+		{ "kva_double_free", kva_double_free, 1 },
+		{ "vmem_free_foreign", vmem_free_foreign, 1 },
 		{ "page_free_mapped", page_free_mapped, 1 },
 		{ "back_backed", back_backed, 1 },
 		{ "kmap_free_bad", kmap_free_bad, 1 },

@@ -18,6 +18,7 @@
 #include "tap.h"
 
 static struct fdt_machine M;
+MALLOC_DEFINE(M_REPORT, "report", "host/report's own allocations");
 static char rep[256 * 1024];
 
 /* ------------------------------------------- a small JSON validator */
@@ -405,6 +406,64 @@ test_changes(void)
 }
 
 static void
+test_zones(void)
+{
+	struct malloc_type_stats st;
+	uma_zone_t z;
+	void *items[40], *blocks[5];
+	const char *l;
+	int i, nz, found;
+	bool good;
+
+	z = uma_zcreate("report test", 200, NULL, NULL, NULL, NULL, 0, 0);
+	for (i = 0; i < 40; i++)
+		items[i] = uma_zalloc(z, M_WAITOK);
+	for (i = 0; i < 5; i++)
+		blocks[i] = kern_malloc(1000 * (i + 1), M_REPORT, M_WAITOK);
+	kmem_report_json_buf(rep, sizeof(rep));
+	ok(split_lines(rep), "with zones and malloc types: %d lines, all "
+	    "valid", nlines);
+	nz = count_kind("zone");
+	found = 0;
+	for (i = 0; i < nz; i++) {
+		l = nth_kind("zone", i);
+		if (strstr(l, "\"name\":\"report test\"") == NULL)
+			continue;
+		found++;
+		good = field(l, "size") == uma_zone_get_size(z) &&
+		    field(l, "items") == (u_long)uma_zone_get_cur(z) &&
+		    field(l, "items") == 40 &&
+		    field(l, "pages") == uma_zone_pages(z) &&
+		    field(l, "pages") > 0;
+	}
+	ok(nz >= 2 && found == 1 && good, "zones: %d lines; the test zone's "
+	    "size, 40 items and pages as uma_zone_* say", nz);
+	malloc_type_stats(M_REPORT, &st);
+	found = 0;
+	for (i = 0; i < count_kind("malloc_type"); i++) {
+		l = nth_kind("malloc_type", i);
+		if (strstr(l, "\"name\":\"report\"") == NULL)
+			continue;
+		found++;
+		good = field(l, "inuse") == st.mts_memalloced -
+		    st.mts_memfreed && field(l, "allocs") == st.mts_numallocs &&
+		    field(l, "frees") == st.mts_numfrees &&
+		    field(l, "inuse") >= 15000;
+	}
+	ok(found == 1 && good, "malloc types: the test type's bytes in use "
+	    "and allocations as malloc_type_stats says");
+	for (i = 0; i < 5; i++)
+		kern_free(blocks[i], M_REPORT);
+	for (i = 0; i < 40; i++)
+		uma_zfree(z, items[i]);
+	uma_zdestroy(z);
+	ok(kind_is(nth_kind("zone", 0), "zone") &&
+	    nth_kind("arena", count_kind("arena") - 1) < nth_kind("zone", 0) &&
+	    nth_kind("malloc_type", 0) < nth_kind("map", 0),
+	    "zones and malloc types come between the arenas and the maps");
+}
+
+static void
 test_page_state(void)
 {
 	vm_page_t m;
@@ -480,6 +539,7 @@ static void
 conc_worker(void *arg)
 {
 	vm_offset_t va[16];
+	void *obj[16];
 	u_long i;
 	int k;
 
@@ -502,6 +562,10 @@ conc_worker(void *arg)
 			va[k] = kmem_malloc(PAGE_SIZE << (k % 5), M_WAITOK);
 		for (k = 0; k < 16; k++)
 			kmem_free(va[k], PAGE_SIZE << (k % 5));
+		for (k = 0; k < 16; k++)
+			obj[k] = kern_malloc(48 << (k % 6), M_REPORT, M_WAITOK);
+		for (k = 0; k < 16; k++)
+			kern_free(obj[k], M_REPORT);
 	}
 }
 
@@ -531,6 +595,7 @@ main(int argc, char **argv)
 	}
 	test_figures(nd);
 	test_changes();
+	test_zones();
 	test_page_state();
 	test_short_buffer();
 	test_console();

@@ -159,8 +159,10 @@ worker(void *arg)
 				continue;
 			s->kind = 3;
 			s->size = 4 * PAGE_SIZE;
+			vm_map_lock(&smap);
 			if (smap.size + s->size > KMAP_SIZE)
 				atomic_fetch_add(&kmap_waits, 1);
+			vm_map_unlock(&smap);
 			s->a = kmap_alloc_wait(&smap, s->size);
 			break;
 		}

@@ -18,6 +18,7 @@
 #include "tap.h"
 #include "uma_settle.h"
 #include "uma_model.h"
+#include "uma_int.h"
 
 void *kmem_libc_reallocarray(void *p, size_t n, size_t size);
 void *kmem_libc_aligned_alloc(size_t align, size_t size);
@@ -451,6 +452,82 @@ test_bad_frees(void)
 	uma_zdestroy(z2);
 }
 
+/*
+ * An interrupt handler that stopped this hart's owner of a bucket slot
+ * finds the slot busy: its M_NOWAIT allocation and free use the slabs.
+ */
+static void
+test_busy_slot(void)
+{
+	struct uma_cache *c;
+	uma_zone_t z;
+	uintptr_t h;
+	void *keep, *p;
+
+	z = uma_zcreate("irq", 80, NULL, NULL, NULL, NULL, 0, 0);
+	keep = uma_zalloc(z, M_NOWAIT);		/* this hart gets buckets */
+	c = &z->uz_cpu[md_cpuid()];
+	h = slot_take(&c->uc_alloc);
+	p = uma_zalloc(z, M_NOWAIT);
+	uma_zfree(z, p);
+	slot_give(&c->uc_alloc, h);
+	ok(h != UB_BUSY && p != NULL && uma_zone_get_cur(z) == 1,
+	    "with the hart's bucket slot held (an interrupted owner), "
+	    "M_NOWAIT alloc and free go to the slabs");
+	uma_zfree(z, keep);
+	uma_zdestroy(z);
+}
+
+/* The domains (mask) of 2000 items of z allocated at once. */
+static u_long
+domains_of(uma_zone_t z)
+{
+	static void *it[2000];
+	u_long seen;
+	int i;
+
+	seen = 0;
+	for (i = 0; i < 2000; i++) {
+		it[i] = uma_zalloc(z, M_WAITOK);
+		seen |= 1UL << vm_phys_domain(DMAP_TO_PHYS(it[i]));
+	}
+	for (i = 0; i < 2000; i++)
+		uma_zfree(z, it[i]);
+	return (seen);
+}
+
+/* ROUNDROBIN: slabs from every domain; FIRSTTOUCH: from this hart's. */
+static void
+test_policies(void)
+{
+	uma_zone_t rr, ft;
+	u_long seen_rr, seen_ft;
+	bool good;
+	void *p;
+	int d;
+
+	rr = uma_zcreate("rr", 200, NULL, NULL, NULL, NULL, 0,
+	    UMA_ZONE_ROUNDROBIN);
+	ft = uma_zcreate("ft", 200, NULL, NULL, NULL, NULL, 0, 0);
+	seen_rr = domains_of(rr);
+	seen_ft = domains_of(ft);
+	ok(seen_rr == (1UL << vm_ndomains) - 1 &&
+	    seen_ft == 1UL << md_cpu_domain(md_cpuid()),
+	    "ROUNDROBIN items come from every domain (mask 0x%lx), "
+	    "FIRSTTOUCH ones from this hart's (0x%lx)", seen_rr, seen_ft);
+	for (d = 0, good = true; d < vm_ndomains; d++) {
+		p = uma_zalloc_domain(ft, NULL, d, M_NOWAIT);
+		good &= p != NULL && vm_phys_domain(DMAP_TO_PHYS(p)) == d;
+		uma_zfree(ft, p);
+	}
+	ok(good && uma_zalloc_domain(ft, NULL, vm_ndomains, M_NOWAIT) ==
+	    NULL && uma_zalloc_domain(ft, NULL, -2, M_NOWAIT) == NULL,
+	    "uma_zalloc_domain takes that domain; NULL for one that does "
+	    "not exist");
+	uma_zdestroy(rr);
+	uma_zdestroy(ft);
+}
+
 /* Fault injection: every n-th page allocation refused; no leak. */
 static void
 test_fault_injection(void)
@@ -566,6 +643,8 @@ main(int argc, char **argv)
 	test_malloc9();
 	test_libc();
 	test_bad_frees();
+	test_busy_slot();
+	test_policies();
 	test_fault_injection();
 	test_threads(2 * nd - 1);
 	return (tap_done());

@@ -23,6 +23,7 @@
 #include <kmem/vm_page.h>
 #include <kmem/vm_phys.h>
 
+#include "expect_panic.h"
 #include "host.h"
 #include "tap.h"
 #include "vm_phys_model.h"
@@ -34,29 +35,6 @@ prng(void *arg)
 {
 
 	return (vmm_rand(arg));
-}
-
-/* ------------------------------------------------------ panic helper */
-
-static char panic_msg[256];
-
-/* Run fn(arg); true if it panicked with a message holding all of want[]. */
-static bool
-panics(void (*fn)(void *), void *arg, const char *w1, const char *w2,
-    const char *w3)
-{
-	struct kmem_panic_catch pc;
-
-	panic_msg[0] = '\0';
-	if (KMEM_PANIC_TRY(&pc)) {
-		fn(arg);
-		kmem_panic_disarm();
-		return (false);
-	}
-	snprintf(panic_msg, sizeof(panic_msg), "%s", pc.kp_msg);
-	return ((w1 == NULL || strstr(pc.kp_msg, w1) != NULL) &&
-	    (w2 == NULL || strstr(pc.kp_msg, w2) != NULL) &&
-	    (w3 == NULL || strstr(pc.kp_msg, w3) != NULL));
 }
 
 static void do_free(void *m) { vm_page_free(m); }

@@ -32,5 +32,10 @@ done
 check "virt without semihosting: the test finisher carries 3 (got $rc)" $((rc != 3))
 "$run" "$panic_elf" --timeout 60 -- -append "" >"$tmp/out" 2>&1; rc=$?
 check "virt without semihosting: a panic exits 98 through the finisher (got $rc)" $((rc != 98))
+# The flag without a semihosting host (as if given on a board): the ebreak
+# traps once, the report names it, and the finisher ends the run with 97.
+"$run" "$exit_elf" --mem 512M --timeout 60 -- -semihosting-config enable=off >"$tmp/out" 2>&1; rc=$?
+grep -q "breakpoint" "$tmp/out"; msg=$?
+check "virt: the flag without a semihosting host traps once and exits 97 (got $rc)" $((rc != 97 || msg != 0))
 echo "1..$n"
 exit $((bad != 0))

@@ -7,9 +7,9 @@
 # booti, FIT + bootm, and sdcard.img's boot partition), each running a
 # payload that checks its nodes, distances and boot hart; U-Boot on
 # sifive_u; kmem-qemu-run's sifive_u refusals.
-# usage: uboot_test.sh QEMU_RUN MKIMAGE HANDOFF_ELF BOOT_ELF
+# usage: uboot_test.sh QEMU_RUN MKIMAGE HANDOFF_ELF BOOT_ELF EXIT_ELF
 set -u
-run=$1 mkimg=$2 handoff=$3 boot_elf=$4
+run=$1 mkimg=$2 handoff=$3 boot_elf=$4 exit_elf=$5
 n=0 bad=0
 check() { n=$((n + 1)); if [[ $2 -eq 0 ]]; then echo "ok $n - $1"; else echo "not ok $n - $1"; bad=$((bad + 1)); fi; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -108,5 +108,10 @@ chain fit "Verifying Hash Integrity ... sha256+ OK"
 chain sdcard "Scanning virtio 0:3"
 "$run" "$boot_elf" --uboot --machine sifive_u --timeout 180 >"$tmp/out" 2>&1; rc=$?
 grep -q "sha256+ OK" "$tmp/out"; check "U-Boot bootm on sifive_u (5 harts): the payload passes (exit $rc)" $(( rc != 0 || $? != 0 ))
+# main's status comes back through U-Boot too (3 for 512 MiB).
+"$run" "$exit_elf" --uboot --uboot-chain script --mem 512M --timeout 180 >"$tmp/out" 2>&1; rc=$?
+check "through U-Boot on virt main's 3 is QEMU's exit status (got $rc)" $((rc != 3))
+"$run" "$exit_elf" --uboot --machine sifive_u --smp 2 --mem 512M --timeout 180 >"$tmp/out" 2>&1; rc=$?
+check "through U-Boot on sifive_u main's 3 is QEMU's exit status (got $rc)" $((rc != 3))
 echo "1..$n"
 exit $((bad != 0))
