@@ -18,9 +18,8 @@
  * acquire) and gives it back by storing a handle (release); no interrupt
  * masking is needed: a path that finds the slot busy (a drainer holds it,
  * or an interrupt stopped its owner) uses the arena instead.  A drainer
- * (vmem_drain, any hart) swaps MAG_*_BUSY in the same way and waits a
- * bounded while (QC_DRAIN_SPINS) for an owner inside, then leaves that
- * slot to its owner.
+ * (vmem_drain, any hart) swaps MAG_*_BUSY in the same way and waits while
+ * the owner is inside.
  *
  * The fast paths: vmem_alloc pops a tag from its hart's alloc magazine,
  * no lock taken; vmem_free claims the round in the arena
@@ -384,21 +383,21 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 }
 
 /*
- * How long a drain waits for a busy slot before it gives up on that one
- * slot (its owner keeps the magazine and stores it back later).  On its
- * own hart only something it interrupted can be inside, which cannot
- * finish while we spin; on another hart the owner may be a task that an
- * RTOS switched out in the middle (library mode), which may not run again
- * before this drain, with a lock held, lets that hart go on.
+ * How long a drain waits for a slot of its own hart: only something this
+ * hart interrupted (or a thread sharing its index) can be inside it, and
+ * it cannot finish while we spin, so give up on that one slot.  On another
+ * hart the owner is running and finishes: wait, so that no round stays
+ * cached behind a drain that an M_WAITOK waiter relies on.
  */
-#define QC_DRAIN_SPINS	1024
+#define QC_SELF_SPINS	1024
 
 /*
- * Take the magazine out of one slot (waiting a while if somebody is
- * inside), leaving it with none.  0 if there was none, or it stayed busy.
+ * Take the magazine out of one slot (waiting while somebody is inside),
+ * leaving it with none.  0 if there was none, or (own hart) it stayed busy.
  */
 static uintptr_t
-qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none)
+qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none,
+    bool self)
 {
 	uintptr_t h;
 	u_int spins;
@@ -406,7 +405,7 @@ qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none)
 	spins = 0;
 	while ((h = atomic_exchange_explicit(slot, busy,
 	    memory_order_acquire)) == busy) {
-		if (++spins > QC_DRAIN_SPINS)
+		if (self && ++spins > QC_SELF_SPINS)
 			return (0);
 		md_cpu_relax();
 	}
@@ -417,28 +416,29 @@ qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none)
 /*
  * Every round of every hart's magazines and of the depots goes back to
  * the arena, and the magazines to the pool.  Takes each slot as its owner
- * would; a slot that stays busy (qc_take_slot) keeps its magazine.
+ * would (waiting while somebody is inside).
  */
 void
 vmem_drain(vmem_t *vm)
 {
 	uintptr_t lists[VMEM_QCACHE_IDX_MAX], h, next;
 	struct vmem_qcache *qc;
-	u_int c, i, nq;
+	u_int c, i, nq, self;
 
 	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
 	if (nq == 0)
 		return;
 	for (i = 0; i < nq; i++)
 		lists[i] = 0;
+	self = kmem_cpuid();
 	for (c = 0; c < MAXCPU; c++) {
 		for (i = 0; i < nq; i++) {
 			h = qc_take_slot(&vm->vm_qalloc[c][i], MAG_ALLOC_BUSY,
-			    MAG_ALLOC_NONE);
+			    MAG_ALLOC_NONE, c == self);
 			if (h != 0)
 				mag_push(&lists[i], h);
 			h = qc_take_slot(&vm->vm_qfree[c][i], MAG_FREE_BUSY,
-			    MAG_FREE_NONE);
+			    MAG_FREE_NONE, c == self);
 			if (h != 0)
 				mag_push(&lists[i], h);
 		}
