@@ -68,6 +68,11 @@ kmem_ncpus_running(void)
 {
 	return (md_ncpus_running());
 }
+static inline void
+kmem_tlb_shootdown(vm_offset_t sva, vm_offset_t eva)
+{
+	md_tlb_shootdown(sva, eva);
+}
 #endif
 
 /*

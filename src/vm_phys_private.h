@@ -65,7 +65,7 @@
  *   VPI_ST_INNER: inside a free block, not its head.
  * Bit 4 is "known zero" in the allocated, cached and free-head states.
  * Free head: prev index in bits 5..31.  Allocated: kmem marks in bits
- * 8..10 (kmem/vm_page.h).  So "allocated and not cached" is
+ * 8..11 (kmem/vm_page.h).  So "allocated and not cached" is
  * (vp_info & VPI_BUSY_MASK) == 0: one test on the free path.
  */
 #define VPI_STATE	0x0fU

@@ -295,17 +295,20 @@ vm_page_t vm_page_next(vm_page_t m);
  *    pages freed with vm_page_free_zero() keep the knowledge on the free
  *    lists and in the caches).  A caller that writes the page and hands it
  *    on may clear it.
- *  - kmem marks, 3 bits the kmem layer owns: VM_PAGE_KMEM_EXEC (FreeBSD's
+ *  - kmem marks, 4 bits the kmem layer owns: VM_PAGE_KMEM_EXEC (FreeBSD's
  *    VPO_KMEM_EXEC: mapped executable, kmem_unback picks the rwx arena by
  *    it), VM_PAGE_KMEM_HEAD / VM_PAGE_KMEM_TAIL (first / last page of one
- *    kmem allocation, so kmem_free can check that it frees exactly one).
+ *    kmem allocation, so kmem_free can check that it frees exactly one),
+ *    VM_PAGE_KMEM_ATTR (kmem gave the page a memory attribute, which
+ *    kmem_free resets).
  * These are plain stores to the page's struct: the owner of the page
  * (whoever allocated it) serialises them.
  */
 #define VM_PAGE_KMEM_EXEC	0x1
 #define VM_PAGE_KMEM_HEAD	0x2
 #define VM_PAGE_KMEM_TAIL	0x4
-#define VM_PAGE_KMEM_ALL	0x7
+#define VM_PAGE_KMEM_ATTR	0x8
+#define VM_PAGE_KMEM_ALL	0xf
 void vm_page_kmem_set(vm_page_t m, u_int marks);
 void vm_page_kmem_clear(vm_page_t m, u_int marks);
 u_int vm_page_kmem_get(vm_page_t m);
