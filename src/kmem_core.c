@@ -156,14 +156,3 @@ kmem_spin_count(void)
 		    memory_order_relaxed);
 	return (n);
 }
-
-/* The barrier's state (kmem/smp.h); the platforms implement the waiting. */
-void
-kmem_barrier_init(struct kmem_barrier *b, u_int count)
-{
-
-	b->kb_count = count != 0 ? count : 1;
-	atomic_init(&b->kb_left, b->kb_count);
-	atomic_init(&b->kb_sense, 0);
-	atomic_init(&b->kb_waiters, 0);
-}
