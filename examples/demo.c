@@ -10,12 +10,17 @@
 
 #include <kmem.h>
 
+/*
+ * Print the figures a person reads, and a machine-readable snapshot
+ * (kmem_report_json: JSON lines that scripts/memplot draws).
+ */
 static void
 stats(const char *when)
 {
 	struct kmem_stats st;
 	int d;
 
+	kmem_report_json();
 	kmem_stats(&st);
 	printf("  [%s] free pages:", when);
 	for (d = 0; d < st.ndomains; d++)
@@ -59,6 +64,50 @@ cache_lowmem(void *arg, int flags)
 		}
 	printf("  lowmem handler (flags %#x): gave back %d cached buffers\n",
 	    flags, n);
+}
+
+/*
+ * Fill memory with 16 KiB buffers spread over the domains, free every
+ * other one (the buddy lists fragment: the holes cannot coalesce), take a
+ * big buffer from the last domain, then give everything back.  A snapshot
+ * after each step shows it happen.
+ */
+#define FRAG_BUFS	(20 * 1024)	/* 320 MiB of 16 KiB buffers */
+static vm_offset_t frag[FRAG_BUFS];
+
+static void
+fragment(void)
+{
+	vm_offset_t big;
+	int i, step;
+
+	for (step = 0; step < 4; step++) {
+		for (i = step * FRAG_BUFS / 4; i < (step + 1) * FRAG_BUFS / 4;
+		    i++)
+			frag[i] = kmem_malloc(16 * 1024, M_WAITOK);
+		stats(step == 3 ? "320 MiB in 16 KiB buffers" :
+		    "filling with 16 KiB buffers");
+	}
+	/* Round robin gives i's domain by i's parity: free pairs. */
+	for (i = 0; i < FRAG_BUFS; i++) {
+		if ((i & 2) != 0)
+			continue;
+		kmem_free(frag[i], 16 * 1024);
+		frag[i] = 0;
+	}
+	kmem_free_flush();
+	vm_page_cache_drain();
+	stats("every other buffer freed");
+	big = kmem_malloc_domainset(DOMAINSET_PREF(vm_ndomains - 1),
+	    32UL << 20, M_WAITOK);
+	stats("32 MiB more from the last domain");
+	kmem_free(big, 32UL << 20);
+	for (i = 0; i < FRAG_BUFS; i++)
+		if (frag[i] != 0)
+			kmem_free(frag[i], 16 * 1024);
+	kmem_free_flush();
+	vm_page_cache_drain();
+	stats("all freed");
 }
 
 typedef long (*fn_t)(long);
@@ -153,6 +202,9 @@ main(void)
 	    pmap_kextract(a) != 0 ? "+0 yes" : "+0 no");
 	stats("submap in use");
 	kmap_free_wakeup(&demo_map, a, 1UL << 20);
+
+	printf("\n-- fragmentation: many buffers, then every other one freed --\n");
+	fragment();
 
 	printf("\n-- lowmem: a registered handler gives memory back --\n");
 	for (i = 0; i < 8; i++)

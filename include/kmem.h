@@ -24,5 +24,6 @@
 #include <kmem/vm_map.h>
 #include <kmem/vm_kern.h>
 #include <kmem/smp.h>
+#include <kmem/report.h>
 
 #endif /* KMEM_H */

@@ -114,6 +114,19 @@ fdt_copystr(char *dst, size_t dstsz, const char *src)
 	dst[n] = '\0';
 }
 
+/* Copy a string list into a fixed buffer as one ' '-separated string. */
+static void
+fdt_copylist(char *dst, size_t dstsz, const char *src, uint32_t len)
+{
+	uint32_t i;
+
+	if (len > dstsz)
+		len = (uint32_t)dstsz;
+	for (i = 0; i + 1 < len; i++)
+		dst[i] = src[i] == '\0' ? ' ' : src[i];
+	dst[len > 0 ? len - 1 : 0] = '\0';
+}
+
 /* True when the span holds a NUL-terminated string list (len >= 1). */
 static bool
 fdt_span_is_strings(const struct fdt_walk *w, const struct fdt_span *s)
@@ -400,6 +413,9 @@ fdt_close_cpu(struct fdt_walk *w, const struct fdt_node *parent,
 				c->isa |= fdt_isa_names[k].bit;
 	c->mmu = n->mmu.present ? fdt_mmu_type(fdt_span_str(w, &n->mmu)) :
 	    -1;
+	if (n->compatible.present)
+		fdt_copylist(c->compatible, sizeof(c->compatible),
+		    fdt_span_str(w, &n->compatible), n->compatible.len);
 	if (fdt_span_u32(w, &n->timebase, &tb) && w->cpus_timebase == 0)
 		w->cpus_timebase = tb;
 	return (0);
@@ -587,6 +603,10 @@ fdt_finish_node(struct fdt_walk *w, int idx)
 		if (n->model.present)
 			fdt_copystr(w->m->model, sizeof(w->m->model),
 			    fdt_span_str(w, &n->model));
+		if (n->compatible.present)
+			fdt_copylist(w->m->compatible,
+			    sizeof(w->m->compatible),
+			    fdt_span_str(w, &n->compatible), n->compatible.len);
 		return (0);
 	case FK_CPUS:
 		if (n->timebase.present) {
@@ -776,8 +796,10 @@ fdt_check_header(struct fdt_walk *w, const uint8_t *b, size_t len)
 	if (rsvoff < hdr || rsvoff % 8 != 0 || rsvoff > total)
 		return (fdt_fail(w, FDT_ERR_BADOFFSET,
 		    "memory reservation block outside the blob"));
-	w->m->totalsize = total;
-	w->m->boot_cpuid_phys = fdt_rd32(b + 28);
+	if (w->m != NULL) {
+		w->m->totalsize = total;
+		w->m->boot_cpuid_phys = fdt_rd32(b + 28);
+	}
 	return ((int)rsvoff);
 }
 
@@ -976,6 +998,96 @@ fdt_blob_size(const void *fdt, size_t len)
 	if (total < FDT_HDR_V16 || fdt_rd32(b + 20) < 16)
 		return (0);
 	return (total);
+}
+
+/*
+ * /chosen/bootargs without fdt_parse(): one pass over the structure block
+ * that follows only the root's child "chosen" (see kmem/fdt.h).
+ */
+bool
+fdt_chosen_bootargs(const void *fdt, size_t len, char *buf, size_t bufsz)
+{
+	struct fdt_walk w;
+	uint32_t off, tok, plen, nameoff;
+	int64_t n;
+	int depth;
+	bool chosen;
+
+	memset(&w, 0, sizeof(w));
+	buf[0] = '\0';
+	if (len > UINT32_MAX)
+		len = UINT32_MAX;
+	if (fdt_check_header(&w, fdt, len) < 0)
+		return (false);
+	off = w.soff;
+	depth = 0;
+	chosen = false;
+	while ((uint64_t)off + 4 <= w.send) {
+		tok = fdt_rd32(w.b + off);
+		off += 4;
+		switch (tok) {
+		case FDT_BEGIN_NODE:
+			n = fdt_strlen(&w, off, w.send);
+			if (n < 0)
+				return (false);
+			depth++;
+			chosen = depth == 2 && (strcmp((const char *)w.b +
+			    off, "chosen") == 0 || strncmp((const char *)w.b +
+			    off, "chosen@", 7) == 0);
+			off += ((uint32_t)n + 1 + 3) & ~3U;
+			break;
+		case FDT_END_NODE:
+			depth--;
+			chosen = false;
+			if (depth <= 0)
+				return (false);
+			break;
+		case FDT_PROP:
+			if ((uint64_t)off + 8 > w.send)
+				return (false);
+			plen = fdt_rd32(w.b + off);
+			nameoff = fdt_rd32(w.b + off + 4);
+			off += 8;
+			if ((uint64_t)off + plen > w.send)
+				return (false);
+			if (chosen && nameoff < w.strsize &&
+			    fdt_strlen(&w, w.stroff + nameoff,
+			    w.stroff + w.strsize) >= 0 &&
+			    strcmp((const char *)w.b + w.stroff + nameoff,
+			    "bootargs") == 0) {
+				if (plen == 0 || w.b[off + plen - 1] != '\0')
+					return (false);
+				fdt_copystr(buf, bufsz,
+				    (const char *)w.b + off);
+				return (true);
+			}
+			off += (plen + 3) & ~3U;
+			break;
+		case FDT_NOP:
+			break;
+		default:
+			return (false);
+		}
+	}
+	return (false);
+}
+
+bool
+fdt_compat_has(const char *list, const char *word)
+{
+	size_t n;
+
+	n = strlen(word);
+	while (*list != '\0') {
+		if (strncmp(list, word, n) == 0 &&
+		    (list[n] == ' ' || list[n] == '\0'))
+			return (true);
+		list = strchr(list, ' ');
+		if (list == NULL)
+			break;
+		list++;
+	}
+	return (false);
 }
 
 const struct fdt_dev *

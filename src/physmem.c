@@ -223,6 +223,10 @@ physmem_number_domains(const struct fdt_machine *m)
 				best = d;
 		physmem.domain_of_fdt[id] = best;
 	}
+	for (d = 0; d < n; d++)
+		for (i = 0; i < n; i++)
+			physmem.distance[d][i] =
+			    m->distance[physmem.fdt_domain[d]][physmem.fdt_domain[i]];
 	for (i = 0; i < physmem.nram; i++)
 		physmem.ram[i].domain =
 		    physmem.domain_of_fdt[physmem.ram[i].domain];

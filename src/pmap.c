@@ -1046,6 +1046,31 @@ pmap_qremove(vm_offset_t va, int count)
 
 /* -------------------------------------------------------- lookups */
 
+int
+pmap_kwalk(vm_offset_t va, pt_entry_t *ptes, int max)
+{
+	pmap_t pmap = kernel_pmap;
+	pt_entry_t e, *t;
+	int level, n, top;
+
+	if (pmap->pm_root == 0)
+		return (0);
+	/* Canonical: the bits above the top level's index all equal. */
+	top = PAGE_SHIFT + 9 * pmap->pm_levels - 1;
+	if ((int64_t)va >> top != 0 && (int64_t)va >> top != -1)
+		return (0);
+	t = pt_ptr(pmap->pm_root);
+	n = 0;
+	for (level = pmap->pm_levels - 1; level >= 0 && n < max; level--) {
+		e = pte_load(&t[(va >> (PAGE_SHIFT + 9 * level)) & Ln_MASK]);
+		ptes[n++] = e;
+		if ((e & PTE_V) == 0 || (e & PTE_RWX) != 0)
+			break;
+		t = pt_ptr(pte_to_pa(e));
+	}
+	return (n);
+}
+
 /*
  * Walk kernel_pmap from its root (levels 3 or 4) for any canonical va: the
  * leaf that maps it, with the size it maps in *sizep; 0 if unmapped.
@@ -1053,26 +1078,16 @@ pmap_qremove(vm_offset_t va, int count)
 static pt_entry_t
 pmap_walk_leaf(vm_offset_t va, vm_size_t *sizep)
 {
-	pmap_t pmap = kernel_pmap;
-	pt_entry_t e, *t;
-	int level, shift;
+	pt_entry_t ptes[4];
+	int n;
 
 	*sizep = 0;
-	if (pmap->pm_root == 0)
+	n = pmap_kwalk(va, ptes, 4);
+	if (n == 0 || (ptes[n - 1] & PTE_V) == 0 ||
+	    (ptes[n - 1] & PTE_RWX) == 0)
 		return (0);
-	t = pt_ptr(pmap->pm_root);
-	for (level = pmap->pm_levels - 1; level >= 0; level--) {
-		shift = PAGE_SHIFT + 9 * level;
-		e = pte_load(&t[(va >> shift) & Ln_MASK]);
-		if ((e & PTE_V) == 0)
-			return (0);
-		if ((e & PTE_RWX) != 0) {
-			*sizep = 1UL << shift;
-			return (e);
-		}
-		t = pt_ptr(pte_to_pa(e));
-	}
-	return (0);
+	*sizep = 1UL << (PAGE_SHIFT + 9 * (kernel_pmap->pm_levels - n));
+	return (ptes[n - 1]);
 }
 
 /*
@@ -1185,6 +1200,20 @@ pmap_has_svpbmt(void)
 {
 
 	return (pmap_svpbmt);
+}
+
+void
+pmap_get_counts(pmap_t pmap, struct pmap_counts *pc)
+{
+
+	kmem_spin_lock(&pmap->pm_lock);
+	pc->levels = pmap->pm_levels;
+	pc->ptpages = pmap->pm_ptpages;
+	pc->spare = pmap->pm_spare;
+	pc->superpages = pmap->pm_superpages;
+	pc->demotions = pmap->pm_demotions;
+	pc->ptalloc_fail = pmap->pm_ptalloc_fail;
+	kmem_spin_unlock(&pmap->pm_lock);
 }
 
 /* ------------------------------------------------- page memory attributes */

@@ -198,8 +198,8 @@ kmem_alloc_attr_domain(int domain, vm_size_t size, int flags, vm_paddr_t low,
 			pmap_page_set_memattr(m, memattr);
 			vm_page_kmem_set(m, VM_PAGE_KMEM_ATTR);
 		}
-		if ((prot & VM_PROT_EXECUTE) != 0)
-			vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
+		vm_page_kmem_set(m, VM_PAGE_KMEM_MAPPED |
+		    ((prot & VM_PROT_EXECUTE) != 0 ? VM_PAGE_KMEM_EXEC : 0));
 		if (map_page(addr + i, m, prot, flags) != KERN_SUCCESS) {
 			vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
 			pmap_page_set_memattr(m, VM_MEMATTR_DEFAULT);
@@ -241,6 +241,37 @@ static vm_offset_t kmem_alloc_contig_domain(int domain, vm_size_t size,
     int flags, vm_paddr_t low, vm_paddr_t high, u_long alignment,
     vm_paddr_t boundary, vm_memattr_t memattr);
 
+/*
+ * M_WAITOK never returns 0 (FreeBSD's callers rely on it), so a request
+ * that no amount of waiting could satisfy panics instead of returning 0 or
+ * sleeping for ever: a set with no domain that has memory, or more than
+ * the set's domains have pages or the kernel map has address space.
+ */
+static __attribute__((__noinline__)) void
+kmem_waitok_check(struct domainset *ds, const struct kmem_req *r)
+{
+	static const char *const who[] = { "kmem_malloc", "kmem_alloc_attr",
+	    "kmem_alloc_contig" };
+	u_long pages;
+	int d;
+
+	pages = 0;
+	for (d = 0; d < vm_ndomains; d++)
+		if ((ds->ds_mask & ((domainset_t)1 << d)) != 0)
+			pages += vm_domain_page_count(d);
+	if (pages == 0)
+		panic("%s: M_WAITOK request of %lu bytes can never succeed: "
+		    "its domain set (policy %d, mask 0x%lx) has no domain "
+		    "with memory", who[r->kind], (u_long)r->size,
+		    ds->ds_policy, (u_long)ds->ds_mask);
+	if (atop(r->size) > pages || r->size > VM_MAX_KERNEL_ADDRESS -
+	    VM_MIN_KERNEL_ADDRESS)
+		panic("%s: M_WAITOK request of %lu bytes can never succeed: "
+		    "its domains have %lu pages, the kernel map 0x%lx bytes",
+		    who[r->kind], (u_long)r->size, pages,
+		    (u_long)(VM_MAX_KERNEL_ADDRESS - VM_MIN_KERNEL_ADDRESS));
+}
+
 /* Inlined into each caller, so the kind is a constant there. */
 static inline __attribute__((__always_inline__)) vm_offset_t
 kmem_domainset_alloc(struct domainset *ds, const struct kmem_req *r)
@@ -248,6 +279,9 @@ kmem_domainset_alloc(struct domainset *ds, const struct kmem_req *r)
 	struct vm_domainset_iter di;
 	vm_offset_t addr;
 	int domain, f, pass;
+
+	if ((r->flags & M_WAITOK) != 0)
+		kmem_waitok_check(ds, r);
 
 	for (pass = 0, addr = 0; pass < 2 && addr == 0; pass++) {
 		if (pass == 1 && !kmem_free_flush())
@@ -330,6 +364,7 @@ kmem_alloc_contig_domain(int domain, vm_size_t size, int flags,
 			pmap_page_set_memattr(m, memattr);
 			vm_page_kmem_set(m, VM_PAGE_KMEM_ATTR);
 		}
+		vm_page_kmem_set(m, VM_PAGE_KMEM_MAPPED);
 		if (map_page(va, m, VM_PROT_RW, flags) != KERN_SUCCESS) {
 			/* Unmap what was mapped; free the whole run. */
 			if (i > 0)
@@ -459,7 +494,7 @@ kmem_malloc_page(int domain, int flags)
 		    VM_PROT_RW | PMAP_ENTER_WIRED | PMAP_ENTER_NOSLEEP, 0) ==
 		    KERN_SUCCESS)) {
 			vm_page_kmem_set(m, VM_PAGE_KMEM_HEAD |
-			    VM_PAGE_KMEM_TAIL);
+			    VM_PAGE_KMEM_TAIL | VM_PAGE_KMEM_MAPPED);
 			return (addr);
 		}
 		vm_page_free(m);
@@ -517,21 +552,49 @@ kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
  * kmem_back_domain: pages of @domain for [addr, addr + size).  With
  * M_WAITOK a failed page allocation waits (VM_ALLOC_WAITFAIL) and retries;
  * with M_NOWAIT it unbacks what it mapped and returns KERN_NO_SPACE.
- * @mark: the range is one allocation that kmem_free will check.
+ * @mark: the range is one allocation that kmem_free will check (a fresh
+ * range of an arena).  Otherwise (the public kmem_back*) the range must
+ * be unbacked: FreeBSD's vm_page_alloc at an index of kernel_object that
+ * already has a page is a caller bug its INVARIANTS catch; here a page
+ * already backed panics before anything changes, so it is never remapped
+ * and leaked.
  */
+static bool
+back_range_ok(vm_offset_t addr, vm_size_t size)
+{
+
+	return (size != 0 && (addr & PAGE_MASK) == 0 && (size & PAGE_MASK) ==
+	    0 && addr >= VM_MIN_KERNEL_ADDRESS && addr + size <=
+	    VM_MAX_KERNEL_ADDRESS && addr + size > addr);
+}
+
+/* The public kmem_back*: a valid range must be wholly unbacked. */
+static void
+back_check_unbacked(const char *who, vm_offset_t addr, vm_size_t size)
+{
+	vm_offset_t i;
+
+	if (!back_range_ok(addr, size))
+		return;		/* the caller returns KERN_INVALID_ARGUMENT */
+	for (i = 0; i < size; i += PAGE_SIZE)
+		if (pmap_kextract(addr + i) != 0)
+			panic("%s: 0x%lx size %lu: page 0x%lx is already backed "
+			    "(pa 0x%lx)", who, addr, (u_long)size, addr + i,
+			    (u_long)pmap_kextract(addr + i));
+}
+
 static int
 _kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
     vm_size_t size, int flags, bool mark)
 {
 	vm_offset_t i;
 	vm_page_t m, first;
+	u_long j;
 	vm_prot_t prot;
 	int pflags;
 
 	if (object != kernel_object || domain < 0 || domain >= vm_ndomains ||
-	    size == 0 || (addr & PAGE_MASK) != 0 || (size & PAGE_MASK) != 0 ||
-	    addr < VM_MIN_KERNEL_ADDRESS || addr + size > VM_MAX_KERNEL_ADDRESS ||
-	    addr + size < addr || !flags_ok(flags))
+	    !back_range_ok(addr, size) || !flags_ok(flags))
 		return (KERN_INVALID_ARGUMENT);
 	pflags = malloc2vm_flags(flags) | VM_ALLOC_WIRED;
 	pflags &= ~(VM_ALLOC_NOWAIT | VM_ALLOC_WAITOK | VM_ALLOC_WAITFAIL);
@@ -557,6 +620,8 @@ _kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
 				vm_page_free_contig(m, atop(L2_SIZE));
 				goto fail;
 			}
+			for (j = 0; j < atop(L2_SIZE); j++)
+				vm_page_kmem_set(m + j, VM_PAGE_KMEM_MAPPED);
 			if (first == NULL)
 				first = m;
 			m = PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(m) + L2_SIZE -
@@ -574,8 +639,8 @@ _kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
 		}
 		KASSERT(vm_page_domain(m) == domain, ("kmem_back_domain: "
 		    "domain mismatch %d != %d", vm_page_domain(m), domain));
-		if ((prot & VM_PROT_EXECUTE) != 0)
-			vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
+		vm_page_kmem_set(m, VM_PAGE_KMEM_MAPPED |
+		    ((prot & VM_PROT_EXECUTE) != 0 ? VM_PAGE_KMEM_EXEC : 0));
 		if (map_page(addr + i, m, prot, flags) != KERN_SUCCESS) {
 			vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
 			vm_page_free(m);
@@ -597,6 +662,7 @@ kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
     vm_size_t size, int flags)
 {
 
+	back_check_unbacked("kmem_back_domain", addr, size);
 	return (_kmem_back_domain(domain, object, addr, size, flags, false));
 }
 
@@ -612,6 +678,7 @@ kmem_back(vm_object_t object, vm_offset_t addr, vm_size_t size, int flags)
 
 	if (object != kernel_object)
 		return (KERN_INVALID_ARGUMENT);
+	back_check_unbacked("kmem_back", addr, size);
 	rv = KERN_INVALID_ARGUMENT;
 	for (start = addr, end = addr + size; addr < end; addr = next) {
 		if (vm_ndomains > 1) {
@@ -627,7 +694,8 @@ kmem_back(vm_object_t object, vm_offset_t addr, vm_size_t size, int flags)
 			domain = 0;
 			next = end;
 		}
-		rv = kmem_back_domain(domain, object, addr, next - addr, flags);
+		rv = _kmem_back_domain(domain, object, addr, next - addr,
+		    flags, false);
 		if (rv != KERN_SUCCESS) {
 			kmem_unback(object, start, addr - start);
 			break;
@@ -909,7 +977,8 @@ kmem_free_page(vm_offset_t addr)
 	pa = pmap_kextract(addr);
 	m = pa != 0 ? PHYS_TO_VM_PAGE(pa) : NULL;
 	if (__predict_false(m == NULL || (addr & PAGE_MASK) != 0 ||
-	    vm_page_kmem_get(m) != (VM_PAGE_KMEM_HEAD | VM_PAGE_KMEM_TAIL)))
+	    vm_page_kmem_get(m) != (VM_PAGE_KMEM_HEAD | VM_PAGE_KMEM_TAIL |
+	    VM_PAGE_KMEM_MAPPED)))
 		return (false);
 	arena = kdom[vm_page_domain(m)].kernel_arena;
 	vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
@@ -1002,12 +1071,28 @@ kmap_alloc_wait(vm_map_t map, vm_size_t size)
 	return (addr);
 }
 
+/*
+ * kmap_free_wakeup: [addr, addr + size) rounded to pages must be exactly
+ * one live kmap_alloc_wait allocation of @map; anything else (never
+ * allocated, freed twice, an inner page or a part of one) panics naming
+ * the function, the map and the range, with nothing changed.
+ */
 void
 kmap_free_wakeup(vm_map_t map, vm_offset_t addr, vm_size_t size)
 {
+	vm_offset_t start, end;
 
+	start = trunc_page(addr);
+	end = round_page(addr + size);
 	vm_map_lock(map);
-	(void)vm_map_delete(map, trunc_page(addr), round_page(addr + size));
+	if (size == 0 || end <= start || !vm_map_range_is_entry(map, start,
+	    end)) {
+		vm_map_unlock(map);
+		panic("kmap_free_wakeup: map %p: 0x%lx size %lu is not one live "
+		    "allocation (never allocated, already freed, or a part of "
+		    "one)", (void *)map, addr, (u_long)size);
+	}
+	(void)vm_map_delete(map, start, end);
 	if (map->needs_wakeup) {
 		map->needs_wakeup = false;
 		vm_map_wakeup(map);
@@ -1225,6 +1310,16 @@ kmem_stats(struct kmem_stats *st)
 	st->meta_pages = __atomic_load_n(&kernel_pmap->pm_ptpages,
 	    __ATOMIC_RELAXED) + atomic_load_explicit(&backend_pages,
 	    memory_order_relaxed) + vm_map_entry_pages();
+}
+
+struct vmem *
+kmem_domain_arena(int domain, bool exec)
+{
+
+	if (domain < 0 || domain >= vm_ndomains)
+		return (NULL);
+	return (exec ? kdom[domain].kernel_rwx_arena :
+	    kdom[domain].kernel_arena);
 }
 
 void

@@ -447,6 +447,21 @@ vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end)
 	return (KERN_SUCCESS);
 }
 
+/*
+ * Whether [start, end) is exactly one entry of @map (the map lock held):
+ * what kmap_free_wakeup checks before it deletes anything.
+ */
+bool
+vm_map_range_is_entry(vm_map_t map, vm_offset_t start, vm_offset_t end)
+{
+	struct vm_map_entry *e;
+
+	for (e = map->first; e != NULL && e->start < start; e = e->next)
+		;
+	return (e != NULL && e->start == start && e->end == end &&
+	    (e->eflags & ENTRY_SUBMAP) == 0);
+}
+
 /* ------------------------------------------------------ demand faults */
 
 /* The innermost map entry that holds va, with that map locked. */

@@ -596,11 +596,17 @@ vm_page_free_slow(vm_page_t m, uint32_t info)
 {
 	struct vm_domain *vmd;
 	struct vm_pcache *pc;
+	const char *fn;
 	u_long idx;
 	uint32_t h;
 
-	vmd = page_check_allocated(m, info == VPI_ZERO ? "vm_page_free_zero" :
-	    info == VPI_BOOT ? "vm_page_free_boot" : "vm_page_free", &idx);
+	fn = info == VPI_ZERO ? "vm_page_free_zero" : info == VPI_BOOT ?
+	    "vm_page_free_boot" : "vm_page_free";
+	vmd = page_check_allocated(m, fn, &idx);
+	if ((m->vp_info & VPI_KMEM_MAPPED) != 0)
+		panic("%s: page 0x%lx is still mapped by kmem (kmem_free or "
+		    "kmem_unback its range instead)", fn,
+		    (u_long)VM_PAGE_TO_PHYS(m));
 	info &= VPI_ZERO;
 	if (atomic_load(&vm_free_waiters) != 0)
 		goto direct;
@@ -673,7 +679,7 @@ found:
 	idx = vmd->vmd_fast_idx + off / sizeof(struct vm_page);
 push:
 	if (__predict_false((off & (sizeof(struct vm_page) - 1)) != 0 ||
-	    (m->vp_info & VPI_BUSY_MASK) != 0 ||
+	    (m->vp_info & VPI_FREE_MASK) != 0 ||
 	    atomic_load_explicit(&vm_free_waiters, memory_order_relaxed) != 0))
 		goto slow;
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[d];
@@ -749,6 +755,11 @@ vm_page_free_contig(vm_page_t m, u_long npages)
 			    "cache)", (u_long)seg_pa(seg, idx + i), i,
 			    (u_long)seg_pa(seg, idx));
 		}
+		if ((m[i].vp_info & VPI_KMEM_MAPPED) != 0)
+			panic("vm_page_free_contig: page 0x%lx (page %lu of "
+			    "the run at 0x%lx) is still mapped by kmem",
+			    (u_long)seg_pa(seg, idx + i), i,
+			    (u_long)seg_pa(seg, idx));
 	}
 	kmem_spin_lock(&vmd->vmd_lock);
 	vm_phys_free_range(vmd, seg, idx, npages);
@@ -758,15 +769,24 @@ vm_page_free_contig(vm_page_t m, u_long npages)
 
 /* ------------------------------------------------------------ counts */
 
+u_long
+vm_page_cache_count(u_int cpu, int domain)
+{
+
+	if (cpu >= MAXCPU || domain < 0 || domain >= vm_ndomains)
+		return (0);
+	return (pc_count_peek(&vm_pcpu[cpu].pc_dom[domain]));
+}
+
 static u_long
 vm_domain_cached(int domain)
 {
 	u_long n;
-	int c;
+	u_int c;
 
 	n = 0;
 	for (c = 0; c < MAXCPU; c++)
-		n += pc_count_peek(&vm_pcpu[c].pc_dom[domain]);
+		n += vm_page_cache_count(c, domain);
 	return (n);
 }
 
@@ -778,6 +798,15 @@ vm_domain_free_count(int domain)
 		return (0);
 	return ((u_int)(vmd_free_peek(&vm_dom[domain]) +
 	    vm_domain_cached(domain)));
+}
+
+u_long
+vm_domain_page_count(int domain)
+{
+
+	if (domain < 0 || domain >= vm_ndomains)
+		return (0);
+	return (vm_dom[domain].vmd_npages);
 }
 
 u_int

@@ -901,6 +901,29 @@ int
 	return (vm_phys_domain_inl(pa));
 }
 
+/* Add the free blocks of one order of vmd to st's segments (vmd locked). */
+static void
+vm_phys_stats_segs(struct vm_phys_stats *st, struct vm_domain *vmd,
+    int order)
+{
+	vm_paddr_t pa;
+	uint32_t idx;
+	u_long n;
+	int i;
+
+	n = 0;
+	for (idx = vmd->vmd_freeq[order]; idx != VM_PIDX_NONE && n < (1UL <<
+	    VM_PIDX_BITS); idx = vmd->vmd_pages[idx].vp_next & VPN_LINK, n++) {
+		pa = idx_to_pa(vmd, idx);
+		for (i = 0; i < st->nsegs; i++) {
+			if (pa >= st->segs[i].start && pa < st->segs[i].end) {
+				st->segs[i].free += 1UL << order;
+				break;
+			}
+		}
+	}
+}
+
 void
 vm_phys_stats(struct vm_phys_stats *st)
 {
@@ -926,8 +949,10 @@ vm_phys_stats(struct vm_phys_stats *st)
 		st->dom[d].free = vmd->vmd_free + cached;
 		st->dom[d].cached = cached;
 		st->dom[d].free_min = vmd->vmd_free_min;
-		for (i = 0; i < VM_NFREEORDER; i++)
+		for (i = 0; i < VM_NFREEORDER; i++) {
 			st->dom[d].blocks[i] = vmd->vmd_nblocks[i];
+			vm_phys_stats_segs(st, vmd, i);
+		}
 		kmem_spin_unlock(&vmd->vmd_lock);
 	}
 	st->meta_bytes = vm_phys_meta_bytes;

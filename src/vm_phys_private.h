@@ -65,8 +65,9 @@
  *   VPI_ST_INNER: inside a free block, not its head.
  * Bit 4 is "known zero" in the allocated, cached and free-head states.
  * Free head: prev index in bits 5..31.  Allocated: kmem marks in bits
- * 8..11 (kmem/vm_page.h).  So "allocated and not cached" is
- * (vp_info & VPI_BUSY_MASK) == 0: one test on the free path.
+ * 7..11 (kmem/vm_page.h).  So "allocated and not cached" is
+ * (vp_info & VPI_BUSY_MASK) == 0, and "... nor mapped by kmem" is
+ * (vp_info & VPI_FREE_MASK) == 0: one test on the free path.
  */
 #define VPI_STATE	0x0fU
 #define VPI_ST_INNER	0x0fU
@@ -75,6 +76,8 @@
 #define VPI_BUSY_MASK	(VPI_STATE | VPI_CACHED)
 #define VPI_KMEM_SHIFT	VM_PAGE_INFO_KMEM_SHIFT
 #define VPI_KMEM_MASK	(VM_PAGE_KMEM_ALL << VPI_KMEM_SHIFT)
+#define VPI_KMEM_MAPPED	(VM_PAGE_KMEM_MAPPED << VPI_KMEM_SHIFT)
+#define VPI_FREE_MASK	(VPI_BUSY_MASK | VPI_KMEM_MAPPED)
 #define VPI_PREV_SHIFT	5
 
 /*

@@ -2606,6 +2606,17 @@ vmem_printall(void)
 	kmem_spin_unlock(&vmem_list_lock);
 }
 
+void
+vmem_foreach(void (*fn)(vmem_t *, void *), void *arg)
+{
+	vmem_t *vm;
+
+	kmem_spin_lock(&vmem_list_lock);
+	for (vm = vmem_list; vm != NULL; vm = vm->vm_next)
+		fn(vm, arg);
+	kmem_spin_unlock(&vmem_list_lock);
+}
+
 /* ------------------------------------------------------------ checks */
 
 void
@@ -2752,12 +2763,56 @@ bad:
 	return (-1);
 }
 
+/* Rounds in the magazine a slot or list handle names (0 for the markers). */
+static vmem_size_t
+qc_handle_rounds(uintptr_t h)
+{
+
+	return (h > QC_FNONE ? QC_ROUNDS(h) : 0);
+}
+
+/*
+ * Rounds held in vm's quantum caches and their bytes.  The harts' slots
+ * are read without taking them (a racy snapshot: a slot whose owner is
+ * inside reads as a marker); the depots under their locks.
+ */
+static void
+qc_count(vmem_t *vm, vmem_size_t *rounds, vmem_size_t *bytes)
+{
+	struct vmem_qcache *qc;
+	vmem_size_t n;
+	uintptr_t h;
+	u_int c, i, nq;
+
+	*rounds = *bytes = 0;
+	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
+	for (i = 0; i < nq; i++) {
+		qc = &vm->vm_qcache[i];
+		n = 0;
+		for (c = 0; c < MAXCPU; c++) {
+			n += qc_handle_rounds(atomic_load_explicit(
+			    &vm->vm_qalloc[c][i], memory_order_relaxed));
+			n += qc_handle_rounds(atomic_load_explicit(
+			    &vm->vm_qfree[c][i], memory_order_relaxed));
+		}
+		kmem_spin_lock(&qc->qc_lock);
+		for (h = qc->qc_full; h != 0; h = QC_MAG(h)->m_next)
+			n += qc_handle_rounds(h);
+		for (h = qc->qc_empty; h != 0; h = QC_MAG(h)->m_next)
+			n += qc_handle_rounds(h);
+		kmem_spin_unlock(&qc->qc_lock);
+		*rounds += n;
+		*bytes += n * qc->qc_size;
+	}
+}
+
 void
 vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 {
 	struct vmem_btag *bt;
 
 	memset(vs, 0, sizeof(*vs));
+	qc_count(vm, &vs->vs_qcache_rounds, &vs->vs_qcache_bytes);
 	kmem_spin_lock(&vm->vm_lock);
 	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
 		if (bt->bt_type == BT_TYPE_BUSY)
@@ -2766,10 +2821,23 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 			vs->vs_nfree++;
 		else
 			vs->vs_nspans++;
+		if (bt->bt_type == BT_TYPE_SPAN) {
+			vs->vs_nimported++;
+			vs->vs_imported += bt->bt_size;
+		}
 	}
 	vs->vs_hashsize = vm->vm_hashsize;
 	vs->vs_tagsize = sizeof(struct vmem_btag);
 	vs->vs_cachedtags = vm->vm_nfreetags;
+	memcpy(vs->vs_name, vm->vm_name, sizeof(vs->vs_name));
+	vs->vs_quantum = vm->vm_quantum_mask + 1;
+	vs->vs_size = vm->vm_size;
+	vs->vs_inuse = vm->vm_inuse;
+	vs->vs_limit = vm->vm_limit;
+	vs->vs_import = vm->vm_importfn != NULL;
+	vs->vs_import_quantum = vm->vm_import_quantum;
+	vs->vs_qcache_max = vm->vm_qcache_max;
+	vs->vs_nwaiters = vm->vm_nwaiters;
 	kmem_spin_unlock(&vm->vm_lock);
 }
 

@@ -34,6 +34,19 @@ struct vmem_stats {
 	vmem_size_t	vs_hashsize;	/* buckets */
 	vmem_size_t	vs_tagsize;	/* bytes per boundary tag */
 	vmem_size_t	vs_cachedtags;	/* tags in the arena's own cache */
+	char		vs_name[VMEM_NAME_MAX + 1];
+	vmem_size_t	vs_quantum;
+	vmem_size_t	vs_size;	/* bytes in spans */
+	vmem_size_t	vs_inuse;	/* bytes allocated (qcache rounds too) */
+	vmem_size_t	vs_limit;	/* import limit (0: none) */
+	bool		vs_import;	/* has an import function */
+	vmem_size_t	vs_import_quantum;
+	vmem_size_t	vs_nimported;	/* imported span tags now */
+	vmem_size_t	vs_imported;	/* bytes in imported spans */
+	vmem_size_t	vs_qcache_max;	/* largest quantum-cached size */
+	vmem_size_t	vs_qcache_rounds; /* cached rounds: harts + depots */
+	vmem_size_t	vs_qcache_bytes;  /* their bytes */
+	u_int		vs_nwaiters;
 };
 void vmem_get_stats(vmem_t *vm, struct vmem_stats *vs);
 

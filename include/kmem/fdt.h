@@ -65,6 +65,7 @@ struct fdt_cpu {
 	bool		enabled;	/* status absent or "okay" */
 	uint32_t	isa;		/* FDT_ISA_* of this hart */
 	int		mmu;		/* FDT_MMU_* of this hart */
+	char		compatible[48];	/* its compatible list, ' '-separated */
 };
 
 struct fdt_dev {
@@ -76,6 +77,8 @@ struct fdt_dev {
 struct fdt_machine {
 	uint32_t	totalsize;	/* of the blob */
 	char		model[64];
+	char		compatible[96];	/* the root's compatible list,
+					   ' '-separated (board, then SoC) */
 	int		nmem;
 	struct fdt_mem	mem[FDT_MAX_MEM];
 	int		nrsv;
@@ -152,6 +155,25 @@ void fdt_machine_print(const struct fdt_machine *m);
  */
 const struct fdt_dev *fdt_find_dev(const struct fdt_machine *m,
     const char *compatible);
+
+/*
+ * Copy /chosen/bootargs of the blob at fdt (at most len bytes readable)
+ * into buf (bufsz > 0, always NUL-terminated, truncated to fit).  Reads
+ * only the header and the structure block, so the boot path can call it
+ * before fdt_parse() and whatever fdt_parse() later rejects.
+ *
+ * @retval true	bootargs found and copied
+ * @retval false	no valid header, no /chosen/bootargs, or a malformed
+ *			structure before it was found (buf is "")
+ */
+bool fdt_chosen_bootargs(const void *fdt, size_t len, char *buf,
+    size_t bufsz);
+
+/*
+ * Does the ' '-separated list (struct fdt_machine's or fdt_cpu's
+ * compatible) hold the string word?
+ */
+bool fdt_compat_has(const char *list, const char *word);
 
 /* "FDT_ERR_MAGIC" ... for err or -err; "ok" for 0. */
 const char *fdt_errname(int err);

@@ -84,6 +84,13 @@ vm_offset_t md_dmap_va(vm_offset_t dmap_min);
 
 /* Console and the end of the run. */
 void md_console_write(const char *buf, size_t len);
+/*
+ * Console input, never blocking: the next byte typed (0..255), -1 when
+ * none is waiting, MD_CONSOLE_EOF when no input will ever come (the host
+ * twin at the end of stdin).  Only kmem_monitor() reads the console.
+ */
+#define MD_CONSOLE_EOF	(-2)
+int md_console_read(void);
 __kmem_noreturn void md_panic(const char *msg);
 __kmem_noreturn void md_exit(int code);
 

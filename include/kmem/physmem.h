@@ -66,6 +66,8 @@ struct physmem_map {
 	 * domain with RAM by the FDT distance (lowest number on ties).
 	 */
 	int			domain_of_fdt[MAXMEMDOM];
+	/* FDT distance between dense domains (10 local, 20 remote default). */
+	uint32_t		distance[MAXMEMDOM][MAXMEMDOM];
 	/* Early allocator: top of the unallocated part of managed[i]. */
 	vm_paddr_t		early_top[PHYSMEM_MAX_RANGES];
 };

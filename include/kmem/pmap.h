@@ -234,4 +234,24 @@ vm_memattr_t pmap_page_get_memattr(vm_page_t m);
 /* True when the harts have Svpbmt (memory attributes take effect). */
 bool pmap_has_svpbmt(void);
 
+/* A snapshot of a pmap's counters (struct pmap's pm_* figures). */
+struct pmap_counts {
+	int	levels;		/* 3 (Sv39) or 4 (Sv48) */
+	u_long	ptpages;	/* page-table pages in use or spare */
+	u_long	spare;		/* of which spare */
+	u_long	superpages;	/* live 2 MiB leaves outside the DMAP */
+	u_long	demotions;	/* superpages split so far */
+	u_long	ptalloc_fail;	/* page-table page allocations that failed */
+};
+/** Fill @p pc from @p pmap's counters (under the pmap lock). */
+void pmap_get_counts(pmap_t pmap, struct pmap_counts *pc);
+/**
+ * Walk the kernel page table for @p va from the root: ptes[0] is the root
+ * level's entry, each next one the entry of the table it points to, the
+ * last the leaf, an invalid entry, or ptes[max - 1].  No lock: a snapshot.
+ * @return the entries stored; 0 before pmap_bootstrap or for a va that
+ *	   is not canonical for the paging mode
+ */
+int pmap_kwalk(vm_offset_t va, pt_entry_t *ptes, int max);
+
 #endif /* KMEM_PMAP_H */

@@ -15,7 +15,10 @@
  * Waiting: M_WAITOK sleeps through md_sleep() until memory is freed on
  * another hart.  With one hart nothing could free memory during the wait,
  * so an M_WAITOK request that cannot be met panics with a message saying
- * it can never succeed instead of hanging.
+ * it can never succeed instead of hanging.  M_WAITOK never returns 0: a
+ * request no wait could satisfy (a domain set without a domain that has
+ * memory, more than its domains' pages or the kernel map's size) panics
+ * saying it can never succeed, however many harts run.
  */
 #ifndef KMEM_VM_KERN_H
 #define KMEM_VM_KERN_H
@@ -101,6 +104,8 @@ vm_offset_t kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size,
  * @retval KERN_NO_SPACE  (M_NOWAIT) out of pages; pages already mapped
  *			  were unmapped and freed
  * @retval KERN_INVALID_ARGUMENT  bad object, domain, range or flags
+ * A page of the range that is already backed panics (function, range,
+ * page) before anything changes.
  */
 int kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
     vm_size_t size, int flags);
@@ -133,7 +138,11 @@ void kmem_subinit(vm_map_t map, vm_map_t parent, vm_offset_t *min,
  * @retval 0 the size can never fit in the submap, or the charge fails
  */
 vm_offset_t kmap_alloc_wait(vm_map_t map, vm_size_t size);
-/** Free kmap_alloc_wait memory and wake sleepers of that map. */
+/**
+ * Free kmap_alloc_wait memory and wake sleepers of that map.  The range
+ * must be exactly one live allocation: anything else panics naming
+ * kmap_free_wakeup, the map and the range, with nothing changed.
+ */
 void kmap_free_wakeup(vm_map_t map, vm_offset_t addr, vm_size_t size);
 
 /** Map one zeroed page read-only ZERO_REGION_SIZE / PAGE_SIZE times. */
@@ -165,5 +174,10 @@ struct kmem_stats {
 };
 void kmem_stats(struct kmem_stats *st);
 void kmem_stats_print(const struct kmem_stats *st);
+/**
+ * The per-domain arena kmem allocates from (@p exec: the M_EXEC one).
+ * @retval NULL @p domain is not a valid domain, or kmem_init has not run
+ */
+struct vmem *kmem_domain_arena(int domain, bool exec);
 
 #endif /* KMEM_VM_KERN_H */

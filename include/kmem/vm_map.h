@@ -63,6 +63,15 @@ static inline struct pmap *vm_map_pmap(const struct vm_map *map)
 {
 	return (map->pmap);
 }
+/* Bytes in the map's entries and how many entries (a racy snapshot). */
+static inline vm_size_t vm_map_size(const struct vm_map *map)
+{
+	return (map->size);
+}
+static inline int vm_map_nentries(const struct vm_map *map)
+{
+	return (map->nentries);
+}
 
 /** Initialise an empty map over [min, max). */
 void vm_map_init(vm_map_t map, struct pmap *pmap, vm_offset_t min,
@@ -89,6 +98,9 @@ int vm_map_insert(vm_map_t map, void *object, vm_pindex_t offset,
  * leaves the map.
  */
 int vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end);
+
+/** Whether [start, end) is exactly one entry (not a submap); map lock held. */
+bool vm_map_range_is_entry(vm_map_t map, vm_offset_t start, vm_offset_t end);
 
 /** Make [start, end) of @p map the submap @p submap. */
 int vm_map_submap(vm_map_t map, vm_offset_t start, vm_offset_t end,

@@ -295,20 +295,24 @@ vm_page_t vm_page_next(vm_page_t m);
  *    pages freed with vm_page_free_zero() keep the knowledge on the free
  *    lists and in the caches).  A caller that writes the page and hands it
  *    on may clear it.
- *  - kmem marks, 4 bits the kmem layer owns: VM_PAGE_KMEM_EXEC (FreeBSD's
- *    VPO_KMEM_EXEC: mapped executable, kmem_unback picks the rwx arena by
- *    it), VM_PAGE_KMEM_HEAD / VM_PAGE_KMEM_TAIL (first / last page of one
- *    kmem allocation, so kmem_free can check that it frees exactly one),
- *    VM_PAGE_KMEM_ATTR (kmem gave the page a memory attribute, which
- *    kmem_free resets).
+ *  - kmem marks, 5 bits the kmem layer owns: VM_PAGE_KMEM_MAPPED (kmem
+ *    maps the page: FreeBSD's wiring by kernel_object; vm_page_free,
+ *    vm_page_free_zero and vm_page_free_contig of such a page panic, so a
+ *    page never has a mapping and a new owner at once), VM_PAGE_KMEM_EXEC
+ *    (FreeBSD's VPO_KMEM_EXEC: mapped executable, kmem_unback picks the
+ *    rwx arena by it), VM_PAGE_KMEM_HEAD / VM_PAGE_KMEM_TAIL (first / last
+ *    page of one kmem allocation, so kmem_free can check that it frees
+ *    exactly one), VM_PAGE_KMEM_ATTR (kmem gave the page a memory
+ *    attribute, which kmem_free resets).
  * These are plain stores to the page's struct: the owner of the page
  * (whoever allocated it) serialises them.
  */
-#define VM_PAGE_KMEM_EXEC	0x1
-#define VM_PAGE_KMEM_HEAD	0x2
-#define VM_PAGE_KMEM_TAIL	0x4
-#define VM_PAGE_KMEM_ATTR	0x8
-#define VM_PAGE_KMEM_ALL	0xf
+#define VM_PAGE_KMEM_MAPPED	0x1
+#define VM_PAGE_KMEM_EXEC	0x2
+#define VM_PAGE_KMEM_HEAD	0x4
+#define VM_PAGE_KMEM_TAIL	0x8
+#define VM_PAGE_KMEM_ATTR	0x10
+#define VM_PAGE_KMEM_ALL	0x1f
 void vm_page_kmem_set(vm_page_t m, u_int marks);
 void vm_page_kmem_clear(vm_page_t m, u_int marks);
 u_int vm_page_kmem_get(vm_page_t m);
@@ -324,7 +328,8 @@ void vm_page_clear_zero(vm_page_t m);
  * vp_info they use.  The rest of the encoding is in src/vm_phys_private.h.
  */
 #define VM_PAGE_INFO_ZERO	0x10U
-#define VM_PAGE_INFO_KMEM_SHIFT	8
+/* Bit 7: the mapped mark joins the free path's one mask test (0xcf). */
+#define VM_PAGE_INFO_KMEM_SHIFT	7
 
 static inline void
 vm_page_kmem_set_inl(vm_page_t m, u_int marks)
@@ -374,6 +379,8 @@ void vm_page_free_boot(vm_page_t m);
 /* Free pages of all domains / of one domain (0 for an invalid domain). */
 u_int vm_free_count(void);
 u_int vm_domain_free_count(int domain);
+/** Managed pages of @p domain, free or not (0 for a bad domain). */
+u_long vm_domain_page_count(int domain);
 /** True when @p domain has no managed page (or is not a valid domain). */
 bool vm_domain_empty(int domain);
 #define VM_DOMAIN_EMPTY(domain)	vm_domain_empty(domain)
@@ -430,5 +437,8 @@ bool vm_page_reclaim_contig_domain(int domain, int req, u_long npages,
  * @return the number of pages given back
  */
 u_long vm_page_cache_drain(void);
+
+/** Free pages of @p domain cached by hart @p cpu now (0 if either is bad). */
+u_long vm_page_cache_count(u_int cpu, int domain);
 
 #endif /* KMEM_VM_PAGE_H */

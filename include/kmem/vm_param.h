@@ -45,7 +45,7 @@ extern vm_paddr_t dmap_phys_max;	/* end of the highest RAM range */
 
 /* Most NUMA domains kmem handles. */
 #define MAXMEMDOM	8
-/* Most harts kmem handles. */
-#define MAXCPU		32
+/* Most harts kmem handles: MAXCPU, a build option, in kmem/config.h. */
+#include <kmem/config.h>
 
 #endif /* KMEM_VM_PARAM_H */

@@ -69,6 +69,8 @@ struct vm_phys_stats {
 	struct {
 		vm_paddr_t	start, end;	/* [start, end) */
 		int		domain;
+		u_long		free;		/* pages on the buddy lists
+						   (harts' caches not included) */
 	} segs[VM_PHYS_MAX_SEGS];
 	struct {
 		u_long	npages;		/* managed pages */

@@ -190,6 +190,12 @@ void vmem_drain_all(void);
 /** Human-readable dump of one arena / of every arena to the console. */
 void vmem_print(vmem_t *vm);
 void vmem_printall(void);
+/**
+ * Call @p fn for every arena, in the order of the arena list (newest
+ * first), with the list lock held: @p fn may take an arena's lock but must
+ * not create or destroy an arena.
+ */
+void vmem_foreach(void (*fn)(vmem_t *vm, void *arg), void *arg);
 
 /** Install the backend for vmem's own memory (see vmem_backend_alloc_t). */
 void vmem_set_backend(vmem_backend_alloc_t *allocfn,

@@ -5,6 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <kmem/fault.h>
 #include <kmem/machine.h>
 #include <kmem/physmem.h>
+#include <kmem/report.h>
 #include <kmem/smp.h>
 #include <kmem/spin.h>
 #include <kmem/vm_param.h>
@@ -516,6 +518,7 @@ md_tlb_shootdown(vm_offset_t sva, vm_offset_t eva)
 
 	pthread_once(&tlb_once, tlb_init);
 	atomic_fetch_add(&st_shootdown, 1);
+	kmem_report_note_shootdown();
 	self = md_cpuid();
 	for (i = 0; i < MAXCPU; i++)
 		if (i != self)
@@ -809,8 +812,24 @@ void
 md_console_write(const char *buf, size_t len)
 {
 
-	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
+	/* stdout carries the tests' TAP only. */
+	fwrite(buf, 1, len, stderr);
+}
+
+/* Standard input stands for the console's input. */
+int
+md_console_read(void)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	unsigned char c;
+	ssize_t n;
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return (-1);
+	n = read(0, &c, 1);
+	if (n == 1)
+		return (c);
+	return (n == 0 ? MD_CONSOLE_EOF : -1);
 }
 
 void
@@ -820,8 +839,6 @@ md_panic(const char *msg)
 	kmem_panic_catch_hook(msg);
 	fflush(stdout);
 	fprintf(stderr, "panic: %s\n", msg);
-	printf("panic: %s\n", msg);
-	fflush(stdout);
 	exit(KMEM_EXIT_PANIC);
 }
 

@@ -5,7 +5,6 @@
  * payload's main() runs and its return value ends the run.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <kmem/fault.h>
 #include <kmem/fdt.h>
@@ -81,23 +80,6 @@ _exit(int code)
 	md_exit(code);
 }
 
-/* Find the exit device (QEMU's test finisher) in the FDT. */
-static void
-find_exit_device(const struct fdt_machine *m)
-{
-	int i;
-
-	for (i = 0; i < m->ndevs; i++) {
-		if (strcmp(m->devs[i].compatible, "sifive,test1") == 0 ||
-		    strcmp(m->devs[i].compatible, "sifive,test0") == 0) {
-			riscv_exit_pa = m->devs[i].base;
-			riscv_exit_reg = (volatile uint32_t *)(uintptr_t)
-			    m->devs[i].base;
-			return;
-		}
-	}
-}
-
 /* Dense cpu indices: the boot hart is cpu 0 whatever its hart id. */
 static void
 number_cpus(const struct fdt_machine *m, unsigned long boot_hartid)
@@ -129,12 +111,13 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	uint32_t size;
 	int i, rc;
 
-	riscv_smp_save_tdata();
 	riscv_tls_cpuid = 0;
 	riscv_tls_hartid = (u_int)hartid;
 	riscv_console_init();
 
 	size = fdt_blob_size(fdt, 64);
+	if (size != 0 && size <= (16U << 20))
+		riscv_exit_init(fdt, size);
 	if (size == 0 || size > (16U << 20)) {
 		printf("kmem: boot hart %lu: no valid FDT at 0x%lx\n", hartid,
 		    fdt_pa);
@@ -146,7 +129,7 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 		    rc);
 		md_exit(KMEM_EXIT_PANIC);
 	}
-	find_exit_device(&riscv_machine);
+	riscv_exit_find_device(&riscv_machine);
 	number_cpus(&riscv_machine, hartid);
 
 	bi.machine = &riscv_machine;

@@ -21,8 +21,6 @@ __thread u_int riscv_tls_hartid;
 u_int riscv_ncpus = 1;
 uint32_t riscv_cpu_hartid[MAXCPU];
 int riscv_cpu_domain[MAXCPU];
-volatile uint32_t *riscv_exit_reg;
-vm_paddr_t riscv_exit_pa;
 
 u_int
 md_hartid(void)
@@ -213,6 +211,13 @@ md_console_write(const char *buf, size_t len)
 	riscv_console_write(buf, len);
 }
 
+int
+md_console_read(void)
+{
+
+	return (sbi_console_read());
+}
+
 void
 md_panic(const char *msg)
 {
@@ -222,24 +227,6 @@ md_panic(const char *msg)
 	printf("\n*** kmem panic (hart %u): %s\n", md_hartid(), msg);
 	fflush(stdout);
 	md_exit(KMEM_EXIT_PANIC);
-}
-
-/*
- * End the run with code.  QEMU virt's test finisher takes 0x5555 for pass
- * and 0x3333 | code << 16 for fail; without one (from the FDT), SBI SRST.
- */
-void
-md_exit(int code)
-{
-
-	fflush(stdout);
-	if (riscv_exit_reg != NULL) {
-		*riscv_exit_reg = code == 0 ? 0x5555 :
-		    (0x3333 | ((uint32_t)code & 0xffff) << 16);
-	}
-	sbi_shutdown(code != 0);
-	for (;;)
-		__asm__ volatile("wfi");
 }
 
 uint64_t

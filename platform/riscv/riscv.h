@@ -39,6 +39,7 @@ struct sbiret {
 #define SBI_EXT_SRST	0x53525354
 #define SBI_EXT_DBCN	0x4442434E
 #define SBI_LEGACY_PUTCHAR 0x01
+#define SBI_LEGACY_GETCHAR 0x02
 
 #define SBI_HSM_STARTED		0
 #define SBI_HSM_STOPPED		1
@@ -47,6 +48,7 @@ struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2,
     long a3, long a4, long a5);
 bool sbi_probe(long ext);
 void sbi_console_write(const char *buf, size_t len);
+int sbi_console_read(void);
 long sbi_hart_start(unsigned long hartid, unsigned long start,
     unsigned long opaque);
 long sbi_hart_status(unsigned long hartid);
@@ -63,6 +65,10 @@ extern u_int riscv_ncpus;
 extern uint32_t riscv_cpu_hartid[];
 extern int riscv_cpu_domain[];
 
+/* exit.c: how md_exit ends the run (semihosting, test finisher, SRST). */
+void riscv_exit_init(const void *fdt, uint32_t size);	/* raw FDT, first */
+void riscv_exit_find_device(const struct fdt_machine *m);	/* parsed */
+
 void riscv_console_init(void);
 /* The SBI console for any hart: one writer at a time, lines kept whole. */
 void riscv_console_write(const char *buf, size_t len);
@@ -72,7 +78,6 @@ u_int riscv_ncpus_running(void);
 void riscv_ipi_cpus(unsigned long cpus);	/* mask of cpu indices */
 void riscv_ipi_others(void);
 void riscv_shootdown(vm_offset_t sva, vm_offset_t eva);
-void riscv_smp_save_tdata(void);	/* first thing at boot */
 void riscv_smp_start(void);		/* after kmem_startup() */
 
 #endif /* KMEM_PLATFORM_RISCV_H */

@@ -75,6 +75,25 @@ sbi_console_write(const char *buf, size_t len)
 	}
 }
 
+/*
+ * One byte of console input, or -1 when none is waiting: DBCN read (FID 1)
+ * where the firmware has it, the legacy getchar otherwise (QEMU 7.2's
+ * bundled OpenSBI 1.1 has only that one).
+ */
+int
+sbi_console_read(void)
+{
+	static char rbuf[1];	/* in the image: VA is PA */
+	struct sbiret r;
+
+	if (!dbcn) {
+		r = sbi_call(SBI_LEGACY_GETCHAR, 0, 0, 0, 0, 0, 0, 0);
+		return (r.error >= 0 && r.error <= 0xff ? (int)r.error : -1);
+	}
+	r = sbi_call(SBI_EXT_DBCN, 1, 1, (long)(uintptr_t)rbuf, 0, 0, 0, 0);
+	return (r.error == 0 && r.value == 1 ? (unsigned char)rbuf[0] : -1);
+}
+
 long
 sbi_hart_start(unsigned long hartid, unsigned long start, unsigned long opaque)
 {

@@ -6,10 +6,13 @@
  * Start-up: after kmem_startup() the boot hart (cpu 0) starts every other
  * hart that boot.c numbered, through SBI HSM hart_start(hartid,
  * kmem_secondary_entry, start block).  A hart enters start.S with paging
- * off, so its start block, stack and TLS block live in the image, whose
- * VA is its PA.  start.S loads sp and tp, turns paging on with the
- * kernel's satp and calls smp_secondary_main(hartid, block), which marks
- * the hart running and idles it in kmem_smp_idle().
+ * off, so its start block lives in the image, whose VA is its PA.  Its
+ * stack (KMEM_HART_STACK_SIZE, the hart_stack_size option) and its TLS
+ * block (the payload's own .tdata + .tbss size, from the linker) are one
+ * kmem_malloc() from the hart's NUMA domain, used only once paging is on.
+ * start.S loads sp and tp, turns paging on with the kernel's satp and
+ * calls smp_secondary_main(hartid, block), which marks the hart running
+ * and idles it in kmem_smp_idle().
  *
  * Waiting never spins: a waiter enables sie.SSIE (sstatus.SIE stays
  * clear, so no interrupt is ever taken), records itself in a waiter mask,
@@ -26,12 +29,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <kmem/domainset.h>
 #include <kmem/fault.h>
 #include <kmem/machine.h>
 #include <kmem/physmem.h>
+#include <kmem/pmap.h>
+#include <kmem/report.h>
 #include <kmem/smp.h>
 #include <kmem/spin.h>
 #include <kmem/startup.h>
+#include <kmem/vm_kern.h>
 #include <kmem/vm_param.h>
 
 #include "riscv.h"
@@ -44,8 +51,6 @@ extern __thread u_int riscv_tls_hartid;
 extern char __tls_base[];
 extern char kmem_secondary_entry[];
 
-/* The kernel's root table, when the pmap is linked in (else satp now). */
-uint64_t pmap_kernel_satp(void) __attribute__((weak));
 
 /*
  * A payload that defines kmem_smp_autostart = false (a strong symbol)
@@ -54,9 +59,6 @@ uint64_t pmap_kernel_satp(void) __attribute__((weak));
  */
 __attribute__((weak)) const bool kmem_smp_autostart = true;
 
-#define SMP_STACK_SIZE		(16 * 1024)	/* per secondary hart */
-#define SMP_TLS_MAX		256		/* bytes of TLS per hart */
-#define SMP_TLS_ALIGN		64
 #define SMP_STACK_CANARY	0x6b6d656d53544b21UL
 #define SMP_START_TIMEOUT_MS	2000
 /* Above this many pages a shootdown flushes the whole TLB. */
@@ -77,16 +79,12 @@ struct smp_start {
 _Static_assert(sizeof(struct smp_start) == 48, "start.S: block size");
 _Static_assert(__builtin_offsetof(struct smp_start, ss_hartid) == 32,
     "start.S: ss_hartid offset");
-_Static_assert(MAXCPU == 32, "start.S: block count");
+_Static_assert(KMEM_HART_STACK_SIZE % 16 == 0, "hart stacks: 16-byte sp");
 
 /* Global (not static): start.S reads it on the racing-hart path. */
 struct smp_start smp_start_block[MAXCPU];
-static char smp_tls[MAXCPU][SMP_TLS_MAX]
-    __attribute__((aligned(SMP_TLS_ALIGN)));
-static uint64_t smp_stack[MAXCPU - 1][SMP_STACK_SIZE / 8]	/* cpu i: [i - 1] */
-    __attribute__((aligned(16)));
-/* The image's .tdata as it was before boot code ran (see below). */
-static char smp_tdata[SMP_TLS_MAX];
+/* Lowest word of each started hart's stack: the canary.  NULL: not ours. */
+static uint64_t *smp_stack_bottom[MAXCPU];
 
 /* Harts running kmem code: bit per cpu index.  The boot hart is cpu 0. */
 static atomic_ulong running_mask = 1;
@@ -250,6 +248,7 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva, unsigned long cpus)
 	kmem_spin_lock(&shootdown_lock);
 	err = for_cpus(cpus, sfence_group, &r);
 	kmem_spin_unlock(&shootdown_lock);
+	kmem_report_note_shootdown();
 	if (err != 0) {
 		char msg[128];
 
@@ -335,12 +334,12 @@ md_smp_idle(u_int cpu, bool idle)
 		__asm__ volatile("sfence.vma" ::: "memory");
 		return;
 	}
-	if (cpu != 0 && smp_start_block[cpu].ss_sp != 0 &&
-	    smp_stack[cpu - 1][0] != SMP_STACK_CANARY) {
+	if (smp_stack_bottom[cpu] != NULL &&
+	    *smp_stack_bottom[cpu] != SMP_STACK_CANARY) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "kmem_smp_idle: cpu %u overran its "
-		    "%d-byte stack", cpu, SMP_STACK_SIZE);
+		    "%d-byte stack", cpu, KMEM_HART_STACK_SIZE);
 		md_panic(msg);
 	}
 	atomic_fetch_or(&idle_mask, 1UL << cpu);
@@ -405,21 +404,6 @@ out:
 
 /* ------------------------------------------------------ start-up */
 
-/*
- * Keep a copy of the image's .tdata before any code writes the boot
- * hart's TLS block (which is .tdata/.tbss in place): a secondary hart's
- * block starts from the initial values.  Called first thing at boot.
- */
-void
-riscv_smp_save_tdata(void)
-{
-	unsigned long tdata;
-
-	tdata = LINKER_CONST(__tdata_size);
-	if (tdata <= sizeof(smp_tdata))
-		memcpy(smp_tdata, __tls_base, tdata);
-}
-
 /* C entry of a secondary hart (from kmem_secondary_entry). */
 void
 smp_secondary_main(unsigned long hartid, struct smp_start *ss)
@@ -471,6 +455,49 @@ sbi_set_timer(uint64_t when)
 }
 
 /*
+ * Give cpu its stack and TLS block: one allocation from its own domain,
+ * the TLS block (a copy of the image's .tdata, then a zeroed .tbss) at
+ * the page-aligned bottom, the stack above it with a canary in its lowest
+ * word.  The payload's TLS size comes from the linker, so no TLS size is
+ * too big; only running out of memory stops start-up, with a panic that
+ * says so.  Fills the start block's sp and tp.
+ */
+static vm_size_t
+smp_stack_alloc_size(void)
+{
+
+	return (round_page(((LINKER_CONST(__tls_size) + 15) & ~15UL) +
+	    KMEM_HART_STACK_SIZE));
+}
+
+static void
+smp_alloc_stack(u_int cpu, struct smp_start *ss)
+{
+	vm_size_t size;
+	vm_offset_t va;
+	char msg[128];
+
+	if (LINKER_CONST(__tls_align) > PAGE_SIZE) {
+		snprintf(msg, sizeof(msg), "riscv_smp_start: TLS alignment %lu "
+		    "exceeds a page", LINKER_CONST(__tls_align));
+		md_panic(msg);
+	}
+	size = smp_stack_alloc_size();
+	va = kmem_malloc_domainset(DOMAINSET_PREF(riscv_cpu_domain[cpu]), size,
+	    M_NOWAIT | M_ZERO);
+	if (va == 0) {
+		snprintf(msg, sizeof(msg), "riscv_smp_start: no memory for cpu "
+		    "%u's stack and TLS (%lu bytes)", cpu, size);
+		md_panic(msg);
+	}
+	memcpy((void *)va, __tls_base, LINKER_CONST(__tdata_size));
+	smp_stack_bottom[cpu] = (uint64_t *)(va + size - KMEM_HART_STACK_SIZE);
+	*smp_stack_bottom[cpu] = SMP_STACK_CANARY;
+	ss->ss_tp = va;
+	ss->ss_sp = va + size;
+}
+
+/*
  * Start every secondary hart boot.c numbered and wait (wfi, with an SBI
  * timer as the deadline) until they run.  A hart that cannot be started
  * is dropped from the numbering; one that was started but never came up
@@ -480,7 +507,7 @@ sbi_set_timer(uint64_t when)
 void
 riscv_smp_start(void)
 {
-	unsigned long tls_size, tls_align, tdata, pa;
+	unsigned long pa;
 	const struct fdt_cpu *fc;
 	struct smp_start *ss;
 	uint64_t satp, deadline;
@@ -499,34 +526,18 @@ riscv_smp_start(void)
 		riscv_ncpus = 1;
 		return;
 	}
-	tls_size = LINKER_CONST(__tls_size);
-	tls_align = LINKER_CONST(__tls_align);
-	tdata = LINKER_CONST(__tdata_size);
-	if (tls_size > SMP_TLS_MAX || tls_align > SMP_TLS_ALIGN) {
-		printf("kmem: TLS of %lu bytes (align %lu) exceeds %d (%d): "
-		    "running on the boot hart only\n", tls_size, tls_align,
-		    SMP_TLS_MAX, SMP_TLS_ALIGN);
-		riscv_ncpus = 1;
-		return;
-	}
-	satp = pmap_kernel_satp != NULL ? pmap_kernel_satp() : 0;
-	if (satp == 0)
-		satp = csr_read(satp);
+	/* Paging is on (the stacks are kernel VAs): the kernel's root. */
+	satp = pmap_kernel_satp();
 
 	started = 1;
 	for (i = 1; i < riscv_ncpus; i++) {
 		fc = fdt_cpu_of(riscv_cpu_hartid[i]);
-		if (satp != 0 && fc != NULL && fc->mmu == FDT_MMU_NONE) {
+		if (fc != NULL && fc->mmu == FDT_MMU_NONE) {
 			smp_drop_cpu(i--, "no MMU", 0);
 			continue;
 		}
-		memcpy(smp_tls[i], smp_tdata, tdata);
-		memset(smp_tls[i] + tdata, 0, tls_size - tdata);
-		smp_stack[i - 1][0] = SMP_STACK_CANARY;
 		ss = &smp_start_block[i];
-		ss->ss_sp = (uint64_t)(uintptr_t)
-		    &smp_stack[i - 1][SMP_STACK_SIZE / 8];
-		ss->ss_tp = (uint64_t)(uintptr_t)smp_tls[i];
+		smp_alloc_stack(i, ss);
 		ss->ss_satp = satp;
 		ss->ss_entry = (uint64_t)(uintptr_t)smp_secondary_main;
 		ss->ss_hartid = riscv_cpu_hartid[i];
@@ -537,6 +548,8 @@ riscv_smp_start(void)
 		err = sbi_hart_start(riscv_cpu_hartid[i],
 		    (unsigned long)(uintptr_t)kmem_secondary_entry, pa);
 		if (err != 0) {
+			kmem_free(ss->ss_tp, smp_stack_alloc_size());
+			smp_stack_bottom[i] = NULL;
 			ss->ss_sp = 0;
 			smp_drop_cpu(i--, err == SBI_ERR_ALREADY_AVAILABLE ?
 			    "already running" : "SBI hart_start failed", err);

@@ -5,6 +5,8 @@
  * address, paging off.  Secondary harts enter at kmem_secondary_entry
  * through SBI HSM with a1 = a pointer to their start block.
  */
+#include <kmem/config.h>
+
 	.section .text.kmem.start, "ax", @progbits
 	.globl	_start
 _start:
@@ -31,7 +33,7 @@ _start:
 	mv	s0, a0
 	mv	s1, a1
 
-	/* Clear .tbss and .bss (the boot hart's TLS block is in place). */
+	/* Clear .bss, the boot hart's TLS block (__boot_tls) included. */
 	la	t0, __bss_start
 	la	t1, __bss_end
 1:	bgeu	t0, t1, 2f
@@ -39,7 +41,20 @@ _start:
 	addi	t0, t0, 8
 	j	1b
 2:
-	la	tp, __tls_base
+	/* The boot hart's TLS block: a copy of .tdata, then zeroes. */
+	la	t0, __tls_base
+	la	tp, __boot_tls
+	lui	t1, %hi(__tdata_size)
+	addi	t1, t1, %lo(__tdata_size)
+	mv	t2, tp
+3:	beqz	t1, 4f
+	lb	t3, 0(t0)
+	sb	t3, 0(t2)
+	addi	t0, t0, 1
+	addi	t2, t2, 1
+	addi	t1, t1, -1
+	j	3b
+4:
 
 	/* Enable the FPU (sstatus.FS = Initial) and install the trap vector. */
 	li	t0, 0x2000
@@ -51,13 +66,13 @@ _start:
 	mv	a0, s0
 	mv	a1, s1
 	call	kmem_riscv_boot
-3:	wfi
-	j	3b
+5:	wfi
+	j	5b
 
 /* A secondary that arrived at _start: find its block (a0 = hart id). */
 racing_hart:
 	la	t0, smp_start_block
-	li	t1, 32			/* MAXCPU blocks of 48 bytes */
+	li	t1, MAXCPU		/* MAXCPU blocks of 48 bytes */
 1:	ld	t2, 32(t0)		/* ss_hartid */
 	ld	t3, 0(t0)		/* ss_sp: 0 = not set up */
 	bne	t2, a0, 2f
@@ -96,10 +111,10 @@ kmem_secondary_entry:
 	csrs	sstatus, t1
 	la	t1, kmem_trap_vector
 	csrw	stvec, t1
-	beqz	t0, 4f
+	beqz	t0, 6f
 	sfence.vma
 	csrw	satp, t0
 	sfence.vma
-4:	jalr	t2
-5:	wfi
-	j	5b
+6:	jalr	t2
+7:	wfi
+	j	7b

@@ -19,7 +19,7 @@ const bool kmem_boot_quiet = true;
  * KDEFER_RANGES frees): it measures the common path under concurrency; the
  * batch is flushed afterwards, when the other harts are idle again.
  */
-#define N	4000
+#define N	BENCH_PAIRS
 #define NMULTI	20
 #define WARM1	256
 #define WARMN	8
@@ -68,7 +68,7 @@ main(void)
 	snprintf(fig, sizeof(fig), "%.3f shared-lock acquisitions per pair "
 	    "(1 hart working, %u idle)", (double)(locks1 - locks0) / N,
 	    ncpu - 1);
-	bench_figure("smp", "locks on the common path", fig);
+	bench_figure("smp", "locks on the common path, 1 hart working", fig);
 	if (ncpu < 2)
 		return (0);
 	kmem_barrier_init(&bar, ncpu);
@@ -86,6 +86,7 @@ main(void)
 	snprintf(fig, sizeof(fig), "%.3f shared-lock acquisitions per pair "
 	    "(%u harts)", (double)(locks1 - locks0) / ((double)NMULTI * ncpu),
 	    ncpu);
-	bench_figure("smp", "locks on the common path", fig);
+	bench_figure("smp", "locks on the common path, all harts working",
+	    fig);
 	return (0);
 }

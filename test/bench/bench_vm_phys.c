@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_vm_phys.c: instruction counts of the page allocator (run with
- * --icount; scripts/qemu-run ELF --icount --numa 2 --smp 2 --mem 512M).
+ * --icount; scripts/qemu-run ELF --icount --numa 2 --smp 4 --mem 512M).
  *
  *  - single-page alloc+free pair (no zeroing): the per-hart cache path;
  *    also the pair with the cache bypassed (buddy: lock, split, coalesce);
@@ -18,9 +18,8 @@
 
 #include "bench.h"
 
-#define N	1000
-
-static uint64_t s[N];
+/* Multi-page runs: 1,000 pairs. */
+#define NBIG	1000
 
 int
 main(void)
@@ -31,60 +30,57 @@ main(void)
 	u_long pages;
 	int i, d;
 
-	/* Warm the cache, then a steady alloc+free pair. */
-	for (i = 0; i < 64; i++)
-		warm[i] = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
-	for (i = 0; i < 64; i++)
-		vm_page_free(warm[i]);
-	for (i = 0; i < N; i++)
-		BENCH_SAMPLE(s[i], {
+	/* From a cold per-hart cache: the tail is the pair that fills it. */
+	for (i = 0; i < BENCH_PAIRS; i++)
+		BENCH_SAMPLE(bench_s[i], {
 			m = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
 			vm_page_free(m);
 		});
-	bench_report("vm_phys", "page alloc+free pair (cache)", s, N);
+	bench_report("vm_phys", "page alloc+free pair (cache)", bench_s,
+	    BENCH_PAIRS);
 
 	/* Alternating bursts: refills and drains of the cache included. */
-	for (i = 0; i < N; i++) {
+	for (i = 0; i < BENCH_PAIRS; i++) {
 		if ((i / 64) % 2 == 0)
-			BENCH_SAMPLE(s[i], {
+			BENCH_SAMPLE(bench_s[i], {
 				warm[i % 64] = vm_page_alloc_noobj_domain(0,
 				    VM_ALLOC_NOWAIT);
 			});
 		else
-			BENCH_SAMPLE(s[i], { vm_page_free(warm[i % 64]); });
+			BENCH_SAMPLE(bench_s[i], { vm_page_free(warm[i % 64]); });
 	}
 	bench_report("vm_phys", "page alloc or free in bursts of 64 (refill/"
-	    "drain)", s, N);
+	    "drain)", bench_s, BENCH_PAIRS);
 
 	/* Buddy path: allocate from domain 0 through a 1-page contig run. */
-	for (i = 0; i < N; i++)
-		BENCH_SAMPLE(s[i], {
+	for (i = 0; i < BENCH_PAIRS; i++)
+		BENCH_SAMPLE(bench_s[i], {
 			m = vm_page_alloc_noobj_contig_domain(0,
 			    VM_ALLOC_NOWAIT, 1, 0, ~(vm_paddr_t)0, 0, 0, 0);
 			vm_page_free_contig(m, 1);
 		});
 	bench_report("vm_phys", "1-page contig alloc+free_contig (buddy, "
-	    "locked)", s, N);
+	    "locked)", bench_s, BENCH_PAIRS);
 
 	d = vm_ndomains - 1;
-	for (i = 0; i < 200; i++)
-		BENCH_SAMPLE(s[i], {
+	for (i = 0; i < NBIG; i++)
+		BENCH_SAMPLE(bench_s[i], {
 			m = vm_page_alloc_noobj_contig_domain(d,
 			    VM_ALLOC_NOWAIT, 512, 0, ~(vm_paddr_t)0, L2_SIZE,
 			    0, 0);
 			vm_page_free_contig(m, 512);
 		});
-	bench_report("vm_phys", "2 MiB aligned 2 MiB contig alloc+free", s,
-	    200);
-	for (i = 0; i < N; i++)
-		BENCH_SAMPLE(s[i], {
+	bench_report("vm_phys", "2 MiB aligned 2 MiB contig alloc+free",
+	    bench_s, NBIG);
+	for (i = 0; i < BENCH_PAIRS; i++)
+		BENCH_SAMPLE(bench_s[i], {
 			m = vm_page_alloc_noobj_contig_domain(d,
 			    VM_ALLOC_NOWAIT, 16, 0, ~(vm_paddr_t)0, 0,
 			    128 * 1024, 0);
 			vm_page_free_contig(m, 16);
 		});
 	bench_report("vm_phys", "64 KiB contig (128 KiB boundary) alloc+free",
-	    s, N);
+	    bench_s, BENCH_PAIRS);
 
 	vm_phys_stats(&st);
 	pages = 0;

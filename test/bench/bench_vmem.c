@@ -43,9 +43,7 @@ bump_free(void *p, vmem_size_t size)
 	(void)size;
 }
 
-#define NSAMPLE	1000
 #define MAXLIVE	100000
-static uint64_t samples[NSAMPLE];
 static vmem_addr_t addrs[2 * MAXLIVE];
 static vmem_size_t sizes[2 * MAXLIVE];
 
@@ -57,18 +55,15 @@ bench_qcache(void)
 	int i;
 
 	vm = vmem_create("bq", 0x100000, 0x100000, 16, 16 * 16, M_WAITOK);
-	for (i = 0; i < 64; i++) {
-		vmem_alloc(vm, 64, M_WAITOK, &a);
-		vmem_free(vm, a, 64);
-	}
-	for (i = 0; i < NSAMPLE; i++) {
-		BENCH_SAMPLE(samples[i], {
+	/* No warm-up: the tail is the pair that fills the first magazine. */
+	for (i = 0; i < BENCH_PAIRS; i++) {
+		BENCH_SAMPLE(bench_s[i], {
 			vmem_alloc(vm, 64, M_WAITOK, &a);
 			vmem_free(vm, a, 64);
 		});
 	}
-	bench_report("vmem", "qcache alloc+free (64 B, quantum 16)", samples,
-	    NSAMPLE);
+	bench_report("vmem", "qcache alloc+free (64 B, quantum 16)",
+	    bench_s, BENCH_PAIRS);
 	vmem_drain(vm);
 	vmem_destroy(vm);
 }
@@ -96,16 +91,16 @@ bench_live(int nlive, int strat, const char *sname)
 	}
 	for (i = 0; i < 2 * nlive; i += 2)
 		vmem_free(vm, addrs[i], sizes[i]);
-	for (i = 0; i < NSAMPLE; i++) {
+	for (i = 0; i < BENCH_PAIRS; i++) {
 		s = 16 * (1 + (vmem_size_t)i % 64);
-		BENCH_SAMPLE(samples[i], {
+		BENCH_SAMPLE(bench_s[i], {
 			vmem_alloc(vm, s, M_NOWAIT | strat, &a);
 			vmem_free(vm, a, s);
 		});
 	}
 	snprintf(name, sizeof(name), "%s alloc+free, %d live segments", sname,
 	    nlive);
-	med = bench_report("vmem", name, samples, NSAMPLE);
+	med = bench_report("vmem", name, bench_s, BENCH_PAIRS);
 	if (nlive == MAXLIVE && strat == M_FIRSTFIT) {
 		vmem_get_stats(vm, &vs);
 		snprintf(fig, sizeof(fig), "%.1f bytes (tag %lu B, %lu buckets)",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_pmap.c: libFuzzer drives the pmap reference model of
- * test/host/pmap_model.h over the host twin's software MMU.
+ * test/lib/pmap_model.h over the host twin's software MMU.
  *
  * One simulated machine (two 64 MiB domains, Svpbmt) is brought up once:
  * page tables, page allocator, pmap_init.  Each input starts from an empty
@@ -23,7 +23,7 @@
 #include <kmem/startup.h>
 #include <kmem/vm_phys.h>
 
-#include "../host/pmap_model.h"
+#include "pmap_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_vm_phys: libFuzzer drives the page allocator's reference model
- * (test/host/vm_phys_model.h).  The first input byte picks the machine
+ * (test/lib/vm_phys_model.h).  The first input byte picks the machine
  * shape; the rest, 8 bytes per word, are the random words of the steps.
  * Any disagreement with the model, any internal inconsistency, or free
  * lists that differ from boot after freeing everything aborts.
  */
+#define _GNU_SOURCE		/* usleep, for the model's vmm_free_later */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../host/vm_phys_model.h"
+#include "vm_phys_model.h"
 
 static struct vmm V;
 

@@ -2,7 +2,7 @@
 /*
  * fuzz_vmem.c: libFuzzer drives the vmem reference model.
  *
- * The input is the random stream of test/host/test_vmem.c's model: every
+ * The input is the random stream of test/lib/vmem_model.h's model: every
  * choice (arena, operation, size, alignment, phase, nocross, window, fit
  * strategy, which range to free, where to vmem_add) takes two bytes.  Each
  * input builds the standard arenas (two static, an id arena, an import
@@ -11,8 +11,8 @@
  * that every arena is back to its start and every imported span went back.
  * Any disagreement aborts.
  */
-#define VMEM_MODEL_ONLY 1
-#include "../host/test_vmem.c"
+#define VMEM_MODEL_QUIET 1
+#include "vmem_model.h"
 
 static const uint8_t *fz_data;
 static size_t fz_len, fz_pos;

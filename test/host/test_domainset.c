@@ -105,32 +105,14 @@ panics(void (*fn)(void *), void *arg, const char *want)
 	return (strstr(pc.kp_msg, want) != NULL);
 }
 
-static vm_page_t victim;
-
-static int freer_up;
-
-static void *
-freer(void *arg)
-{
-
-	(void)arg;
-	host_thread_register();
-	__atomic_store_n(&freer_up, 1, __ATOMIC_SEQ_CST);
-	usleep(50 * 1000);
-	vm_page_free(victim);
-	host_thread_unregister();
-	return (NULL);
-}
-
 int
 main(void)
 {
 	struct vm_domainset_iter di;
-	vm_page_t *held[MAXMEMDOM], m;
+	vm_page_t *held[MAXMEMDOM], m, victim;
 	u_long nheld[MAXMEMDOM];
 	int seq[64], firsts[MAXMEMDOM], d, i, n, flags, req, domain;
 	domainset_t all;
-	pthread_t th;
 	bool good;
 
 	host_thread_register();
@@ -261,10 +243,7 @@ main(void)
 	    "iterator_waitok_with_nothing_to_free_panics: %s", panic_msg);
 	/* WAITOK is woken by another thread's free and starts over. */
 	victim = held[2][nheld[2] - 1];
-	freer_up = 0;
-	pthread_create(&th, NULL, freer, NULL);
-	while (!__atomic_load_n(&freer_up, __ATOMIC_SEQ_CST))
-		usleep(1000);
+	vmm_free_later(victim);
 	flags = M_WAITOK;
 	vm_domainset_iter_policy_init(&di, DOMAINSET_RR(), &domain, &flags);
 	m = NULL;
@@ -275,7 +254,7 @@ main(void)
 		n++;
 	} while (m == NULL && n < 100 && vm_domainset_iter_policy(&di,
 	    &domain) == 0);
-	pthread_join(th, NULL);
+	vmm_free_later_join();
 	ok(m == victim && flags == M_NOWAIT, "iterator_waitok_sleeps_until_"
 	    "a_free_then_finds_the_page (%d tries)", n);
 	held[2][nheld[2] - 1] = m;

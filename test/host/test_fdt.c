@@ -454,6 +454,60 @@ check_qemu(const char *nm, const struct fdt_machine *m, int nodes, int mib,
 	    "%s: mmu sv%d, timebase 10 MHz", nm, m->mmu);
 }
 
+/* A libfdt string list as fdt.h's ' '-separated copy of at most sz bytes. */
+static void
+oracle_list(const void *b, int node, char *dst, size_t sz)
+{
+	const char *p;
+	int len, i;
+
+	dst[0] = '\0';
+	p = fdt_getprop(b, node, "compatible", &len);
+	if (p == NULL || len <= 0)
+		return;
+	if ((size_t)len > sz)
+		len = (int)sz;
+	for (i = 0; i + 1 < len; i++)
+		dst[i] = p[i] == '\0' ? ' ' : p[i];
+	dst[len - 1] = '\0';
+}
+
+/*
+ * The compatible lists (root and harts) and /chosen/bootargs read without
+ * fdt_parse, as libfdt reads them.
+ */
+static void
+check_compat_bootargs(const char *nm, const uint8_t *b, size_t len,
+    const struct fdt_machine *m)
+{
+	char want[256], got[256];
+	const char *ba;
+	int node, i, bad;
+
+	oracle_list(b, 0, want, sizeof(m->compatible));
+	ok(strcmp(m->compatible, want) == 0, "%s: root compatible \"%s\"",
+	    nm, m->compatible);
+	bad = 0;
+	for (i = 0; i < m->ncpus; i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "/cpus/cpu@%x", m->cpus[i].hartid);
+		node = fdt_path_offset(b, path);
+		oracle_list(b, node, want, sizeof(m->cpus[i].compatible));
+		if (node < 0 || strcmp(m->cpus[i].compatible, want) != 0)
+			bad++;
+	}
+	ok(bad == 0, "%s: every hart's compatible list as libfdt reads it",
+	    nm);
+	node = fdt_path_offset(b, "/chosen");
+	ba = node >= 0 ? fdt_getprop(b, node, "bootargs", NULL) : NULL;
+	ok(fdt_chosen_bootargs(b, len, got, sizeof(got)) == (ba != NULL) &&
+	    strcmp(got, ba != NULL ? ba : "") == 0,
+	    "%s: fdt_chosen_bootargs \"%s\"", nm, got);
+	ok(!fdt_chosen_bootargs(b, 20, got, sizeof(got)) && got[0] == '\0',
+	    "%s: fdt_chosen_bootargs of a truncated blob: false, \"\"", nm);
+}
+
 static void
 check_file(const char *path)
 {
@@ -475,6 +529,7 @@ check_file(const char *path)
 	}
 	oracle(b, &o);
 	compare(nm, &m, &o);
+	check_compat_bootargs(nm, b, len, &m);
 	ok(fdt_blob_size(b, len) == fdt_totalsize(b),
 	    "%s: fdt_blob_size is libfdt's totalsize (%u)", nm,
 	    fdt_totalsize(b));
@@ -945,6 +1000,10 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		check_file(argv[i]);
 	malformed_built();
+	ok(fdt_compat_has("sifive,u74-mc sifive,bullet0 riscv",
+	    "sifive,bullet0") && !fdt_compat_has("sifive,u74-mc riscv",
+	    "sifive,u74") && !fdt_compat_has("", "riscv"),
+	    "fdt_compat_has matches whole words only");
 	/* Mutations of the smallest given blob. */
 	small = NULL;
 	slen = 0;

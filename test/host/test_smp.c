@@ -12,11 +12,12 @@
 #include <kmem.h>
 #include <kmem/smp.h>
 #include "host.h"
+#include "smp_scenarios.h"
 #include "tap.h"
 
 #define NHARTS	4
+#define INCS	20000
 
-static struct kmem_barrier bar;
 static atomic_int ran[MAXCPU];
 static atomic_uint ran_total;
 
@@ -27,71 +28,6 @@ count_me(void *arg)
 	(void)arg;
 	atomic_fetch_add(&ran[md_cpuid()], 1);
 	atomic_fetch_add(&ran_total, 1);
-}
-
-/* Each round: everyone arrives before anyone sees the count. */
-#define ROUNDS 1000
-static atomic_uint arrived, bar_errors;
-
-static void
-barrier_rounds(void *arg)
-{
-	u_int n = *(u_int *)arg, r;
-
-	for (r = 0; r < ROUNDS; r++) {
-		atomic_fetch_add_explicit(&arrived, 1, memory_order_relaxed);
-		kmem_smp_barrier(&bar);
-		if (atomic_load_explicit(&arrived, memory_order_relaxed) !=
-		    n * (r + 1))
-			atomic_fetch_add(&bar_errors, 1);
-		kmem_smp_barrier(&bar);
-	}
-}
-
-/* A plain (non-atomic) counter: only the spinlock makes it exact. */
-#define INCS 20000
-static struct kmem_spin count_lock = KMEM_SPIN_INITIALIZER("smp counter");
-static unsigned long counter;
-
-static void
-count_up(void *arg)
-{
-	int i;
-
-	(void)arg;
-	kmem_smp_barrier(&bar);
-	for (i = 0; i < INCS; i++) {
-		kmem_spin_lock(&count_lock);
-		counter++;
-		kmem_spin_unlock(&count_lock);
-	}
-}
-
-static struct kmem_spin sleep_lock = KMEM_SPIN_INITIALIZER("smp sleep");
-static int wake_flag, sleeping, woke;
-
-static void
-sleeper(void *arg)
-{
-
-	(void)arg;
-	kmem_spin_lock(&sleep_lock);
-	sleeping = 1;
-	while (!wake_flag)
-		md_sleep(&wake_flag, &sleep_lock);
-	woke = 1;
-	kmem_spin_unlock(&sleep_lock);
-}
-
-static atomic_int hold;
-
-static void
-held(void *arg)
-{
-
-	(void)arg;
-	while (atomic_load(&hold))
-		md_cpu_relax();
 }
 
 /* Work that starts work: cpu 1 sends fn to cpu 2 and waits for it. */
@@ -143,19 +79,20 @@ main(void)
 	    "kmem_smp_run_all ran once on each of %u harts (%u runs)", n,
 	    atomic_load(&ran_total));
 
-	ok(kmem_smp_run(0, held, NULL) == EINVAL, "running on oneself: EINVAL");
-	ok(kmem_smp_run(NHARTS + 5, held, NULL) == EINVAL,
+	ok(kmem_smp_run(0, smp_held, NULL) == EINVAL,
+	    "running on oneself: EINVAL");
+	ok(kmem_smp_run(NHARTS + 5, smp_held, NULL) == EINVAL,
 	    "running on a hart that does not run: EINVAL");
 	ok(kmem_smp_run(1, NULL, NULL) == EINVAL &&
 	    kmem_smp_run_all(NULL, NULL) == EINVAL, "no function: EINVAL");
-	atomic_store(&hold, 1);
-	ok(kmem_smp_run(1, held, NULL) == 0, "work sent to cpu 1");
-	ok(kmem_smp_run(1, held, NULL) == EBUSY, "cpu 1 busy: EBUSY");
+	atomic_store(&smp_hold, 1);
+	ok(kmem_smp_run(1, smp_held, NULL) == 0, "work sent to cpu 1");
+	ok(kmem_smp_run(1, smp_held, NULL) == EBUSY, "cpu 1 busy: EBUSY");
 	atomic_store(&ran_total, 0);
 	ok(kmem_smp_run_all(count_me, NULL) == EBUSY &&
 	    atomic_load(&ran_total) == 0,
 	    "run_all with a busy hart: EBUSY and nothing ran");
-	atomic_store(&hold, 0);
+	atomic_store(&smp_hold, 0);
 	kmem_smp_wait(1);
 	ok(kmem_smp_run(1, count_me, NULL) == 0, "cpu 1 idle again takes work");
 	kmem_smp_wait(1);
@@ -169,34 +106,9 @@ main(void)
 	    "work on cpu 1 started work on cpu 2 (rc %d, ran on %d)", nrc,
 	    atomic_load(&nested_ran_on));
 
-	kmem_barrier_init(&bar, n);
-	rc = kmem_smp_run_all(barrier_rounds, &n);
-	ok(rc == 0 && atomic_load(&bar_errors) == 0 &&
-	    atomic_load(&arrived) == n * ROUNDS,
-	    "%d barrier rounds on %u harts: %u early leavers", ROUNDS, n,
-	    atomic_load(&bar_errors));
-
-	kmem_barrier_init(&bar, n);
-	rc = kmem_smp_run_all(count_up, NULL);
-	ok(rc == 0 && counter == (unsigned long)n * INCS,
-	    "spinlock-protected counter: %lu of %lu", counter,
-	    (unsigned long)n * INCS);
-
-	rc = kmem_smp_run(3, sleeper, NULL);
-	for (;;) {
-		kmem_spin_lock(&sleep_lock);
-		if (sleeping)
-			break;
-		kmem_spin_unlock(&sleep_lock);
-	}
-	ok(!woke, "the sleeper on cpu 3 waits");
-	wake_flag = 1;
-	kmem_spin_unlock(&sleep_lock);
-	md_wakeup(&wake_flag);
-	kmem_smp_wait(3);
-	kmem_spin_lock(&sleep_lock);
-	ok(rc == 0 && woke, "md_wakeup on cpu 0 woke md_sleep on cpu 3");
-	kmem_spin_unlock(&sleep_lock);
+	smp_check_barrier(n);
+	smp_check_spin_counter(n, INCS);
+	smp_check_sleep_wakeup(3);
 
 	host_smp_stop();
 	ok(kmem_smp_ncpus() == 1, "after stop: one hart (%u)",

@@ -689,27 +689,9 @@ test_lowmem(void)
 
 /* ----------------------------------------------------------- waiting */
 
-static vm_page_t wait_victim;
-
-static int freer_up;
-
-static void *
-freer(void *arg)
-{
-
-	(void)arg;
-	host_thread_register();
-	__atomic_store_n(&freer_up, 1, __ATOMIC_SEQ_CST);
-	usleep(50 * 1000);
-	vm_page_free(wait_victim);
-	host_thread_unregister();
-	return (NULL);
-}
-
 static void
 test_wait(void)
 {
-	pthread_t th;
 	vm_page_t m, *held;
 	u_long n, i;
 	int d;
@@ -730,14 +712,10 @@ test_wait(void)
 	    "panics: %s", panic_msg);
 	ok(vm_page_alloc_noobj_domain(d, VM_ALLOC_WAITFAIL | VM_ALLOC_NOWAIT)
 	    == NULL, "NOWAIT wins over WAITFAIL");
-	wait_victim = held[n - 1];
-	freer_up = 0;
-	pthread_create(&th, NULL, freer, NULL);
-	while (!__atomic_load_n(&freer_up, __ATOMIC_SEQ_CST))
-		usleep(1000);
+	vmm_free_later(held[n - 1]);
 	m = vm_page_alloc_noobj_domain(d, VM_ALLOC_WAITOK);
-	pthread_join(th, NULL);
-	ok(m == wait_victim, "waitok_sleeps_until_another_thread_frees");
+	vmm_free_later_join();
+	ok(m == held[n - 1], "waitok_sleeps_until_another_thread_frees");
 	held[n - 1] = m;
 	for (i = 0; i < n; i++)
 		vm_page_free(held[i]);

@@ -16,7 +16,7 @@ check() { n=$((n + 1)); if [[ $2 -eq 0 ]]; then echo "ok $n - $1"; else echo "no
   meson install -C "$tmp/build-rv" >"$tmp/install.log" 2>&1)
 rc=$?; check "meson setup + install to a prefix" $rc
 ((rc == 0)) || { tail -20 "$tmp/setup.log" "$tmp/install.log" | sed 's/^/# /'; echo "1..$n"; exit 1; }
-for f in include/kmem.h lib/libkmem.a lib/pkgconfig/kmem-qemu-virt.pc bin/kmem-qemu-run lib/kmem/kmem-qemu-virt.ld; do
+for f in include/kmem.h include/kmem/config.h lib/libkmem.a lib/libkmem-core.a lib/pkgconfig/kmem-core.pc lib/pkgconfig/kmem-qemu-virt.pc bin/kmem-qemu-run lib/kmem/kmem-qemu-virt.ld; do
   [[ -e $P/$f ]]; check "installed $f" $?
 done
 

@@ -12,6 +12,7 @@
 #include <kmem/pmap.h>
 #include <kmem/smp.h>
 #include <kmem/vmem.h>
+#include "smp_scenarios.h"
 #include "tap.h"
 
 /*
@@ -44,7 +45,6 @@ struct hart_seen {
 
 static struct hart_seen seen[MAXCPU];
 static __thread u_int tls_probe;
-static struct kmem_barrier bar;
 
 static void
 whoami(void *arg)
@@ -66,78 +66,12 @@ whoami(void *arg)
 	__asm__ volatile("mv %0, tp" : "=r"(h->tp));
 	h->satp = csr_read(satp);
 	tls_probe = 0x1000 + cpu;
-	kmem_smp_barrier(&bar);		/* everyone wrote its own TLS */
+	kmem_smp_barrier(&smp_bar);		/* everyone wrote its own TLS */
 	h->tls_seen = tls_probe;
 }
 
-/* --- barrier rounds --- */
-#define ROUNDS 1000
-static atomic_uint arrived;
-static atomic_uint bar_errors;
-
-static void
-barrier_rounds(void *arg)
-{
-	u_int n = *(u_int *)arg, r;
-
-	for (r = 0; r < ROUNDS; r++) {
-		atomic_fetch_add_explicit(&arrived, 1, memory_order_relaxed);
-		kmem_smp_barrier(&bar);
-		if (atomic_load_explicit(&arrived, memory_order_relaxed) !=
-		    n * (r + 1))
-			atomic_fetch_add(&bar_errors, 1);
-		kmem_smp_barrier(&bar);
-	}
-}
-
-/* --- counter under a spinlock --- */
+/* Spinlock increments per hart (QEMU runs the harts one at a time). */
 #define INCS 5000
-static struct kmem_spin count_lock = KMEM_SPIN_INITIALIZER("smp counter");
-static unsigned long counter;
-
-static void
-count_up(void *arg)
-{
-	int i;
-
-	(void)arg;
-	kmem_smp_barrier(&bar);		/* start together */
-	for (i = 0; i < INCS; i++) {
-		kmem_spin_lock(&count_lock);
-		counter++;
-		kmem_spin_unlock(&count_lock);
-	}
-}
-
-/* --- sleep / wakeup across harts --- */
-static struct kmem_spin sleep_lock = KMEM_SPIN_INITIALIZER("smp sleep");
-static int wake_flag, sleeping, woke;
-
-static void
-sleeper(void *arg)
-{
-
-	(void)arg;
-	kmem_spin_lock(&sleep_lock);
-	sleeping = 1;
-	while (!wake_flag)
-		md_sleep(&wake_flag, &sleep_lock);
-	woke = 1;
-	kmem_spin_unlock(&sleep_lock);
-}
-
-/* --- kmem_smp_run: EBUSY while a hart works --- */
-static atomic_int hold;
-
-static void
-held(void *arg)
-{
-
-	(void)arg;
-	while (atomic_load(&hold))
-		md_cpu_relax();
-}
-
 
 /*
  * --- TLB shootdown ---
@@ -164,13 +98,13 @@ sd_check(void *arg)
 	if (cpu == 0)
 		pmap_kenter(sd_va, (vm_size_t)sd_npages * PAGE_SIZE,
 		    (vm_paddr_t)(uintptr_t)sd_buf, VM_MEMATTR_DEFAULT);
-	kmem_smp_barrier(&bar);
+	kmem_smp_barrier(&smp_bar);
 	for (i = 0; i < sd_npages; i++) {
 		p = (volatile uint64_t *)(sd_va + i * PAGE_SIZE);
 		if (*p != 0x5d00000000UL + i)
 			atomic_fetch_add(&sd_read_bad, 1);
 	}
-	kmem_smp_barrier(&bar);
+	kmem_smp_barrier(&smp_bar);
 	if (cpu == 0) {
 		if (sd_npages == 1)
 			pmap_kremove(sd_va);
@@ -178,7 +112,7 @@ sd_check(void *arg)
 			pmap_remove(kernel_pmap, sd_va,
 			    sd_va + (vm_size_t)sd_npages * PAGE_SIZE);
 	}
-	kmem_smp_barrier(&bar);
+	kmem_smp_barrier(&smp_bar);
 	for (i = 0; i < sd_npages && cpu != 0; i++) {
 		p = (volatile uint64_t *)(sd_va + i * PAGE_SIZE);
 		if (KMEM_FAULT_TRY(&fc)) {
@@ -205,7 +139,7 @@ shootdown_test(u_int n, u_int npages, const char *what)
 	atomic_store(&sd_read_bad, 0);
 	atomic_store(&sd_stale, 0);
 	atomic_store(&sd_faults, 0);
-	kmem_barrier_init(&bar, n);
+	kmem_barrier_init(&smp_bar, n);
 	rc = kmem_smp_run_all(sd_check, NULL);
 	ok(rc == 0 && atomic_load(&sd_read_bad) == 0,
 	    "%s: every hart reads the %u mapped page(s)", what, npages);
@@ -253,7 +187,7 @@ vs_stress(void *arg)
 	x = 0x9e3779b97f4a7c15UL * (cpu + 1);
 	for (i = 0; i < VS_SLOTS; i++)
 		size[i] = 0;
-	kmem_smp_barrier(&bar);
+	kmem_smp_barrier(&smp_bar);
 	for (step = 0; step < VS_STEPS + VS_SLOTS; step++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -321,7 +255,7 @@ main(void)
 	    n);
 
 	/* Identity of every hart. */
-	kmem_barrier_init(&bar, n);
+	kmem_barrier_init(&smp_bar, n);
 	rc = kmem_smp_run_all(whoami, NULL);
 	ok(rc == 0, "kmem_smp_run_all runs (%d)", rc);
 	once = distinct = ids = doms = stacks = tls = satps = true;
@@ -366,59 +300,33 @@ main(void)
 	    seen[0].satp);
 
 	/* kmem_smp_run errors and EBUSY. */
-	ok(kmem_smp_run(0, held, NULL) == EINVAL, "running on oneself: EINVAL");
-	ok(kmem_smp_run(MAXCPU + 3, held, NULL) == EINVAL,
+	ok(kmem_smp_run(0, smp_held, NULL) == EINVAL,
+	    "running on oneself: EINVAL");
+	ok(kmem_smp_run(MAXCPU + 3, smp_held, NULL) == EINVAL,
 	    "running on a cpu that does not exist: EINVAL");
-	atomic_store(&hold, 1);
-	rc = kmem_smp_run(n - 1, held, NULL);
+	atomic_store(&smp_hold, 1);
+	rc = kmem_smp_run(n - 1, smp_held, NULL);
 	ok(rc == 0, "kmem_smp_run on cpu %u (%d)", n - 1, rc);
-	ok(kmem_smp_run(n - 1, held, NULL) == EBUSY,
+	ok(kmem_smp_run(n - 1, smp_held, NULL) == EBUSY,
 	    "a hart running work is EBUSY");
-	ok(kmem_smp_run_all(held, NULL) == EBUSY,
+	ok(kmem_smp_run_all(smp_held, NULL) == EBUSY,
 	    "kmem_smp_run_all with one hart busy: EBUSY, nothing started");
-	atomic_store(&hold, 0);
+	atomic_store(&smp_hold, 0);
 	kmem_smp_wait(n - 1);
-	ok(kmem_smp_run(n - 1, held, NULL) == 0,
+	ok(kmem_smp_run(n - 1, smp_held, NULL) == 0,
 	    "the hart takes work again once idle");
 	kmem_smp_wait(n - 1);
 
-	/* Barrier, repeatedly. */
-	kmem_barrier_init(&bar, n);
-	rc = kmem_smp_run_all(barrier_rounds, &n);
-	ok(rc == 0 && atomic_load(&bar_errors) == 0 &&
-	    atomic_load(&arrived) == n * ROUNDS,
-	    "%d barrier rounds on %u harts: %u early leavers, %u arrivals",
-	    ROUNDS, n, atomic_load(&bar_errors), atomic_load(&arrived));
-
-	/* A contended spinlock. */
-	kmem_barrier_init(&bar, n);
-	rc = kmem_smp_run_all(count_up, NULL);
-	ok(rc == 0 && counter == (unsigned long)n * INCS,
-	    "spinlock-protected counter: %lu of %lu", counter,
-	    (unsigned long)n * INCS);
-
-	/* md_sleep on cpu 1, md_wakeup from cpu 0. */
-	rc = kmem_smp_run(1, sleeper, NULL);
-	for (;;) {
-		kmem_spin_lock(&sleep_lock);
-		if (sleeping)
-			break;
-		kmem_spin_unlock(&sleep_lock);
-	}
-	/* cpu 1 holds no lock now: it is in md_sleep. */
-	ok(!woke, "the sleeper sleeps until woken");
-	wake_flag = 1;
-	kmem_spin_unlock(&sleep_lock);
-	md_wakeup(&wake_flag);
-	kmem_smp_wait(1);
-	ok(rc == 0 && woke, "md_wakeup on cpu 0 woke md_sleep on cpu 1");
+	smp_check_barrier(n);
+	smp_check_spin_counter(n, INCS);
+	smp_check_sleep_wakeup(1);
 
 	/* vmem shared by every hart. */
 	if (vmem_init(&vs_arena, "smp stress", (vmem_addr_t)(uintptr_t)vs_buf,
 	    VS_BUF, 8, 128, M_WAITOK) != NULL) {
 		vmem_addr_t all;
 
-		kmem_barrier_init(&bar, n);
+		kmem_barrier_init(&smp_bar, n);
 		rc = kmem_smp_run_all(vs_stress, NULL);
 		ok(rc == 0 && atomic_load(&vs_bad) == 0 &&
 		    atomic_load(&vs_errors) == 0,

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vm_phys_model.h: a reference model of the page allocator, shared by
- * test_vm_phys.c (random sequences) and fuzz_vm_phys.c (libFuzzer).
+ * test/host/test_vm_phys.c (random sequences), test/host/test_domainset.c
+ * and test/fuzz/fuzz_vm_phys.c (libFuzzer).  It runs on the host twin
+ * only: its machines are simulated RAM (host_machine_init, host.h).
  *
  * The model keeps the state of every simulated RAM page: not managed,
  * free, allocated by the test, or allocated at boot (the early allocator).
@@ -13,6 +15,8 @@
  * pages carry a stamp (their PA) that is checked when they are freed, and
  * VM_ALLOC_ZERO pages must read as zero.
  *
+ * Include it with _GNU_SOURCE defined (vmm_free_later sleeps with usleep).
+ *
  * Machines: host_machine_init() builds simulated RAM; a shape may then
  * rewrite the FDT facts (odd ranges, reserved ranges, domains adjacent
  * without a hole).  RAM is filled with junk before vm_phys_init, which must
@@ -21,9 +25,11 @@
 #ifndef KMEM_TEST_VM_PHYS_MODEL_H
 #define KMEM_TEST_VM_PHYS_MODEL_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kmem/fault.h>
 #include <kmem/fdt.h>
@@ -636,6 +642,46 @@ vmm_free_all(struct vmm *v)
 		VMM_FAIL(v, "after freeing everything the free blocks differ "
 		    "from boot");
 	return (true);
+}
+
+/*
+ * Another thread frees page m about 50 ms from now: vmm_free_later starts
+ * it and returns once it runs (so a WAITOK allocation made next sleeps,
+ * then is woken by that free); vmm_free_later_join waits for it to end.
+ */
+static vm_page_t vmm_later_page;
+static int vmm_later_up;
+static pthread_t vmm_later_thread;
+
+static void *
+vmm_later_free(void *arg)
+{
+
+	(void)arg;
+	host_thread_register();
+	__atomic_store_n(&vmm_later_up, 1, __ATOMIC_SEQ_CST);
+	usleep(50 * 1000);
+	vm_page_free(vmm_later_page);
+	host_thread_unregister();
+	return (NULL);
+}
+
+static __attribute__((__unused__)) void
+vmm_free_later(vm_page_t m)
+{
+
+	vmm_later_page = m;
+	vmm_later_up = 0;
+	pthread_create(&vmm_later_thread, NULL, vmm_later_free, NULL);
+	while (!__atomic_load_n(&vmm_later_up, __ATOMIC_SEQ_CST))
+		usleep(1000);
+}
+
+static __attribute__((__unused__)) void
+vmm_free_later_join(void)
+{
+
+	pthread_join(vmm_later_thread, NULL);
 }
 
 #endif /* KMEM_TEST_VM_PHYS_MODEL_H */

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pmap_model.h: a reference model of the kernel pmap over a window of KVA,
- * shared by test_pmap.c (random sequences) and fuzz_pmap.c (libFuzzer).
+ * shared by test/host/test_pmap.c (random sequences) and
+ * test/fuzz/fuzz_pmap.c (libFuzzer).  It runs on the host twin only: the
+ * translations it checks come from the host's software MMU
+ * (host_mmu_translate in platform/host/host.h).
  *
  * Each step applies one operation (pmap_enter at 4 KiB or 2 MiB,
  * pmap_kenter of any size, pmap_qenter, pmap_remove, pmap_protect,
