@@ -160,7 +160,6 @@ struct vm_pcache {
 
 struct vm_pcpu {
 	struct vm_pcache pc_dom[MAXMEMDOM];
-	u_int		pc_rr;		/* round-robin cursor of this hart */
 } __attribute__((aligned(64)));
 
 extern struct vm_pcpu vm_pcpu[MAXCPU];

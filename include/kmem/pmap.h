@@ -16,14 +16,13 @@
  * Locking.  kernel_pmap's lock (one kmem_spin) serialises page-table page
  * creation, superpage creation and demotion, pmap_remove, pmap_protect and
  * device mappings.  pmap_enter/pmap_kenter/pmap_kremove/pmap_qenter of a
- * 4 KiB page, and pmap_remove of up to 64 pages inside one 2 MiB, whose L3
- * table already exists store the PTE without the lock:
+ * 4 KiB page and pmap_remove of one page, whose L3 table already exists,
+ * store the PTE without the lock:
  * the caller owns the VA it maps (kva_alloc, vmem), and page-table pages of
  * the kernel pmap are never freed, so a lock-free walk always reads a live
  * table.  pmap_kextract/pmap_extract take no lock.
- * Lock order: kmem_map > vmem arenas > kernel_pmap lock > vm_domain free
- * locks: page-table pages are allocated with VM_ALLOC_NOWAIT while the
- * pmap lock is held.
+ * Page-table pages are allocated with VM_ALLOC_NOWAIT while the pmap lock
+ * is held (lock order: kmem/spin.h).
  *
  * TLB.  Every changed leaf is flushed locally (md_tlb_flush_page; past
  * PMAP_TLB_FLUSH_THRESHOLD leaves in one call, one md_tlb_flush_all), and

@@ -28,8 +28,7 @@
  * consistency walks of vm_phys_check().
  *
  * Locks: one kmem_spin per domain ("vm domain free") protects the free
- * lists and counters; lock order (kmem/spin.h): kernel_pmap lock > domain
- * free lock > lowmem list lock.  The NOWAIT paths never sleep and never
+ * lists and counters (lock order: kmem/spin.h).  The NOWAIT paths never sleep and never
  * run lowmem handlers, so the pmap may allocate page-table pages while
  * holding its lock.  Waiting (VM_ALLOC_WAITOK/WAITFAIL) and reclaim need
  * the caller to hold no kmem_spin.

@@ -81,7 +81,6 @@ struct vm_phys_stats {
 	} dom[MAXMEMDOM];
 	u_long		meta_bytes;	/* page structs */
 	u_long		meta_milli_per_page; /* bytes per page * 1000 */
-	uint64_t	init_instret;	/* vm_phys_init cost (0 on the host) */
 };
 
 /** Fill @p st (a racy snapshot: each domain's part under its lock). */
