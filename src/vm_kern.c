@@ -515,18 +515,18 @@ kmem_malloc_general(struct domainset *ds, vm_size_t size, int flags)
 	return (kmem_domainset_alloc(ds, &r));
 }
 
-/* Inlined into both entry points: kmem_malloc saves a call. */
-static inline __attribute__((__always_inline__)) vm_offset_t
-kmem_malloc_inl(struct domainset *ds, vm_size_t size, int flags)
+/*
+ * The fast path: one page, not M_EXEC, exactly one of M_NOWAIT/M_WAITOK,
+ * and a first domain above its minimum: one attempt there
+ * (kmem_malloc_page).  Anything else, or a failed attempt, takes the
+ * general path (kmem_malloc_general) from the start.
+ */
+vm_offset_t
+kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 {
 	vm_offset_t addr;
 	int domain;
 
-	/*
-	 * One page, not M_EXEC, exactly one of M_NOWAIT/M_WAITOK, and a first
-	 * domain above its minimum: one attempt there.  Anything else, or a
-	 * failed attempt, takes the general path from the start.
-	 */
 	if (__predict_true(size - 1 < PAGE_SIZE && (flags & M_EXEC) == 0 &&
 	    flags_ok(flags)) && (domain = vm_domainset_first(ds)) >= 0 &&
 	    (addr = kmem_malloc_page(domain, flags)) != 0)
@@ -538,14 +538,7 @@ vm_offset_t
 kmem_malloc(vm_size_t size, int flags)
 {
 
-	return (kmem_malloc_inl(DOMAINSET_RR(), size, flags));
-}
-
-vm_offset_t
-kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
-{
-
-	return (kmem_malloc_inl(ds, size, flags));
+	return (kmem_malloc_domainset(DOMAINSET_RR(), size, flags));
 }
 
 /*

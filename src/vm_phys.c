@@ -883,10 +883,14 @@ vm_phys_reset_for_test(void)
 /* ------------------------------------------------------------ queries */
 
 int
-(vm_phys_domain)(vm_paddr_t pa)
+vm_phys_domain(vm_paddr_t pa)
 {
+	const struct vm_page_segtab *ps;
 
-	return (vm_phys_domain_inl(pa));
+	for (ps = vm_page_segtab; ps->ps_size != 0; ps++)
+		if (pa - ps->ps_start < ps->ps_size)
+			return ((int)ps->ps_domain);
+	return (-1);
 }
 
 /* Add the free blocks of one order of vmd to st's segments (vmd locked). */
