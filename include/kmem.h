@@ -25,5 +25,7 @@
 #include <kmem/vm_kern.h>
 #include <kmem/smp.h>
 #include <kmem/report.h>
+#include <kmem/uma.h>
+#include <kmem/malloc.h>
 
 #endif /* KMEM_H */

@@ -15,6 +15,41 @@ const char *(*kmem_fault_region)(vm_offset_t va);
 
 static struct kmem_fault_catch *fault_catch[MAXCPU];
 static struct kmem_panic_catch *panic_catch[MAXCPU];
+/* Interrupt handlers each hart is in (kmem_intr_enter); own hart only. */
+u_int kmem_intr_depth[MAXCPU];
+
+void
+kmem_intr_enter(void)
+{
+
+	kmem_intr_depth[kmem_cpuid()]++;
+}
+
+void
+kmem_intr_exit(void)
+{
+	u_int cpu;
+
+	cpu = kmem_cpuid();
+	KMEM_CHECK(kmem_intr_depth[cpu] > 0, ("kmem_intr_exit: cpu %u is not "
+	    "in an interrupt handler", cpu));
+	kmem_intr_depth[cpu]--;
+}
+
+bool
+kmem_in_intr(void)
+{
+
+	return (kmem_intr_depth[kmem_cpuid()] != 0);
+}
+
+void
+kmem_sleep_in_intr(const char *call)
+{
+
+	panic("%s: may sleep, but was called from an interrupt handler on "
+	    "cpu %u (use M_NOWAIT there)", call, kmem_cpuid());
+}
 
 void
 kmem_fault_arm(struct kmem_fault_catch *fc)

@@ -80,7 +80,7 @@ mon_getline(char *buf, size_t size, bool *after_cr)
 		if (c < ' ' || n + 1 >= size)
 			continue;	/* control bytes and overlong lines */
 		buf[n++] = (char)c;
-		md_console_write((char *)&buf[n - 1], 1);
+		md_console_write(&buf[n - 1], 1);
 	}
 }
 
@@ -149,7 +149,8 @@ mon_number(const char *s, bool sizes, uint64_t *vp)
 
 /* ---------------------------------------------------------- commands */
 
-static int
+/* One line "error: ..." (fmt has at most one %s, for arg). */
+static int __kmem_printflike(1, 0)
 mon_error(const char *fmt, const char *arg)
 {
 
@@ -162,7 +163,6 @@ mon_error(const char *fmt, const char *arg)
 static int
 cmd_help(char *args)
 {
-
 	static const char *const lines[] = {
 		"help                 this list",
 		"mem                  free pages, commit, page tables",
@@ -235,13 +235,18 @@ static void
 mon_arena_line(vmem_t *vm, void *arg)
 {
 	struct vmem_stats vs;
+	const char *kind;
+	char dom[16];
+	int d;
 
 	vmem_get_stats(vm, &vs);
-	kmem_printf("%-24s size %10lu  in use %10lu  spans %3lu (%lu "
-	    "imported)  busy %5lu  qcache %lu rounds\n", vs.vs_name,
-	    (u_long)vs.vs_size, (u_long)vs.vs_inuse, (u_long)vs.vs_nspans,
-	    (u_long)vs.vs_nimported, (u_long)vs.vs_nbusy,
-	    (u_long)vs.vs_qcache_rounds);
+	kind = kmem_report_arena_kind(vm, &d);
+	snprintf(dom, sizeof(dom), d >= 0 ? "%d" : "-", d);
+	kmem_printf("%-16s %-11s domain %s  size %10lu  in use %10lu  spans "
+	    "%lu (%lu imported)  busy %lu  qcache %lu rounds\n", vs.vs_name,
+	    kind, dom, (u_long)vs.vs_size, (u_long)vs.vs_inuse,
+	    (u_long)vs.vs_nspans, (u_long)vs.vs_nimported,
+	    (u_long)vs.vs_nbusy, (u_long)vs.vs_qcache_rounds);
 }
 
 static int
@@ -333,7 +338,7 @@ cmd_page(char *args)
 	uint64_t pa;
 	vm_page_t m;
 	u_int marks;
-	int i;
+	int i, state;
 
 	if (!mon_number(mon_word(&args), false, &pa))
 		return (mon_error("page needs a physical address", NULL));
@@ -348,8 +353,11 @@ cmd_page(char *args)
 			kmem_printf(", segment %d [0x%lx, 0x%lx)", i,
 			    (u_long)ps.segs[i].start, (u_long)ps.segs[i].end);
 	marks = vm_page_kmem_get(m);
-	kmem_printf("\n  kmem marks:%s%s%s%s; known zero: %s; dmap va 0x%lx\n",
-	    marks == 0 ? " none" : "",
+	state = vm_phys_pa_state(pa);
+	kmem_printf("\n  %s; kmem marks:%s%s%s%s; known zero: %s; dmap va "
+	    "0x%lx\n", state == VM_PHYS_PAGE_FREE ? "free" :
+	    state == VM_PHYS_PAGE_CACHED ? "free, in a hart's cache" :
+	    "allocated", marks == 0 ? " none" : "",
 	    (marks & VM_PAGE_KMEM_HEAD) != 0 ? " head" : "",
 	    (marks & VM_PAGE_KMEM_TAIL) != 0 ? " tail" : "",
 	    (marks & VM_PAGE_KMEM_EXEC) != 0 ? " exec" : "",

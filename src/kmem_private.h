@@ -6,8 +6,10 @@
 #define KMEM_PRIVATE_H
 
 #include <kmem/types.h>
+#include <kmem/fault.h>
 #include <kmem/machine.h>
 #include <kmem/spin.h>
+#include <kmem/startup.h>
 #include <kmem/vm_param.h>
 
 #include "bitscan.h"
@@ -74,6 +76,30 @@ kmem_tlb_shootdown(vm_offset_t sva, vm_offset_t eva)
 	md_tlb_shootdown(sva, eva);
 }
 #endif
+
+/*
+ * KMEM_UP(call): an entry point that needs kmem up (kmem_up says how far
+ * kmem_startup got).  Called earlier, it panics naming the call.  Kept
+ * off the fast paths: those fall through to a checked slow path when the
+ * layers are not there.
+ */
+__kmem_noreturn void kmem_not_started(const char *call);
+#define KMEM_UP(call) do {						\
+	if (__predict_false((kmem_up & KMEM_UP_KMEM) == 0))		\
+		kmem_not_started(call);					\
+} while (0)
+
+/*
+ * KMEM_MAY_SLEEP(call): first thing in a call that may sleep.  Made from
+ * an interrupt handler (between kmem_intr_enter and kmem_intr_exit, see
+ * kmem/fault.h) it panics naming the call instead of deadlocking.
+ */
+extern u_int kmem_intr_depth[MAXCPU];
+__kmem_noreturn void kmem_sleep_in_intr(const char *call);
+#define KMEM_MAY_SLEEP(call) do {					\
+	if (__predict_false(kmem_intr_depth[kmem_cpuid()] != 0))	\
+		kmem_sleep_in_intr(call);				\
+} while (0)
 
 /*
  * The spinlock protocol (kmem/spin.h), in one place: this inline fast

@@ -227,9 +227,8 @@ rep_harts(struct rep *r, int ndomains)
 	}
 }
 
-/* What kind of arena vm is for kmem, and its domain (-1: none). */
-static const char *
-rep_arena_kind(vmem_t *vm, int *domain)
+const char *
+kmem_report_arena_kind(vmem_t *vm, int *domain)
 {
 	int d;
 
@@ -256,7 +255,7 @@ rep_arena(vmem_t *vm, void *arg)
 	int domain;
 
 	vmem_get_stats(vm, &vs);
-	kind = rep_arena_kind(vm, &domain);
+	kind = kmem_report_arena_kind(vm, &domain);
 	rep_begin(r, "arena");
 	rep_str(r, "name", vs.vs_name);
 	rep_str(r, "kind", kind);

@@ -71,6 +71,8 @@ kva_alloc(vm_size_t size)
 	/* Zero, or so large that rounding it up to a page overflows. */
 	if (size - 1 >= -(vm_size_t)PAGE_SIZE)
 		return (0);
+	if (__predict_false(kernel_arena == NULL))
+		kmem_not_started("kva_alloc");
 	if (vmem_alloc(kernel_arena, round_page(size), M_BESTFIT | M_NOWAIT,
 	    &addr) != 0)
 		return (0);
@@ -323,6 +325,9 @@ kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
 	struct kmem_req r = { KMEM_REQ_ATTR, size_ok(size), flags, low, high,
 	    0, 0, memattr };
 
+	KMEM_UP("kmem_alloc_attr");
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_alloc_attr");
 	if (r.size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
 	return (kmem_domainset_alloc(ds, &r));
@@ -400,6 +405,9 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
 	struct kmem_req r = { KMEM_REQ_CONTIG, size_ok(size), flags, low,
 	    high, alignment != 0 ? alignment : PAGE_SIZE, boundary, memattr };
 
+	KMEM_UP("kmem_alloc_contig");
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_alloc_contig");
 	if (r.size == 0 || !flags_ok(flags) || low >= high)
 		return (0);
 	if (!powerof2(r.alignment) || (boundary != 0 && (!powerof2(boundary) ||
@@ -510,6 +518,7 @@ kmem_malloc_general(struct domainset *ds, vm_size_t size, int flags)
 	struct kmem_req r = { KMEM_REQ_MALLOC, size_ok(size), flags, 0, 0, 0,
 	    0, VM_MEMATTR_DEFAULT };
 
+	KMEM_UP("kmem_malloc");
 	if (r.size == 0 || !flags_ok(flags))
 		return (0);
 	return (kmem_domainset_alloc(ds, &r));
@@ -527,6 +536,8 @@ kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 	vm_offset_t addr;
 	int domain;
 
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_malloc_domainset");
 	if (__predict_true(size - 1 < PAGE_SIZE && (flags & M_EXEC) == 0 &&
 	    flags_ok(flags)) && (domain = vm_domainset_first(ds)) >= 0 &&
 	    (addr = kmem_malloc_page(domain, flags)) != 0)
@@ -538,6 +549,8 @@ vm_offset_t
 kmem_malloc(vm_size_t size, int flags)
 {
 
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_malloc");
 	return (kmem_malloc_domainset(DOMAINSET_RR(), size, flags));
 }
 
@@ -728,6 +741,7 @@ struct kmem_defer {
 } __attribute__((__aligned__(64)));
 static struct kmem_defer kdefer[MAXCPU];
 static atomic_ulong kdefer_batches;		/* flushed batches, for stats */
+unsigned long kmem_tlb_full_flushes;		/* (kmem/machine.h) */
 
 static void
 run_free(const struct kmem_run *r)
@@ -1001,6 +1015,7 @@ kmem_free_general(vm_offset_t addr, vm_size_t size)
 	vmem_t *arena;
 	bool attr;
 
+	KMEM_UP("kmem_free");
 	size = round_page(size);
 	if (size == 0)
 		return;
@@ -1039,6 +1054,8 @@ kmap_alloc_wait(vm_map_t map, vm_size_t size)
 {
 	vm_offset_t addr;
 
+	KMEM_UP("kmap_alloc_wait");
+	KMEM_MAY_SLEEP("kmap_alloc_wait");
 	size = size_ok(size);
 	if (size == 0)
 		return (0);
@@ -1274,6 +1291,7 @@ kmem_bootstrap_free(vm_offset_t start, vm_size_t size)
 void
 kmem_stats(struct kmem_stats *st)
 {
+	struct pmap_counts pc;
 	int d;
 
 	memset(st, 0, sizeof(*st));
@@ -1294,14 +1312,16 @@ kmem_stats(struct kmem_stats *st)
 		}
 		st->domain_free_pages[d] = vm_domain_free_count(d);
 	}
-	st->kernel_map_size = kernel_map->size;
+	st->kernel_map_size = vm_map_size(kernel_map);
 	st->commit_used = swap_reserved();
 	st->commit_limit = swap_limit();
 	st->free_pages = vm_free_count();
 	st->free_batches = atomic_load_explicit(&kdefer_batches,
 	    memory_order_relaxed);
-	st->meta_pages = __atomic_load_n(&kernel_pmap->pm_ptpages,
-	    __ATOMIC_RELAXED) + atomic_load_explicit(&backend_pages,
+	st->tlb_full_flushes = __atomic_load_n(&kmem_tlb_full_flushes,
+	    __ATOMIC_RELAXED);
+	pmap_get_counts(kernel_pmap, &pc);
+	st->meta_pages = pc.ptpages + atomic_load_explicit(&backend_pages,
 	    memory_order_relaxed) + vm_map_entry_pages();
 }
 

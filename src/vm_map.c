@@ -554,6 +554,28 @@ vm_map_startup(void)
 	kmem_fault_resolver = vm_map_fault;
 }
 
+vm_size_t
+vm_map_size(vm_map_t map)
+{
+	vm_size_t size;
+
+	vm_map_lock(map);
+	size = map->size;
+	vm_map_unlock(map);
+	return (size);
+}
+
+int
+vm_map_nentries(vm_map_t map)
+{
+	int n;
+
+	vm_map_lock(map);
+	n = map->nentries;
+	vm_map_unlock(map);
+	return (n);
+}
+
 void
 vm_map_print(vm_map_t map)
 {

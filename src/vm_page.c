@@ -172,6 +172,7 @@ vm_wait_gen(uint64_t gen, u_long domains, const char *who)
 
 	if (atomic_load(&vm_free_gen) != gen)
 		return;
+	KMEM_MAY_SLEEP(who);
 	/*
 	 * Count ourselves as a waiter before the handlers run: from here on
 	 * a freer sees vm_page_wanted() and frees at once instead of keeping

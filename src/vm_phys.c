@@ -121,6 +121,21 @@ vm_phys_page_state(struct vm_domain *vmd, const struct vm_phys_seg *seg,
 	return (vm_page_info_state(vmd->vmd_pages[idx].vp_info));
 }
 
+int
+vm_phys_pa_state(vm_paddr_t pa)
+{
+	struct vm_phys_seg *seg;
+	int i;
+
+	for (i = 0; i < vm_phys_nsegs; i++) {
+		seg = &vm_phys_segs[i];
+		if (pa >= seg->start && pa < seg->end)
+			return (vm_phys_page_state(&vm_dom[seg->domain], seg,
+			    seg->base + (atop(pa) - seg->spfn)));
+	}
+	return (-1);
+}
+
 /* -------------------------------------------------------- free lists */
 
 static inline void

@@ -65,7 +65,7 @@
  *   VPI_ST_INNER: inside a free block, not its head.
  * Bit 4 is "known zero" in the allocated, cached and free-head states.
  * Free head: prev index in bits 5..31.  Allocated: kmem marks in bits
- * 7..11 (kmem/vm_page.h).  So "allocated and not cached" is
+ * 7..12 (kmem/vm_page.h).  So "allocated and not cached" is
  * (vp_info & VPI_BUSY_MASK) == 0, and "... nor mapped by kmem" is
  * (vp_info & VPI_FREE_MASK) == 0: one test on the free path.
  */
@@ -103,6 +103,11 @@ _Static_assert(VM_NFREEORDER < VPI_ST_INNER, "order + 1 fits in VPI_STATE "
     "below VPI_ST_INNER");
 _Static_assert((VPI_CACHED & (VPI_STATE | VPI_ZERO | VPI_KMEM_MASK)) == 0,
     "vp_info bits overlap");
+/* What vm_page_uma_lookup (kmem/vm_page.h) relies on. */
+_Static_assert(VPI_BUSY_MASK == VM_PAGE_INFO_NOTALLOC &&
+    VPN_FREEMAX == VM_PAGE_NEXT_FREEMAX && VM_PAGE_CHUNK_SHIFT ==
+    PAGE_SHIFT + VM_CHUNK_SHIFT &&
+    VM_PAGE_UMA_WORD_MASK == VPN_LINK, "UMA's page word");
 
 struct vm_phys_seg {
 	vm_paddr_t	start, end;	/* [start, end), page aligned */
@@ -217,10 +222,10 @@ vmd_free_peek(const struct vm_domain *vmd)
 
 struct vm_phys_seg *vm_phys_seg_of(struct vm_domain *vmd, u_long idx);
 
-/* What vm_phys_page_state() says about a page. */
-#define VM_PS_ALLOC	0	/* allocated (to a user or at boot) */
-#define VM_PS_CACHED	1	/* in a hart's cache */
-#define VM_PS_FREE	2	/* on the free lists (in a free block) */
+/* What vm_phys_page_state() says about a page (kmem/vm_phys.h). */
+#define VM_PS_ALLOC	VM_PHYS_PAGE_ALLOC
+#define VM_PS_CACHED	VM_PHYS_PAGE_CACHED
+#define VM_PS_FREE	VM_PHYS_PAGE_FREE
 
 /* The state a meaningful struct's vp_info gives (chunk not one block). */
 static inline int

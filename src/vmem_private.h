@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * vmem_private.h: vmem internals that tests and benchmarks may look at.
- * Nothing here is API; src/vmem.c is the only writer.
+ * vmem_private.h: what the three vmem files share, and what tests and
+ * benchmarks may look at.  Nothing here is API.
+ *
+ *   vmem.c         the arena: boundary tags, free lists, busy hash,
+ *                  spans, import/release, vmem_xalloc/vmem_xfree
+ *   vmem_qcache.c  quantum caches: magazines, depots, vmem_alloc/vmem_free
+ *   vmem_check.c   vmem_check, vmem_walk, vmem_print, statistics
+ *
+ * vmem_qcache.c calls down into vmem.c only through the round functions
+ * below (vmem_rounds_alloc, vmem_round_claim, vmem_rounds_free);
+ * vmem_check.c only reads.
  */
 #ifndef KMEM_VMEM_PRIVATE_H
 #define KMEM_VMEM_PRIVATE_H
@@ -52,5 +61,204 @@ void vmem_get_stats(vmem_t *vm, struct vmem_stats *vs);
 
 /* Tags in the global pool (free, ready for any arena). */
 unsigned long vmem_bt_pool_count(void);
+
+#ifdef KMEM_PRIVATE_H		/* src/ only from here on */
+
+/* The helpers of the fast paths are inlined into them. */
+#define VMEM_INLINE	static inline __attribute__((always_inline))
+
+/* ------------------------------------------------------------ tags */
+
+#define BT_TYPE_SPAN		VMEM_SEG_SPAN
+#define BT_TYPE_SPAN_STATIC	VMEM_SEG_SPAN_STATIC
+#define BT_TYPE_FREE		VMEM_SEG_FREE
+#define BT_TYPE_BUSY		VMEM_SEG_BUSY
+
+/*
+ * A boundary tag.  A busy segment whose bt_cached is set is a round held
+ * by a quantum cache (in a magazine, or being moved by one): allocated in
+ * the arena's eyes, free in the caller's.  Every free checks it, which is
+ * what catches a second free of a cached size exactly.
+ */
+struct vmem_btag {
+	struct vmem_btag	*bt_snext;	/* segment list */
+	struct vmem_btag	*bt_sprev;
+	struct vmem_btag	*bt_lnext;	/* free list, hash or span list */
+	struct vmem_btag	**bt_lpprev;	/* free list and span list */
+	vmem_addr_t		bt_start;
+	vmem_size_t		bt_size;
+	uint8_t			bt_type;
+	uint8_t			bt_fl;		/* free list index */
+	uint8_t			bt_cached;	/* busy round in a quantum cache */
+};
+
+#define BT_END(bt)	((bt)->bt_start + (bt)->bt_size - 1)
+
+/* ------------------------------------------------------------ bit scans */
+
+/*
+ * Index of the lowest set bit and 1-based index of the highest set bit
+ * of x != 0.  Placeholders for the tree-wide bit-scan helper: when it
+ * lands, these two definitions become one #define each.
+ */
+extern const uint8_t vmem_debruijn[64];
+extern const uint8_t vmem_fls8[256];
+
+VMEM_INLINE u_int
+vmem_ctz(unsigned long x)
+{
+
+	return (vmem_debruijn[((x & -x) * 0x03f79d71b4cb0a89UL) >> 58]);
+}
+
+VMEM_INLINE u_int
+vmem_fls(unsigned long x)
+{
+	u_int n;
+
+	n = 0;
+	if (x >> 32 != 0) {
+		x >>= 32;
+		n = 32;
+	}
+	if (x >> 16 != 0) {
+		x >>= 16;
+		n += 16;
+	}
+	if (x >> 8 != 0) {
+		x >>= 8;
+		n += 8;
+	}
+	return (n + vmem_fls8[x]);
+}
+
+/* ------------------------------------------------------------ classes */
+
+/*
+ * The free list of a segment of q quanta: q - 1 for the exact classes,
+ * then class 64 for 65..127 quanta and one class per power of two above.
+ */
+VMEM_INLINE u_long
+vmem_qclass(vmem_size_t q)
+{
+
+	if (q <= VMEM_NEXACT)
+		return (q - 1);
+	return (VMEM_NEXACT - 7 + vmem_fls(q));
+}
+
+VMEM_INLINE u_long
+vmem_flclass(const vmem_t *vm, vmem_size_t size)
+{
+
+	return (vmem_qclass(size >> vm->vm_quantum_shift));
+}
+
+/*
+ * Fibonacci hashing of the address itself: the bucket is the top bits of
+ * addr * 2^64/phi.  Quantum alignment only zeroes low bits of addr, which
+ * moves the bits taken down the product by log2(quantum) places, still
+ * well inside its mixed high half; so no shift by the quantum is needed.
+ */
+#define VMEM_GOLDEN	0x9e3779b97f4a7c15UL
+
+VMEM_INLINE size_t
+bt_hashidx(vmem_addr_t addr, u_int shift)
+{
+
+	return ((size_t)((addr * VMEM_GOLDEN) >> shift));
+}
+
+VMEM_INLINE struct vmem_btag **
+bt_hashhead(const vmem_t *vm, vmem_addr_t addr)
+{
+
+	return (&vm->vm_hashlist[bt_hashidx(addr, vm->vm_hashshift)]);
+}
+
+/* ------------------------------------------------------------ flags */
+
+#define VMEM_FITMASK	(M_BESTFIT | M_FIRSTFIT | M_NEXTFIT)
+
+/* M_WAITOK with M_NOWAIT, or more than one fit strategy. */
+VMEM_INLINE bool
+vmem_flags_bad(int flags)
+{
+	int strat;
+
+	strat = flags & VMEM_FITMASK;
+	return ((flags & (M_NOWAIT | M_WAITOK)) == (M_NOWAIT | M_WAITOK) ||
+	    (strat & (strat - 1)) != 0);
+}
+
+/* ------------------------------------------------------------ rounds */
+
+/* Quantum-cache fills never hand out address 0 (see VMEM_ADDR_QCACHE_MIN). */
+
+/*
+ * Allocate up to n busy segments of size bytes (a cached size) for a
+ * quantum cache, instant fit, marked bt_cached; their tags go to tags[].
+ * Imports once at most, never drains, reclaims or sleeps.  Returns how
+ * many it got (0 when the arena is out of space or tags).
+ */
+u_int vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, struct vmem_btag **tags,
+    u_int n);
+
+/*
+ * An invalid free, arena lock held: drop it and panic, naming the call
+ * (fn), the arena, the address and what was wrong.  bt is the tag found
+ * at addr (NULL: none).
+ */
+__kmem_noreturn void vmem_free_bad(vmem_t *vm, const char *fn,
+    vmem_addr_t addr, vmem_size_t size, const struct vmem_btag *bt)
+    __attribute__((cold));
+
+/*
+ * The busy tag at addr, or NULL (arena lock held); *ppp is the hash link
+ * that points at it.
+ */
+VMEM_INLINE struct vmem_btag *
+vmem_busy_lookup(vmem_t *vm, vmem_addr_t addr, struct vmem_btag ***ppp)
+{
+	struct vmem_btag *bt, **pp;
+
+	pp = bt_hashhead(vm, addr);
+	while ((bt = *pp) != NULL && bt->bt_start != addr)
+		pp = &bt->bt_lnext;
+	*ppp = pp;
+	return (bt);
+}
+
+/*
+ * True if a caller may free size bytes at the busy tag bt: there is one,
+ * no quantum cache holds it, and size rounds up to its size (bt_size -
+ * size <= quantum - 1, unsigned: one test that also refuses size 0).
+ */
+VMEM_INLINE bool
+vmem_free_ok(const vmem_t *vm, const struct vmem_btag *bt, vmem_size_t size)
+{
+
+	return (bt != NULL && !bt->bt_cached &&
+	    bt->bt_size - size <= vm->vm_quantum_mask);
+}
+
+/* Give n cached rounds back to the arena (one lock hold; drains). */
+void vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n);
+
+/* Memory for vmem itself (tags, arenas, hash tables, magazines). */
+extern vmem_backend_alloc_t *vmem_backend_alloc;
+extern vmem_backend_free_t *vmem_backend_free;
+
+/* Every arena (under vmem_list_lock). */
+extern struct kmem_spin vmem_list_lock;
+extern struct vmem *vmem_list;
+
+/* vmem_check's and vmem_print's view of the tag pool. */
+extern atomic_ulong vmem_bt_npool;
+
+/* Quantum caches of a new arena: every slot empty, every depot empty. */
+void vmem_qcache_init(vmem_t *vm);
+
+#endif /* KMEM_PRIVATE_H */
 
 #endif /* KMEM_VMEM_PRIVATE_H */

@@ -68,6 +68,20 @@ __kmem_noreturn void kmem_fault_fatal(vm_offset_t va, int access, uint64_t pc,
 /* If this hart armed a panic catcher, hand it msg (does not return). */
 void kmem_panic_catch_hook(const char *msg);
 
+/*
+ * Interrupt context.  The platform's trap handler brackets the handling
+ * of an interrupt with kmem_intr_enter() and kmem_intr_exit() (they nest;
+ * both on the interrupted hart, interrupts off).  In between, a call that
+ * may sleep (an M_WAITOK allocation, kmap_alloc_wait, waiting for pages
+ * or arena space) panics with a message that names the call, instead of
+ * deadlocking the hart.  M_NOWAIT allocations, frees and lookups are fine
+ * there (doc/porting.md has the table).  kmem_in_intr() tells whether
+ * this hart is between the two.
+ */
+void kmem_intr_enter(void);
+void kmem_intr_exit(void);
+bool kmem_in_intr(void);
+
 /* Hook that resolves demand-zero faults (set by vm_map). */
 extern bool (*kmem_fault_resolver)(vm_offset_t va, int access);
 /* Names the region va lies in (set by pmap), for reports. */

@@ -64,6 +64,12 @@ void md_smp_idle(u_int cpuid, bool idle);
 /* TLB maintenance.  va ranges are [sva, eva). */
 void md_tlb_flush_page(vm_offset_t va);	/* this hart */
 void md_tlb_flush_all(void);			/* this hart */
+/*
+ * Whole-TLB flushes a platform did in place of md_tlb_flush_page() because
+ * of an erratum (SiFive CIP-1200): the platform adds to it with
+ * __atomic_fetch_add, kmem_stats() reports it as tlb_full_flushes.
+ */
+extern unsigned long kmem_tlb_full_flushes;
 /* Every other hart that may cache a translation of [sva, eva). */
 void md_tlb_shootdown(vm_offset_t sva, vm_offset_t eva);
 /* Make page-table stores visible to the walker before use. */
@@ -74,6 +80,8 @@ void md_pt_barrier(void);
  * back as bare and nothing changes).
  */
 bool md_satp_write(uint64_t satp);
+/* The current satp (mode 0: paging off).  kmem_startup() refuses paging on. */
+uint64_t md_satp_read(void);
 
 /*
  * The VA through which C code reaches RAM once the page tables map the

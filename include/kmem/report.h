@@ -39,6 +39,14 @@ void kmem_report_note_shootdown(void);
 /** Remote TLB shootdowns counted so far. */
 u_long kmem_report_shootdowns(void);
 
+struct vmem;
+/**
+ * What an arena is to kmem: "kernel" (kernel_arena), "domain" or
+ * "domain_exec" (a domain's arena for kmem_malloc, or for M_EXEC), or
+ * "user" (any other), with its domain in *domain (-1: none).
+ */
+const char *kmem_report_arena_kind(struct vmem *vm, int *domain);
+
 /**
  * A line-oriented shell on the console (md_console_read): help, mem,
  * domains, arenas, vmem NAME, pt VA, page PA, alloc SIZE [DOMAIN],

@@ -168,6 +168,8 @@ struct kmem_stats {
 	u_int		domain_free_pages[MAXMEMDOM];
 	int		ndomains;
 	u_long		free_batches;		/* batched frees flushed */
+	u_long		tlb_full_flushes;	/* whole-TLB flushes in place of
+						   one page's (an erratum) */
 	u_long		meta_pages;		/* kept by kmem itself: page-table
 						   pages, vmem tags and hashes,
 						   map entries */

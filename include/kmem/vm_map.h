@@ -63,15 +63,6 @@ static inline struct pmap *vm_map_pmap(const struct vm_map *map)
 {
 	return (map->pmap);
 }
-/* Bytes in the map's entries and how many entries (a racy snapshot). */
-static inline vm_size_t vm_map_size(const struct vm_map *map)
-{
-	return (map->size);
-}
-static inline int vm_map_nentries(const struct vm_map *map)
-{
-	return (map->nentries);
-}
 
 /** Initialise an empty map over [min, max). */
 void vm_map_init(vm_map_t map, struct pmap *pmap, vm_offset_t min,
@@ -128,6 +119,10 @@ vm_size_t swap_limit(void);		/* KMEM_COMMIT_LIMIT */
 
 /* Pages the maps took for their entries (kept for reuse, never freed). */
 u_long vm_map_entry_pages(void);
+
+/* Bytes in the map's entries, and how many entries (under the map lock). */
+vm_size_t vm_map_size(vm_map_t map);
+int vm_map_nentries(vm_map_t map);
 
 /* Print a map's entries. */
 void vm_map_print(vm_map_t map);

@@ -286,8 +286,9 @@ vm_page_t vm_page_next(vm_page_t m);
 #define VM_PAGE_KMEM_EXEC	0x2
 #define VM_PAGE_KMEM_HEAD	0x4
 #define VM_PAGE_KMEM_TAIL	0x8
-#define VM_PAGE_KMEM_ATTR	0x10
-#define VM_PAGE_KMEM_ALL	0x1f
+#define VM_PAGE_KMEM_UMA	0x10	/* UMA owns it: vm_page_uma_set */
+#define VM_PAGE_KMEM_ATTR	0x20
+#define VM_PAGE_KMEM_ALL	0x3f
 /* The bits of vp_info they use (the rest: src/vm_phys_private.h). */
 #define VM_PAGE_INFO_ZERO	0x10U
 #define VM_PAGE_INFO_KMEM_SHIFT	7
@@ -336,6 +337,77 @@ vm_page_is_zero(vm_page_t m)
 }
 
 void vm_page_clear_zero(vm_page_t m);
+
+/*
+ * UMA's word in an allocated page (src/uma_core.c): with the
+ * VM_PAGE_KMEM_UMA mark set, bits 0..26 of vp_next belong to the page's
+ * owner (vm_phys reads only bits 27..31 of an allocated page's vp_next,
+ * which stay 0).  So UMA's per-page state costs no byte beyond the 8.
+ */
+#define VM_PAGE_UMA_WORD_MASK	0x07ffffffU
+
+static inline void
+vm_page_uma_set(vm_page_t m, uint32_t word)
+{
+
+	__atomic_store_n(&m->vp_next, word & VM_PAGE_UMA_WORD_MASK,
+	    __ATOMIC_RELAXED);
+	vm_page_kmem_set(m, VM_PAGE_KMEM_UMA);
+}
+
+/*
+ * The page of @p pa in *mp and its UMA word, exactly: -1 unless pa is
+ * managed RAM whose page is allocated and carries the UMA mark.  A page
+ * inside a free max-order block may have a stale struct (vm_phys.c:
+ * "Which structs are meaningful"), so the chunk's first struct is asked
+ * too (VM_PAGE_NEXT_FREEMAX): one table lookup, no lock.
+ */
+#define VM_PAGE_INFO_NOTALLOC	0x4fU		/* state bits and "cached" */
+#define VM_PAGE_CHUNK_SHIFT	(PAGE_SHIFT + 11)	/* max-order block */
+#define VM_PAGE_NEXT_FREEMAX	0x80000000U
+
+static inline int32_t
+vm_page_uma_lookup(vm_paddr_t pa, vm_page_t *mp)
+{
+	const uint32_t uma = VM_PAGE_KMEM_UMA << VM_PAGE_INFO_KMEM_SHIFT;
+	const struct vm_page_segtab *ps;
+	vm_paddr_t choff, off;
+	vm_page_t m;
+
+	for (ps = vm_page_segtab; ps->ps_size != 0; ps++) {
+		off = pa - ps->ps_start;
+		if (off < ps->ps_size)
+			goto found;
+	}
+	return (-1);
+found:
+	m = (vm_page_t)(ps->ps_first + ((off >> VM_PAGE_SCALE_SHIFT) &
+	    ~(uintptr_t)((1 << VM_PAGE_STRUCT_SHIFT) - 1)));
+	if (__predict_false((__atomic_load_n(&m->vp_info, __ATOMIC_RELAXED) &
+	    (VM_PAGE_INFO_NOTALLOC | uma)) != uma))
+		return (-1);
+	/*
+	 * The chunk's first struct, when the chunk starts in this run (its
+	 * structs are consecutive); a chunk the run's start cuts has every
+	 * struct written, so m's own state is exact then.
+	 */
+	choff = pa & ((1UL << VM_PAGE_CHUNK_SHIFT) - 1);
+	if (__predict_true(off >= choff) && __predict_false((__atomic_load_n(
+	    &m[-(long)(choff >> PAGE_SHIFT)].vp_next, __ATOMIC_RELAXED) &
+	    VM_PAGE_NEXT_FREEMAX) != 0))
+		return (-1);
+	*mp = m;
+	return ((int32_t)(__atomic_load_n(&m->vp_next, __ATOMIC_RELAXED) &
+	    VM_PAGE_UMA_WORD_MASK));
+}
+
+static inline void
+vm_page_uma_clear(vm_page_t m)
+{
+
+	vm_page_kmem_clear(m, VM_PAGE_KMEM_UMA);
+	__atomic_store_n(&m->vp_next, 0, __ATOMIC_RELAXED);
+}
 
 /**
  * Free a page the early allocator handed out at boot (physmem_early_alloc:

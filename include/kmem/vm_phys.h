@@ -70,6 +70,18 @@ struct vm_phys_stats {
 	u_long		meta_milli_per_page; /* bytes per page * 1000 */
 };
 
+/* What vm_phys_pa_state() answers. */
+#define VM_PHYS_PAGE_ALLOC	0	/* allocated (to a user or at boot) */
+#define VM_PHYS_PAGE_CACHED	1	/* free, in a hart's page cache */
+#define VM_PHYS_PAGE_FREE	2	/* free, in a block on the buddy lists */
+
+/**
+ * The state of the page holding @p pa (a racy snapshot unless the caller
+ * owns the page): VM_PHYS_PAGE_ALLOC, _CACHED or _FREE.
+ * @retval -1 @p pa is not managed RAM
+ */
+int vm_phys_pa_state(vm_paddr_t pa);
+
 /** Fill @p st (a racy snapshot: each domain's part under its lock). */
 void vm_phys_stats(struct vm_phys_stats *st);
 /** Print @p st: segments, then per domain free pages per order. */

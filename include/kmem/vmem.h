@@ -15,9 +15,9 @@
  *  - an arena may import spans from a source (usually another arena) when
  *    it runs dry and gives each span back when all of it is free again;
  *  - sizes of 1..qcache_max quanta go through quantum caches: one object
- *    cache per size with per-hart magazines in front of the arena, so the
- *    common vmem_alloc/vmem_free of such a size takes no lock, masks no
- *    interrupt and calls nothing (one atomic swap owns the hart's slot).
+ *    cache per size with per-hart magazines in front of the arena; the
+ *    common vmem_alloc of such a size takes no lock, and the common
+ *    vmem_free takes the arena lock once, to check the free.
  *
  * Running out: an allocation first imports, then drains the quantum caches
  * and calls the reclaim callback, then (M_WAITOK) sleeps until a free or an
@@ -28,12 +28,11 @@
  * Addresses are inclusive ranges in FreeBSD's sense: an allocation
  * [a, a + size - 1] lies within [minaddr, maxaddr].
  *
- * Invalid frees (an address that is not allocated in the arena, or a size
- * that differs from the allocated one after rounding to the quantum) panic
- * with the arena's name, the address and the size.  A free of a quantum-
- * cached size goes into a magazine without a lookup (that is what keeps it
- * lock-free); such a bad free is caught when the round reaches the arena
- * (drain, destroy), not at the call.
+ * Invalid frees panic at the call, naming the function (vmem_free or
+ * vmem_xfree), the arena, the address and the size: an address that is
+ * not allocated in the arena, one already freed (also when a quantum cache
+ * holds it), or a size that differs from the allocated one after rounding
+ * to the quantum.  In every build, quantum-cached sizes included.
  *
  * Locking: one kmem_spin per arena ("vmem arena lock").  An arena's lock is
  * never held while calling its import, release or reclaim function or the

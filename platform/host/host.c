@@ -550,6 +550,13 @@ md_satp_write(uint64_t satp)
 }
 
 uint64_t
+md_satp_read(void)
+{
+
+	return (atomic_load(&cur_satp));
+}
+
+uint64_t
 host_satp(void)
 {
 

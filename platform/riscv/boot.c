@@ -30,7 +30,14 @@ int main(void);
  * without printing the machine and the memory map.
  */
 __attribute__((weak)) const bool kmem_boot_quiet = false;
-void kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa);
+void kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa,
+    uint64_t instret0);
+
+/*
+ * instret at the payload's first instruction: what the firmware (OpenSBI,
+ * U-Boot) executed before it.  Exact under QEMU -icount (scripts/bench-boot).
+ */
+uint64_t riscv_boot_instret;
 
 /* picolibc stdio on the SBI console, a line buffer per hart. */
 static char linebuf[MAXCPU][128];
@@ -103,7 +110,7 @@ number_cpus(const struct fdt_machine *m, unsigned long boot_hartid)
 }
 
 void
-kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
+kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa, uint64_t instret0)
 {
 	const void *fdt = (const void *)(uintptr_t)fdt_pa;
 	struct kmem_boot_info bi = { 0 };
@@ -111,6 +118,7 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	uint32_t size;
 	int i, rc;
 
+	riscv_boot_instret = instret0;
 	riscv_tls_cpuid = 0;
 	riscv_tls_hartid = (u_int)hartid;
 	riscv_console_init();
@@ -151,6 +159,7 @@ kmem_riscv_boot(unsigned long hartid, unsigned long fdt_pa)
 	bi.data_end = (vm_offset_t)__data_end;
 	/* Read through volatile: GCC folds a weak const's own initializer. */
 	bi.quiet = *(const volatile bool *)&kmem_boot_quiet;
+	riscv_errata_init(&riscv_machine, bi.quiet);
 	rc = kmem_startup(&bi);
 	/* Paging is on: the exit device is reached through a device mapping. */
 	if ((kmem_up & KMEM_UP_PMAP) != 0 && riscv_exit_pa != 0)

@@ -13,10 +13,12 @@
 #include <kmem/spin.h>
 
 #include "riscv.h"
+#include <kmem_md_inline.h>
 
 /* Per-hart identity, one TLS block per hart (tp). */
 __thread u_int riscv_tls_cpuid;
-__thread u_int riscv_tls_hartid;
+/* ~0 until the hart says (kmem_smp_register_hart then answers -EINVAL). */
+__thread u_int riscv_tls_hartid = ~0U;
 
 u_int riscv_ncpus = 1;
 uint32_t riscv_cpu_hartid[MAXCPU];
@@ -143,7 +145,7 @@ void
 md_tlb_flush_page(vm_offset_t va)
 {
 
-	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+	kmem_tlb_flush_page(va);
 }
 
 void
@@ -177,6 +179,13 @@ md_satp_write(uint64_t satp)
 	got = csr_read(satp);
 	__asm__ volatile("sfence.vma" ::: "memory");
 	return (got == satp);
+}
+
+uint64_t
+md_satp_read(void)
+{
+
+	return (csr_read(satp));
 }
 
 vm_offset_t

@@ -69,6 +69,10 @@ extern int riscv_cpu_domain[];
 void riscv_exit_init(const void *fdt, uint32_t size);	/* raw FDT, first */
 void riscv_exit_find_device(const struct fdt_machine *m);	/* parsed */
 
+/* errata.c: SiFive errata from the FDT's compatible strings. */
+void riscv_errata_init(const struct fdt_machine *m, bool quiet);
+unsigned long riscv_errata_fault_va(unsigned long code, unsigned long stval);
+
 void riscv_console_init(void);
 /* The SBI console for any hart: one writer at a time, lines kept whole. */
 void riscv_console_write(const char *buf, size_t len);

@@ -9,7 +9,31 @@
 
 	.section .text.kmem.start, "ax", @progbits
 	.globl	_start
+/*
+ * The RISC-V Image header (Linux Documentation/riscv/boot-image-header.rst),
+ * 64 bytes at the start of the image, so that `objcopy -O binary` output
+ * boots with U-Boot's booti and extlinux.  U-Boot checks magic2 and a
+ * non-zero image_size, then moves the image to RAM base + text_offset
+ * (0x80200000, where the payload is linked).  Entered as an ELF, code0
+ * jumps over it.
+ */
 _start:
+	.option push
+	.option norvc
+	j	kmem_entry		/* code0 */
+	.option pop
+	.word	0			/* code1 */
+	.dword	0x200000		/* text_offset from the RAM base */
+	.dword	__kmem_image_size	/* image_size, .bss and boot stack included */
+	.dword	0			/* flags: bit 0 = 0, little endian */
+	.word	0x2			/* version 0.2 */
+	.word	0			/* res1 */
+	.dword	0			/* res2 */
+	.ascii	"RISCV\0\0\0"		/* magic (deprecated) */
+	.ascii	"RSC\x05"		/* magic2 */
+	.word	0			/* res3 */
+kmem_entry:
+	csrr	s2, instret		/* firmware's share of the boot (bench) */
 	.option push
 	.option norelax
 	la	gp, __global_pointer$
@@ -65,6 +89,7 @@ _start:
 
 	mv	a0, s0
 	mv	a1, s1
+	mv	a2, s2
 	call	kmem_riscv_boot
 5:	wfi
 	j	5b

@@ -55,7 +55,7 @@ exc_name(unsigned long code)
 void
 kmem_riscv_trap(struct trapframe *tf)
 {
-	unsigned long code;
+	unsigned long code, va;
 	int access;
 
 	code = tf->tf_scause & ~(1UL << 63);
@@ -91,7 +91,8 @@ kmem_riscv_trap(struct trapframe *tf)
 		    tf->tf_sepc, tf->tf_stval, tf->tf_x[0], tf->tf_x[1]);
 		md_exit(KMEM_EXIT_FAULT);
 	}
-	if (code >= 12 && kmem_fault_handle(tf->tf_stval, access, tf->tf_sepc))
+	va = riscv_errata_fault_va(code, tf->tf_stval);
+	if (code >= 12 && kmem_fault_handle(va, access, tf->tf_sepc))
 		return;
-	kmem_fault_fatal(tf->tf_stval, access, tf->tf_sepc, exc_name(code));
+	kmem_fault_fatal(va, access, tf->tf_sepc, exc_name(code));
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Instructions per kmem operation (QEMU -icount shift=0): the seed's
- * kmem_malloc/kmem_free pair for one page, kva_alloc/kva_free, 64 KiB and
- * 2 MiB allocations, and a 1 MiB aligned kmem_alloc_contig.
+ * kmem_malloc/kmem_free pair for one page, kva_alloc/kva_free (each also
+ * per call in bursts of 64, so cache refills, drains and kmem_free's
+ * batched shootdowns are in the tail), 64 KiB and 2 MiB allocations, and
+ * a 1 MiB aligned kmem_alloc_contig.
  */
 #include <kmem.h>
 #include "bench.h"
@@ -15,8 +17,9 @@ const bool kmem_boot_quiet = true;
 int
 main(void)
 {
-	vm_offset_t va;
-	int i;
+	vm_offset_t va, items[BENCH_BURST];
+	size_t n;
+	int i, j;
 
 	/*
 	 * No warm-up: the first pairs fill the per-hart caches and the
@@ -29,6 +32,10 @@ main(void)
 		});
 	bench_report("kmem", "kmem_malloc(4 KiB, M_WAITOK) + kmem_free", bench_s,
 	    BENCH_PAIRS);
+	n = BENCH_BURSTS(items, j, kmem_malloc(PAGE_SIZE, M_WAITOK),
+	    kmem_free(items[j], PAGE_SIZE));
+	bench_report("kmem", "kmem_malloc(4 KiB) or kmem_free in bursts of 64",
+	    bench_s, n);
 
 	for (i = 0; i < BENCH_PAIRS; i++)
 		BENCH_SAMPLE(bench_s[i], {
@@ -37,6 +44,10 @@ main(void)
 		});
 	bench_report("kmem", "kva_alloc(4 KiB) + kva_free", bench_s,
 	    BENCH_PAIRS);
+	n = BENCH_BURSTS(items, j, kva_alloc(PAGE_SIZE),
+	    kva_free(items[j], PAGE_SIZE));
+	bench_report("kmem", "kva_alloc(4 KiB) or kva_free in bursts of 64",
+	    bench_s, n);
 
 	for (i = 0; i < BENCH_PAIRS; i++)
 		BENCH_SAMPLE(bench_s[i], {

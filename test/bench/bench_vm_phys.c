@@ -26,10 +26,11 @@ main(void)
 {
 	struct vm_phys_stats st;
 	char buf[96];
-	vm_page_t m, warm[64];
+	vm_page_t m, warm[BENCH_BURST];
 	uint64_t boot;
 	u_long pages;
-	int i, d;
+	size_t n;
+	int i, j, d;
 
 	/* Boot cost: OpenSBI, kmem_startup (vm_phys_init and all) and _start. */
 	boot = md_instret();
@@ -43,18 +44,11 @@ main(void)
 	bench_report("vm_phys", "page alloc+free pair (cache)", bench_s,
 	    BENCH_PAIRS);
 
-	/* Alternating bursts: refills and drains of the cache included. */
-	for (i = 0; i < BENCH_PAIRS; i++) {
-		if ((i / 64) % 2 == 0)
-			BENCH_SAMPLE(bench_s[i], {
-				warm[i % 64] = vm_page_alloc_noobj_domain(0,
-				    VM_ALLOC_NOWAIT);
-			});
-		else
-			BENCH_SAMPLE(bench_s[i], { vm_page_free(warm[i % 64]); });
-	}
+	/* Bursts: refills and drains of the cache included. */
+	n = BENCH_BURSTS(warm, j, vm_page_alloc_noobj_domain(0,
+	    VM_ALLOC_NOWAIT), vm_page_free(warm[j]));
 	bench_report("vm_phys", "page alloc or free in bursts of 64 (refill/"
-	    "drain)", bench_s, BENCH_PAIRS);
+	    "drain)", bench_s, n);
 
 	/* Buddy path: allocate from domain 0 through a 1-page contig run. */
 	for (i = 0; i < BENCH_PAIRS; i++)

@@ -2,7 +2,9 @@
 /*
  * bench_vmem.c: instructions per vmem operation (QEMU -icount shift=0).
  *
- *  - vmem_alloc + vmem_free of a quantum-cached size (warm magazines);
+ *  - vmem_alloc + vmem_free of a quantum-cached size: the first pair
+ *    (which takes magazines from the backend), then warm pairs, then
+ *    10,000 allocations and 10,000 frees in a row (refills, exchanges);
  *  - instant-fit and best-fit vmem_alloc + vmem_free pairs with 10, 1,000
  *    and 100,000 live segments: a quantum-16 arena gets 2N allocations of
  *    16 * (1 + r mod 64) bytes (r pseudo-random), every other one is freed,
@@ -50,12 +52,25 @@ static vmem_size_t sizes[2 * MAXLIVE];
 static void
 bench_qcache(void)
 {
+	vmem_addr_t items[BENCH_BURST], a;
 	vmem_t *vm;
-	vmem_addr_t a;
-	int i;
+	uint64_t first;
+	char fig[96];
+	size_t n;
+	int i, j;
 
 	vm = vmem_create("bq", 0x100000, 0x100000, 16, 16 * 16, M_WAITOK);
-	/* No warm-up: the tail is the pair that fills the first magazine. */
+	/*
+	 * The first pair takes a page of magazines from the backend: like a
+	 * span import it has no bound of its own, so it is its own figure.
+	 */
+	BENCH_SAMPLE(first, {
+		vmem_alloc(vm, 64, M_WAITOK, &a);
+		vmem_free(vm, a, 64);
+	});
+	snprintf(fig, sizeof(fig), "%llu (magazine page from the backend)",
+	    (unsigned long long)first);
+	bench_figure("vmem", "qcache first alloc+free", fig);
 	for (i = 0; i < BENCH_PAIRS; i++) {
 		BENCH_SAMPLE(bench_s[i], {
 			vmem_alloc(vm, 64, M_WAITOK, &a);
@@ -64,6 +79,21 @@ bench_qcache(void)
 	}
 	bench_report("vmem", "qcache alloc+free (64 B, quantum 16)",
 	    bench_s, BENCH_PAIRS);
+	/* Allocations alone: every few calls a bounded refill from the arena. */
+	for (i = 0; i < BENCH_PAIRS; i++)
+		BENCH_SAMPLE(bench_s[i], vmem_alloc(vm, 64, M_WAITOK,
+		    &addrs[i]));
+	bench_report("vmem", "qcache vmem_alloc alone, 10,000 in a row "
+	    "(refills)", bench_s, BENCH_PAIRS);
+	/* Frees alone: full magazines go to the depot. */
+	for (i = 0; i < BENCH_PAIRS; i++)
+		BENCH_SAMPLE(bench_s[i], vmem_free(vm, addrs[i], 64));
+	bench_report("vmem", "qcache vmem_free alone, 10,000 in a row "
+	    "(magazine exchanges)", bench_s, BENCH_PAIRS);
+	n = BENCH_BURSTS(items, j, (vmem_alloc(vm, 64, M_WAITOK, &a), a),
+	    vmem_free(vm, items[j], 64));
+	bench_report("vmem", "qcache alloc or free in bursts of 64 (magazine "
+	    "exchanges)", bench_s, n);
 	vmem_drain(vm);
 	vmem_destroy(vm);
 }

@@ -2,9 +2,13 @@
 /*
  * fuzz_vm_phys: libFuzzer drives the page allocator's reference model
  * (test/lib/vm_phys_model.h).  The first input byte picks the machine
- * shape; the rest, 8 bytes per word, are the random words of the steps.
- * Any disagreement with the model, any internal inconsistency, or free
- * lists that differ from boot after freeing everything aborts.
+ * shape; the rest, 8 bytes per word, are the random words of the steps,
+ * and once they run out a generator seeded by the whole input goes on, so
+ * every input runs VMM_FUZZ_STEPS operations.  A machine is booted only when the
+ * shape changes or a run failed: after a run everything is freed and the
+ * free lists must equal boot's (vmm_free_all), which is the state the next
+ * input starts from.  Any disagreement with the model, any internal
+ * inconsistency, or free lists that differ from boot aborts.
  */
 #define _GNU_SOURCE		/* usleep, for the model's vmm_free_later */
 #include <stdint.h>
@@ -13,24 +17,17 @@
 #include <string.h>
 
 #include "vm_phys_model.h"
+#include "fuzz_input.h"
 
 static struct vmm V;
 
-struct fz {
-	const uint8_t	*p;
-	size_t		left;
-};
+#define VMM_FUZZ_STEPS	512
 
 static uint64_t
 fz_word(void *arg)
 {
-	struct fz *f = arg;
-	uint64_t w = 0;
-	size_t i;
 
-	for (i = 0; i < 8 && f->left > 0; i++, f->left--)
-		w |= (uint64_t)*f->p++ << (8 * i);
-	return (w);
+	return (fz_next(arg, 8));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,18 +35,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz f;
-	int steps;
+	static int booted = -1;
+	struct fz_input f;
+	int steps, shape;
 
 	if (size < 1)
 		return (0);
-	if (!vmm_boot(&V, data[0] % VMM_NSHAPES, data[0])) {
-		fprintf(stderr, "fuzz_vm_phys: boot: %s\n", V.err);
-		abort();
+	shape = data[0] % VMM_NSHAPES;
+	if (shape != booted) {
+		if (!vmm_boot(&V, shape, data[0])) {
+			fprintf(stderr, "fuzz_vm_phys: boot: %s\n", V.err);
+			abort();
+		}
+		booted = shape;
+		V.full_every = 256;
 	}
-	f.p = data + 1;
-	f.left = size - 1;
-	for (steps = 0; f.left > 0 && steps < 2000; steps++)
+	fz_init(&f, data + 1, size - 1);
+	for (steps = 0; steps < VMM_FUZZ_STEPS; steps++)
 		if (!vmm_step(&V, fz_word, &f)) {
 			fprintf(stderr, "fuzz_vm_phys: %s\n", V.err);
 			abort();

@@ -13,6 +13,7 @@
 #include <kmem.h>
 #include "host.h"
 #include "tap.h"
+#include "kmem_account.h"
 
 static struct fdt_machine M;
 static struct vm_map fi_map;
@@ -89,18 +90,6 @@ scenario(void)
 	return (failed);
 }
 
-/* Free pages plus kmem's own pages: constant unless something leaked. */
-static u_long
-accounted(void)
-{
-	struct kmem_stats st;
-
-	(void)kmem_free_flush();
-	(void)vm_page_cache_drain();
-	vmem_drain_all();
-	kmem_stats(&st);
-	return (st.free_pages + st.meta_pages);
-}
 
 int
 main(void)
@@ -122,11 +111,11 @@ main(void)
 
 	ok(scenario() == 0, "the scenario succeeds without injection");
 	ok(scenario() == 0, "and again (warm)");
-	base = accounted();
+	base = kmem_accounted();
 	(void)vm_page_fail_after(LONG_MAX, false);
 	ok(scenario() == 0, "counting run succeeds");
 	total = vm_page_fail_after(-1, false);
-	ok(total > 10 && accounted() == base, "the scenario makes %ld page "
+	ok(total > 10 && kmem_accounted() == base, "the scenario makes %ld page "
 	    "allocations and leaves every page accounted for", total);
 
 	/* Once: the N-th allocation fails, retries may absorb it. */
@@ -135,7 +124,7 @@ main(void)
 		(void)vm_page_fail_after(nrun, false);
 		failed = scenario();
 		(void)vm_page_fail_after(-1, false);
-		after = accounted();
+		after = kmem_accounted();
 		if (after != base && leaks++ < 5)
 			diag("once, N=%ld: %ld pages unaccounted", nrun,
 			    (long)(base - after));
@@ -153,7 +142,7 @@ main(void)
 		(void)vm_page_fail_after(nrun, true);
 		failed = scenario();
 		(void)vm_page_fail_after(-1, false);
-		after = accounted();
+		after = kmem_accounted();
 		if (after != base && leaks++ < 5)
 			diag("sticky, N=%ld: %ld pages unaccounted", nrun,
 			    (long)(base - after));
@@ -164,7 +153,7 @@ main(void)
 	    "refused: no leak in any (%d leaked)", total, leaks);
 	ok(nofail == 0, "with every later allocation refused, each run saw a "
 	    "call fail (%d did not)", nofail);
-	ok(scenario() == 0 && accounted() == base, "after all that, the "
+	ok(scenario() == 0 && kmem_accounted() == base, "after all that, the "
 	    "scenario still succeeds and leaks nothing");
 	return (tap_done());
 }

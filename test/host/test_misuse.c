@@ -12,6 +12,7 @@
 #include <kmem.h>
 #include "host.h"
 #include "tap.h"
+#include "expect_panic.h"
 
 static struct fdt_machine M;
 
@@ -38,28 +39,6 @@ boot(int ndomains, uint64_t mem1)
 	ok(kmem_startup(&bi) == 0, "kmem_startup on %d domain(s)", ndomains);
 }
 
-/* Run call expecting a panic whose message holds want1 and want2. */
-#define EXPECT_PANIC(call, want1, want2, what) do {			\
-	struct kmem_panic_catch pc_;					\
-	if (KMEM_PANIC_TRY(&pc_)) {					\
-		call;							\
-		kmem_panic_disarm();					\
-		ok(0, "%s: no panic", what);				\
-	} else {							\
-		ok(strstr(pc_.kp_msg, want1) != NULL &&			\
-		    strstr(pc_.kp_msg, want2) != NULL,			\
-		    "%s panics: %s", what, pc_.kp_msg);			\
-	}								\
-} while (0)
-
-static char *
-hex(char *buf, size_t len, u_long v)
-{
-
-	snprintf(buf, len, "0x%lx", v);
-	return (buf);
-}
-
 /* (3) vm_page_free of a page kmem_malloc still maps. */
 static void
 page_free_mapped(void)
@@ -72,14 +51,14 @@ page_free_mapped(void)
 	va = kmem_malloc(PAGE_SIZE, M_WAITOK);
 	pa = pmap_kextract(va);
 	m = PHYS_TO_VM_PAGE(pa);
-	EXPECT_PANIC(vm_page_free(m), "vm_page_free", hex(a, sizeof(a), pa),
+	EXPECT_PANIC(vm_page_free(m), "vm_page_free", expect_hex(a, sizeof(a), pa),
 	    "vm_page_free of a page kmem_malloc maps");
 	EXPECT_PANIC(vm_page_free_contig(m, 1), "vm_page_free_contig",
-	    hex(a, sizeof(a), pa), "vm_page_free_contig of it");
+	    expect_hex(a, sizeof(a), pa), "vm_page_free_contig of it");
 	vb = kmem_malloc(4 * PAGE_SIZE, M_WAITOK);
 	pa = pmap_kextract(vb + 2 * PAGE_SIZE);
 	EXPECT_PANIC(vm_page_free(PHYS_TO_VM_PAGE(pa)), "still mapped by kmem",
-	    hex(a, sizeof(a), pa), "vm_page_free of an inner page of a "
+	    expect_hex(a, sizeof(a), pa), "vm_page_free of an inner page of a "
 	    "4-page kmem_malloc");
 	m = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
 	ok(m != NULL && VM_PAGE_TO_PHYS(m) != pmap_kextract(va) &&
@@ -107,10 +86,10 @@ back_backed(void)
 	before = vm_free_count();
 	EXPECT_PANIC((void)kmem_back_domain(0, kernel_object, va,
 	    4 * PAGE_SIZE, M_WAITOK), "kmem_back_domain",
-	    hex(a, sizeof(a), va + PAGE_SIZE), "kmem_back_domain over a "
+	    expect_hex(a, sizeof(a), va + PAGE_SIZE), "kmem_back_domain over a "
 	    "backed page");
 	EXPECT_PANIC((void)kmem_back(kernel_object, va, 2 * PAGE_SIZE,
-	    M_NOWAIT), "kmem_back", hex(a, sizeof(a), va + PAGE_SIZE),
+	    M_NOWAIT), "kmem_back", expect_hex(a, sizeof(a), va + PAGE_SIZE),
 	    "kmem_back over a backed page");
 	ok(pmap_kextract(va + PAGE_SIZE) == pa && pmap_kextract(va) == 0 &&
 	    vm_free_count() == before, "nothing was remapped or taken");
@@ -131,13 +110,13 @@ kmap_free_bad(void)
 	host_store64(va + PAGE_SIZE, 42);
 	used = swap_reserved();
 	EXPECT_PANIC(kmap_free_wakeup(exec_map, va + PAGE_SIZE, PAGE_SIZE),
-	    "kmap_free_wakeup", hex(a, sizeof(a), va + PAGE_SIZE),
+	    "kmap_free_wakeup", expect_hex(a, sizeof(a), va + PAGE_SIZE),
 	    "kmap_free_wakeup of an inner page");
 	EXPECT_PANIC(kmap_free_wakeup(exec_map, va, 2 * PAGE_SIZE),
-	    "kmap_free_wakeup", hex(a, sizeof(a), va), "kmap_free_wakeup of "
+	    "kmap_free_wakeup", expect_hex(a, sizeof(a), va), "kmap_free_wakeup of "
 	    "a part");
 	EXPECT_PANIC(kmap_free_wakeup(exec_map, va + 8 * PAGE_SIZE,
-	    PAGE_SIZE), "kmap_free_wakeup", hex(a, sizeof(a), va +
+	    PAGE_SIZE), "kmap_free_wakeup", expect_hex(a, sizeof(a), va +
 	    8 * PAGE_SIZE), "kmap_free_wakeup of a range never allocated");
 	ok(swap_reserved() == used && host_load64(va + PAGE_SIZE) == 42,
 	    "the allocation is intact: page still mapped, charge kept");
@@ -145,7 +124,7 @@ kmap_free_bad(void)
 	ok(swap_reserved() == used - 4 * PAGE_SIZE, "the exact free returns "
 	    "the charge");
 	EXPECT_PANIC(kmap_free_wakeup(exec_map, va, 4 * PAGE_SIZE),
-	    "kmap_free_wakeup", hex(a, sizeof(a), va),
+	    "kmap_free_wakeup", expect_hex(a, sizeof(a), va),
 	    "kmap_free_wakeup twice");
 }
 

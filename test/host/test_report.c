@@ -8,6 +8,7 @@
  * usage: host_report [ndomains]
  */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -404,6 +405,27 @@ test_changes(void)
 }
 
 static void
+test_page_state(void)
+{
+	vm_page_t m;
+	vm_paddr_t pa;
+	int after;
+
+	m = vm_page_alloc_noobj_domain(0, VM_ALLOC_NOWAIT);
+	pa = m != NULL ? VM_PAGE_TO_PHYS(m) : 0;
+	ok(m != NULL && vm_phys_pa_state(pa + 123) == VM_PHYS_PAGE_ALLOC,
+	    "vm_phys_pa_state: an allocated page says so");
+	vm_page_free(m);
+	after = vm_phys_pa_state(pa);
+	vm_page_cache_drain();
+	ok((after == VM_PHYS_PAGE_CACHED || after == VM_PHYS_PAGE_FREE) &&
+	    vm_phys_pa_state(pa) == VM_PHYS_PAGE_FREE, "vm_phys_pa_state: "
+	    "freed, then on the buddy lists after a drain (%d)", after);
+	ok(vm_phys_pa_state(0x1000) == -1 && vm_phys_pa_state(~0UL) == -1,
+	    "vm_phys_pa_state: -1 outside managed RAM");
+}
+
+static void
 test_short_buffer(void)
 {
 	static char small[700];
@@ -427,13 +449,14 @@ test_console(void)
 	int saved;
 	size_t n;
 
-	fflush(stdout);
+	/* The host twin's console is stderr (stdout carries the TAP). */
+	fflush(stderr);
 	f = tmpfile();
-	saved = dup(1);
-	dup2(fileno(f), 1);
+	saved = dup(2);
+	dup2(fileno(f), 2);
 	kmem_report_json();
-	fflush(stdout);
-	dup2(saved, 1);
+	fflush(stderr);
+	dup2(saved, 2);
 	close(saved);
 	rewind(f);
 	n = fread(rep, 1, sizeof(rep) - 1, f);
@@ -445,15 +468,72 @@ test_console(void)
 	    "report on the console (%d lines)", nlines);
 }
 
+/*
+ * Reports taken while the other harts allocate and free: each must still
+ * be whole and valid (each layer's figures are taken under its own lock).
+ */
+static atomic_bool conc_stop;
+static atomic_int conc_bad, conc_reports;
+static char conc_buf[256 * 1024];
+
+static void
+conc_worker(void *arg)
+{
+	vm_offset_t va[16];
+	u_long i;
+	int k;
+
+	(void)arg;
+	if (md_cpuid() == 0) {
+		for (k = 0; k < 100; k++) {
+			if (kmem_report_json_buf(conc_buf, sizeof(conc_buf)) >=
+			    sizeof(conc_buf) || !split_lines(conc_buf) ||
+			    !kind_is(lines[nlines - 1], "end") ||
+			    field(lines[nlines - 1], "lines") !=
+			    (u_long)nlines)
+				atomic_fetch_add(&conc_bad, 1);
+			atomic_fetch_add(&conc_reports, 1);
+		}
+		atomic_store(&conc_stop, true);
+		return;
+	}
+	for (i = 0; !atomic_load(&conc_stop); i++) {
+		for (k = 0; k < 16; k++)
+			va[k] = kmem_malloc(PAGE_SIZE << (k % 5), M_WAITOK);
+		for (k = 0; k < 16; k++)
+			kmem_free(va[k], PAGE_SIZE << (k % 5));
+	}
+}
+
+static void
+test_concurrent(void)
+{
+	u_int n;
+
+	n = host_smp_start(md_ncpus());
+	ok(n >= 2 && kmem_smp_run_all(conc_worker, NULL) == 0,
+	    "%u harts: one takes reports while the others allocate", n);
+	ok(atomic_load(&conc_reports) == 100 && atomic_load(&conc_bad) == 0,
+	    "100 reports under load, every one whole and valid");
+	host_smp_stop();
+}
+
 int
 main(int argc, char **argv)
 {
 	int nd = argc > 1 ? atoi(argv[1]) : 2;
 
 	boot(nd);
+	if (argc > 2 && strcmp(argv[2], "threads") == 0) {
+		/* The ThreadSanitizer tree runs only the concurrent part. */
+		test_concurrent();
+		return (tap_done());
+	}
 	test_figures(nd);
 	test_changes();
+	test_page_state();
 	test_short_buffer();
 	test_console();
+	test_concurrent();
 	return (tap_done());
 }

@@ -99,12 +99,37 @@ test_bad_input(void)
 	vmem_destroy(vm);
 }
 
+static char panic_text[256];
+
+/*
+ * True if vmem_free(vm, addr, size) panics with a message naming
+ * vmem_free, the address and want; the message is left in panic_text.
+ */
+static bool
+cached_free_panics(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
+    const char *want)
+{
+	struct kmem_panic_catch pc;
+	char hex[32];
+
+	panic_text[0] = '\0';
+	if (KMEM_PANIC_TRY(&pc)) {
+		vmem_free(vm, addr, size);
+		kmem_panic_disarm();
+		return (false);
+	}
+	snprintf(panic_text, sizeof(panic_text), "%s", pc.kp_msg);
+	snprintf(hex, sizeof(hex), "0x%lx", (u_long)addr);
+	return (strstr(panic_text, "vmem_free") != NULL &&
+	    strstr(panic_text, hex) != NULL && strstr(panic_text, want) != NULL);
+}
+
 static void
 test_invalid_free(void)
 {
 	struct kmem_panic_catch pc;
 	vmem_t *vm;
-	vmem_addr_t a, b;
+	vmem_addr_t a, b, c;
 	char why[128];
 	bool caught;
 
@@ -158,20 +183,32 @@ test_invalid_free(void)
 	vmem_free(vm, a, 64);
 	vmem_destroy(vm);
 
-	/* A bad free of a cached size is caught when it reaches the arena. */
+	/*
+	 * Bad frees of a cached size panic at the call, naming vmem_free and
+	 * the address, though the round would go into a magazine.
+	 */
 	vm = vmem_create("cached", 0x40000, 0x10000, 16, 64, M_WAITOK);
 	vmem_alloc(vm, 32, M_NOWAIT, &a);
-	vmem_free(vm, a, 16);		/* wrong size, goes into a magazine */
-	caught = false;
-	if (KMEM_PANIC_TRY(&pc)) {
-		vmem_drain(vm);
-		kmem_panic_disarm();
-	} else
-		caught = true;
-	ok(caught && strstr(pc.kp_msg, "cached"),
-	    "a wrong-size free of a cached size panics at drain: %s",
-	    pc.kp_msg);
-	/* The arena is left with that segment busy; do not destroy it. */
+	ok(cached_free_panics(vm, a, 16, "freed with size 0x10"),
+	    "a wrong-size free of a cached size panics at the call: %s",
+	    panic_text);
+	vmem_free(vm, a, 32);
+	ok(cached_free_panics(vm, a, 32, "freed twice"),
+	    "a second free of a cached round panics at the call: %s",
+	    panic_text);
+	ok(cached_free_panics(vm, 0x48000, 32, "not allocated"),
+	    "a cached-size free of an address never given out panics: %s",
+	    panic_text);
+	b = c = 0;
+	ok(vmem_alloc(vm, 32, M_NOWAIT, &b) == 0 &&
+	    vmem_alloc(vm, 32, M_NOWAIT, &c) == 0 && b != c,
+	    "after the refused frees no address is handed out twice");
+	vmem_free(vm, b, 32);
+	vmem_free(vm, c, 32);
+	ok(vmem_check(vm, why, sizeof(why)) == 0,
+	    "the cached arena is intact after the panics");
+	vmem_drain(vm);
+	vmem_destroy(vm);
 }
 
 static unsigned long reclaim_calls;
@@ -312,7 +349,10 @@ test_waitok_sleeps(void)
 	vmem_destroy(sleep_vm);
 }
 
-/* The quantum-cache common path takes no lock. */
+/*
+ * The quantum-cache common path: an allocation takes no lock, a free one
+ * hold of the arena lock (the check that catches a bad free at the call).
+ */
 static void
 test_qcache_lockless(void)
 {
@@ -333,9 +373,9 @@ test_qcache_lockless(void)
 		good &= vmem_alloc(vm, 48, M_WAITOK, &a[0]) == 0;
 		vmem_free(vm, a[0], 48);
 	}
-	ok(good && kmem_spin_count() == before,
-	    "1000 warm alloc+free pairs of a cached size took no lock "
-	    "(%lu acquisitions)", kmem_spin_count() - before);
+	ok(good && kmem_spin_count() - before == 1000,
+	    "1000 warm alloc+free pairs of a cached size took one lock each, "
+	    "the free's check (%lu acquisitions)", kmem_spin_count() - before);
 	vmem_drain(vm);
 	ok(vmem_size(vm, VMEM_ALLOC) == 0, "drain returns every round");
 	vmem_destroy(vm);

@@ -67,6 +67,16 @@ bench_calibrate(void)
 	(out) = __b1 - __b0 - bench_overhead;				\
 } while (0)
 
+/*
+ * One sample per call, in bursts: BENCH_BURST allocations (items[j] =
+ * alloc_expr), then BENCH_BURST frees (free_stmt, of items[j]), over
+ * whole cycles up to BENCH_PAIRS samples; returns the number of samples
+ * in bench_s.  Alternating pairs never empty or fill a cache: bursts make
+ * the refills and drains happen, and put them in the tail.
+ */
+#define BENCH_BURST	64
+#define BENCH_BURSTS(items, j, alloc_expr, free_stmt) __extension__ ({		int __i, __n = BENCH_PAIRS - BENCH_PAIRS % (2 * BENCH_BURST);		for (__i = 0; __i < __n; __i++) {						(j) = __i % BENCH_BURST;						if ((__i / BENCH_BURST) % 2 == 0)						BENCH_SAMPLE(bench_s[__i],						    { (items)[j] = (alloc_expr); });				else										BENCH_SAMPLE(bench_s[__i], { free_stmt; });		}									(size_t)__n;							})
+
 static int
 bench_cmp(const void *a, const void *b)
 {

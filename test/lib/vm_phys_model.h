@@ -66,6 +66,9 @@ struct vmm {
 	vm_paddr_t		*boot_blocks[MAXMEMDOM][VM_NFREEORDER];
 	u_long			boot_nblocks[MAXMEMDOM][VM_NFREEORDER];
 	uint64_t		rng;
+	/* vm_phys_check() after every step (0), or every full_every steps
+	   (fuzzing: the counts are still checked after every step). */
+	u_long			full_every;
 };
 
 struct vmm_shape {
@@ -306,7 +309,8 @@ vmm_check(struct vmm *v)
 			VMM_FAIL(v, "step %lu: domain %d has %u free pages, "
 			    "model %lu", v->steps, d, vm_domain_free_count(d),
 			    v->nfree[d]);
-	if (vm_phys_check() != 0)
+	if ((v->full_every == 0 || v->steps % v->full_every == 0) &&
+	    vm_phys_check() != 0)
 		VMM_FAIL(v, "step %lu: vm_phys_check failed", v->steps);
 	return (true);
 }
@@ -606,7 +610,7 @@ vmm_step(struct vmm *v, uint64_t (*r)(void *), void *ra)
 }
 
 /* Free everything the test holds; then the lists must be as at boot. */
-static bool
+static __attribute__((__unused__)) bool
 vmm_free_all(struct vmm *v)
 {
 	vm_paddr_t *now[MAXMEMDOM][VM_NFREEORDER];
@@ -620,6 +624,8 @@ vmm_free_all(struct vmm *v)
 	(void)vm_page_cache_drain();
 	if (!vmm_check(v))
 		return (false);
+	if (vm_phys_check() != 0)
+		VMM_FAIL(v, "after freeing everything: vm_phys_check failed");
 	memset(now, 0, sizeof(now));
 	vmm_blocks(v, now, cnt);
 	same = true;

@@ -64,7 +64,10 @@ def main():
     m = run('domains', r'^domain 0: (\d+) pages, (\d+) free.*blocks by '
             r'order:( \d+){12}$', 'domain 0 with 12 orders')
     ndomains = len(re.findall(r'^domain \d+:', child.before, re.M))
-    run('arenas', r'^kernel arena +size +\d+ +in use', 'the kernel arena')
+    run('arenas', r'(?=.*^kernel arena +kernel +domain - +size +\d+ +in '
+        r'use)(?=.*^kernel arena do +domain +domain 0 )', 'the kernel arena '
+        'and the '
+        'domain arenas, with their domains')
     run('vmem kernel arena', r'"kernel arena": quantum 0x1000.*span',
         'kernel arena with its segments')
     run('vmem kernel arena domain', r'"kernel arena do', 'truncated '
@@ -85,7 +88,7 @@ def main():
     ok(m is not None and int(m.group(2), 16) == int(state.get('pa', '1'), 16),
        'pt: the leaf maps the PA alloc reported')
     run(f"page {state.get('pa', '0x0')}", r'^pa 0x[0-9a-f]+: page struct '
-        r'0x[0-9a-f]+, domain \d+, segment \d+.*kmem marks: head;',
+        r'0x[0-9a-f]+, domain \d+, segment \d+.*allocated; kmem marks: head;',
         'the first page of an allocation is marked head')
     run('mem', r'^free (\d+) of', 'mem again')
     run('lowmem', r'^lowmem handlers run \(event 1\): free pages \d+ -> '

@@ -33,7 +33,7 @@ done
 
 printf 'int main(void) { return 0; }\n' >"$tmp/min.c"
 $CC --specs=picolibc.specs -march=rv64gc -mabi=lp64d -mcmodel=medany -nostartfiles \
-  "${inc[@]}" "$tmp/min.c" -Wl,--whole-archive "$full" -Wl,--no-whole-archive \
+  "${inc[@]}" "$tmp/min.c" -Wl,--no-gc-sections -Wl,--whole-archive "$full" -Wl,--no-whole-archive \
   -T"$ld" -o "$tmp/min.elf" >"$tmp/link.log" 2>&1
 rc=$?; check "a payload links all of libkmem.a (--whole-archive) without duplicates" $rc
 ((rc == 0)) || sed 's/^/# /' "$tmp/link.log" | head -10

@@ -34,10 +34,23 @@ kmem_intr_restore(unsigned long saved)
 	__asm__ volatile("csrs sstatus, %0" :: "r"(saved) : "memory");
 }
 
-/* md_tlb_flush_page(): this hart's translations of one page. */
+/*
+ * md_tlb_flush_page(): this hart's translations of one page.  On cores
+ * with SiFive erratum CIP-1200 (errata.c) an sfence.vma with an address
+ * may miss it: the whole TLB is flushed instead, out of line.
+ */
+#define RISCV_ERRATUM_CIP_1200	0x1	/* U54/U74: flush all, not one VA */
+#define RISCV_ERRATUM_CIP_453	0x2	/* FU540: instruction fault VA unextended */
+extern u_int riscv_errata;
+void riscv_tlb_flush_page_cip1200(void);
+
 static inline void
 kmem_tlb_flush_page(vm_offset_t va)
 {
+	if (__predict_false(riscv_errata & RISCV_ERRATUM_CIP_1200)) {
+		riscv_tlb_flush_page_cip1200();
+		return;
+	}
 	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vmem_qcache.c: quantum caches (Bonwick's magazines) in front of an
+ * arena: vmem_alloc, vmem_free, vmem_drain.
+ *
+ * For each cached size (1..VMEM_QCACHE_IDX_MAX quanta, up to qcache_max)
+ * an arena has a depot (magazines with rounds and magazines with room,
+ * under a spin lock) and, per hart, an alloc slot and a free slot, each
+ * holding one magazine.  A round is a busy segment of the arena that the
+ * cache holds: the magazine stores its boundary tag, marked bt_cached
+ * (vmem_private.h), so the arena knows at every moment which of its busy
+ * segments are the callers' and which are the cache's.
+ *
+ * A magazine is 256 bytes, 256-aligned, and is named by a handle: the
+ * address of its next free slot, so the handle alone says where the rounds
+ * end and how many there are (handle & 255 is 8 * rounds).  A hart owns
+ * one of its slots by swapping MAG_*_BUSY into it (one atomic swap,
+ * acquire) and gives it back by storing a handle (release); no interrupt
+ * masking is needed: a path that finds the slot busy (a drainer holds it,
+ * or an interrupt stopped its owner) uses the arena instead.  A drainer
+ * (vmem_drain, any hart) swaps MAG_*_BUSY in the same way and waits while
+ * the owner is inside.
+ *
+ * The fast paths: vmem_alloc pops a tag from its hart's alloc magazine,
+ * no lock taken; vmem_free claims the round in the arena
+ * (vmem_round_claim: one hold of the arena lock and a hash lookup, which
+ * is what makes a second free or a foreign free panic at the call) and
+ * pushes it on its hart's free magazine.  Their slow paths trade
+ * magazines with the other slot and the depot, and fill at most
+ * QC_FILL_ROUNDS rounds from the arena per call (a bounded refill).
+ */
+#include <kmem/vmem.h>
+
+#include "kmem_private.h"
+#include "vmem_private.h"
+
+#define VMEM_MAG_ROUNDS	31
+#define VMEM_MAG_SIZE	256
+struct vmem_mag {
+	struct vmem_btag	*m_obj[VMEM_MAG_ROUNDS];
+	uintptr_t		m_next;	/* depot and pool lists; 0 ends */
+};
+_Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
+
+#define MAG_MASK	((uintptr_t)VMEM_MAG_SIZE - 1)
+#define MAG_ROUND	sizeof(struct vmem_btag *)
+#define MAG_FULL	((uintptr_t)VMEM_MAG_ROUNDS * MAG_ROUND)
+#define MAG(h)		((struct vmem_mag *)(void *)((h) & ~MAG_MASK))
+#define MAG_ROUNDS(h)	((u_int)(((h) & MAG_MASK) / MAG_ROUND))
+
+/*
+ * Slot values that are not handles (handles are real addresses, far above
+ * these): somebody is inside (BUSY), and no magazine (NONE).  In an alloc
+ * slot both end in 8 zero bits like an empty magazine; in a free slot both
+ * end like a full one; so each fast path has a single test.
+ */
+#define MAG_ALLOC_BUSY	((uintptr_t)0)
+#define MAG_ALLOC_NONE	((uintptr_t)VMEM_MAG_SIZE)
+#define MAG_FREE_BUSY	MAG_FULL
+#define MAG_FREE_NONE	(MAG_FULL + VMEM_MAG_SIZE)
+
+/* Rounds a refill takes from the arena in one call: bounds its cost. */
+#define QC_FILL_ROUNDS	6
+
+/* The magazine pool (leaf lock): handles of empty magazines. */
+static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
+static uintptr_t vmem_mag_pool;
+
+void
+vmem_qcache_init(vmem_t *vm)
+{
+	u_int c, i;
+
+	for (c = 0; c < MAXCPU; c++) {
+		for (i = 0; i < VMEM_QCACHE_IDX_MAX; i++) {
+			atomic_init(&vm->vm_qalloc[c][i], MAG_ALLOC_NONE);
+			atomic_init(&vm->vm_qfree[c][i], MAG_FREE_NONE);
+		}
+	}
+	for (i = 0; i < VMEM_QCACHE_IDX_MAX; i++) {
+		kmem_spin_init(&vm->vm_qcache[i].qc_lock, "vmem depot lock");
+		vm->vm_qcache[i].qc_size = (vmem_size_t)(i + 1) <<
+		    vm->vm_quantum_shift;
+	}
+}
+
+/* Push handle h on a list of magazines (its lock held). */
+VMEM_INLINE void
+mag_push(uintptr_t *list, uintptr_t h)
+{
+
+	MAG(h)->m_next = *list;
+	*list = h;
+}
+
+VMEM_INLINE uintptr_t
+mag_pop(uintptr_t *list)
+{
+	uintptr_t h;
+
+	if ((h = *list) != 0)
+		*list = MAG(h)->m_next;
+	return (h);
+}
+
+/*
+ * An empty magazine (its handle) from the pool, refilled a page at a time
+ * from the backend.  0 if there is none.  No lock held on entry.
+ */
+static uintptr_t
+mag_get(void)
+{
+	uintptr_t h, head, p, end;
+
+	kmem_spin_lock(&vmem_mag_lock);
+	h = mag_pop(&vmem_mag_pool);
+	kmem_spin_unlock(&vmem_mag_lock);
+	if (h != 0 || vmem_backend_alloc == NULL)
+		return (h);
+	p = (uintptr_t)vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
+	if (p == 0)
+		return (0);
+	/* Handles need 256-byte alignment; a page normally has it. */
+	end = p + PAGE_SIZE;
+	p = (p + MAG_MASK) & ~MAG_MASK;
+	KMEM_CHECK(p > MAG_FREE_NONE, ("vmem mag_get: backend page at 0x%lx",
+	    (u_long)p));
+	h = p;
+	head = 0;
+	for (p += VMEM_MAG_SIZE; p + VMEM_MAG_SIZE <= end;
+	    p += VMEM_MAG_SIZE)
+		mag_push(&head, p);
+	if (head != 0) {
+		kmem_spin_lock(&vmem_mag_lock);
+		for (p = head; MAG(p)->m_next != 0; p = MAG(p)->m_next)
+			;
+		MAG(p)->m_next = vmem_mag_pool;
+		vmem_mag_pool = head;
+		kmem_spin_unlock(&vmem_mag_lock);
+	}
+	return (h);
+}
+
+/* Push h on a depot list, taking the depot lock. */
+static void
+depot_push(struct vmem_qcache *qc, uintptr_t *list, uintptr_t h)
+{
+
+	kmem_spin_lock(&qc->qc_lock);
+	mag_push(list, h);
+	kmem_spin_unlock(&qc->qc_lock);
+}
+
+/* Hand out the top round of the magazine whose handle is h; new handle. */
+VMEM_INLINE uintptr_t
+mag_take(uintptr_t h, vmem_addr_t *addrp)
+{
+	struct vmem_btag *bt;
+
+	h -= MAG_ROUND;
+	bt = *(struct vmem_btag **)h;
+	bt->bt_cached = 0;
+	*addrp = bt->bt_start;
+	return (h);
+}
+
+/*
+ * vmem_alloc's slow path.  h is what the fast path swapped out of the
+ * hart's alloc slot for the size: MAG_ALLOC_BUSY (the slot is held
+ * elsewhere: use the arena), else we own the slot and h is an empty
+ * magazine or MAG_ALLOC_NONE.  Then: trade with the free slot if its
+ * magazine has rounds, else take a magazine with rounds from the depot,
+ * else fill at most QC_FILL_ROUNDS rounds from the arena, else allocate
+ * from the arena.  No lock held; never sleeps unless the arena does.
+ */
+static __attribute__((noinline)) int
+qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
+    u_int cpu, uintptr_t h)
+{
+	_Atomic uintptr_t *slot, *fslot;
+	struct vmem_qcache *qc;
+	uintptr_t f, e;
+	u_int idx, n;
+
+	if (h == MAG_ALLOC_BUSY)
+		goto arena;
+	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+	qc = &vm->vm_qcache[idx];
+	slot = &vm->vm_qalloc[cpu][idx];
+	if (h == MAG_ALLOC_NONE)
+		h = 0;
+	fslot = &vm->vm_qfree[cpu][idx];
+	f = atomic_exchange_explicit(fslot, MAG_FREE_BUSY,
+	    memory_order_acquire);
+	if (f != MAG_FREE_BUSY) {
+		if (f != MAG_FREE_NONE && (f & MAG_MASK) != 0) {
+			/* Frees refilled it: the empty one takes frees now. */
+			atomic_store_explicit(fslot, h != 0 ? h :
+			    MAG_FREE_NONE, memory_order_release);
+			h = f;
+			goto take;
+		}
+		atomic_store_explicit(fslot, f, memory_order_release);
+	}
+	kmem_spin_lock(&qc->qc_lock);
+	if ((e = mag_pop(&qc->qc_full)) != 0) {
+		if (h != 0)
+			mag_push(&qc->qc_empty, h);
+		kmem_spin_unlock(&qc->qc_lock);
+		h = e;
+		goto take;
+	}
+	kmem_spin_unlock(&qc->qc_lock);
+	if (h == 0 && (h = mag_get()) == 0) {
+		atomic_store_explicit(slot, MAG_ALLOC_NONE,
+		    memory_order_release);
+		goto arena;
+	}
+	n = vmem_rounds_alloc(vm, qc->qc_size, MAG(h)->m_obj,
+	    QC_FILL_ROUNDS);
+	if (n == 0) {
+		atomic_store_explicit(slot, h, memory_order_release);
+		goto arena;
+	}
+	h += n * MAG_ROUND;
+take:
+	atomic_store_explicit(slot, mag_take(h, addrp), memory_order_release);
+	return (0);
+arena:
+	return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
+	    flags, addrp));
+}
+
+/*
+ * vmem_free's slow path, for the claimed round bt.  h is what the fast
+ * path swapped out of the hart's free slot: MAG_FREE_BUSY (held
+ * elsewhere: give bt back to the arena), else we own the slot and h is a
+ * full magazine or MAG_FREE_NONE.  Then: hand a full magazine to the
+ * alloc slot if its magazine is empty, else trade it for an empty one from
+ * the depot or the pool, else give bt back to the arena.  No lock held.
+ */
+static __attribute__((noinline)) void
+qc_free_slow(vmem_t *vm, struct vmem_btag *bt, u_int idx, u_int cpu,
+    uintptr_t h)
+{
+	_Atomic uintptr_t *slot, *aslot;
+	struct vmem_qcache *qc;
+	uintptr_t a, e;
+
+	if (h == MAG_FREE_BUSY) {
+		vmem_rounds_free(vm, &bt, 1);
+		return;
+	}
+	qc = &vm->vm_qcache[idx];
+	slot = &vm->vm_qfree[cpu][idx];
+	if (h == MAG_FREE_NONE)
+		h = 0;
+	aslot = &vm->vm_qalloc[cpu][idx];
+	a = atomic_exchange_explicit(aslot, MAG_ALLOC_BUSY,
+	    memory_order_acquire);
+	if (a != MAG_ALLOC_BUSY) {
+		if (h != 0 && (a & MAG_MASK) == 0) {
+			/* Allocations ran dry: they get the full one. */
+			atomic_store_explicit(aslot, h, memory_order_release);
+			h = a != MAG_ALLOC_NONE ? a : 0;
+		} else
+			atomic_store_explicit(aslot, a, memory_order_release);
+	}
+	if (h == 0 || ((h + MAG_ROUND) & MAG_MASK) == 0) {
+		kmem_spin_lock(&qc->qc_lock);
+		e = mag_pop(&qc->qc_empty);
+		if (e != 0 && h != 0)
+			mag_push(&qc->qc_full, h);
+		kmem_spin_unlock(&qc->qc_lock);
+		if (e == 0) {
+			if ((e = mag_get()) == 0) {
+				atomic_store_explicit(slot, h != 0 ? h :
+				    MAG_FREE_NONE, memory_order_release);
+				vmem_rounds_free(vm, &bt, 1);
+				return;
+			}
+			if (h != 0)
+				depot_push(qc, &qc->qc_full, h);
+		}
+		h = e;
+	}
+	*(struct vmem_btag **)h = bt;
+	atomic_store_explicit(slot, h + MAG_ROUND, memory_order_release);
+}
+
+/*
+ * The fast path: one swap to own this hart's alloc slot for the size, a
+ * pop, a release store; no lock.  Everything else is qc_alloc_slow, and a
+ * size that is not cached (or arguments to refuse) go to vmem_xalloc.
+ */
+int
+vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
+{
+	_Atomic uintptr_t *slot;
+	uintptr_t h;
+	u_int cpu;
+
+	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
+	    __ATOMIC_RELAXED) || addrp == NULL || vmem_flags_bad(flags)))
+		return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
+		    VMEM_ADDR_MAX, flags, addrp));
+	cpu = kmem_cpuid();
+	slot = &vm->vm_qalloc[cpu][(size - 1) >> vm->vm_quantum_shift];
+	h = atomic_exchange_explicit(slot, MAG_ALLOC_BUSY,
+	    memory_order_acquire);
+	/* MAG_ALLOC_BUSY, MAG_ALLOC_NONE and an empty magazine end in 0. */
+	if (__predict_false((h & MAG_MASK) == 0))
+		return (qc_alloc_slow(vm, size, flags, addrp, cpu, h));
+	atomic_store_explicit(slot, mag_take(h, addrp), memory_order_release);
+	return (0);
+}
+
+/*
+ * A vmem_free of [addr, addr + size) entering a quantum cache: the busy
+ * segment's tag, now marked bt_cached.  Panics, naming vmem_free and the
+ * address, if addr is not allocated with that size or is already cached
+ * (a second free).  One hold of the arena lock.
+ */
+VMEM_INLINE struct vmem_btag *
+vmem_round_claim(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *bt, **pp;
+
+	kmem_spin_lock(&vm->vm_lock);
+	bt = vmem_busy_lookup(vm, addr, &pp);
+	if (__predict_false(!vmem_free_ok(vm, bt, size)))
+		vmem_free_bad(vm, "vmem_free", addr, size, bt);
+	bt->bt_cached = 1;
+	kmem_spin_unlock(&vm->vm_lock);
+	return (bt);
+}
+
+/*
+ * The fast path: claim the round in the arena (panics on a bad free), one
+ * swap to own this hart's free slot, a push, a release store.  A full or
+ * missing magazine goes to qc_free_slow, a size that is not cached to
+ * vmem_xfree.
+ */
+void
+vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	_Atomic uintptr_t *slot;
+	struct vmem_btag *bt;
+	uintptr_t h;
+	u_int cpu, idx;
+
+	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
+	    __ATOMIC_RELAXED))) {
+		vmem_xfree(vm, addr, size);
+		return;
+	}
+	bt = vmem_round_claim(vm, addr, size);
+	cpu = kmem_cpuid();
+	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+	slot = &vm->vm_qfree[cpu][idx];
+	h = atomic_exchange_explicit(slot, MAG_FREE_BUSY, memory_order_acquire);
+	/* MAG_FREE_BUSY, MAG_FREE_NONE and a full magazine: no room. */
+	if (__predict_false(((h + MAG_ROUND) & MAG_MASK) == 0)) {
+		qc_free_slow(vm, bt, idx, cpu, h);
+		return;
+	}
+	*(struct vmem_btag **)h = bt;
+	atomic_store_explicit(slot, h + MAG_ROUND, memory_order_release);
+}
+
+/*
+ * How long a drain waits for a slot of its own hart: only something this
+ * hart interrupted (or a thread sharing its index) can be inside it, and
+ * it cannot finish while we spin, so give up on that one slot.
+ */
+#define QC_SELF_SPINS	1024
+
+/*
+ * Take the magazine out of one slot (waiting while somebody is inside),
+ * leaving it with none.  0 if there was none, or (own hart) it stayed busy.
+ */
+static uintptr_t
+qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none,
+    bool self)
+{
+	uintptr_t h;
+	u_int spins;
+
+	spins = 0;
+	while ((h = atomic_exchange_explicit(slot, busy,
+	    memory_order_acquire)) == busy) {
+		if (self && ++spins > QC_SELF_SPINS)
+			return (0);
+		md_cpu_relax();
+	}
+	atomic_store_explicit(slot, none, memory_order_release);
+	return (h != none ? h : 0);
+}
+
+/*
+ * Every round of every hart's magazines and of the depots goes back to
+ * the arena, and the magazines to the pool.  Takes each slot as its owner
+ * would (waiting while somebody is inside).
+ */
+void
+vmem_drain(vmem_t *vm)
+{
+	uintptr_t lists[VMEM_QCACHE_IDX_MAX], h, next;
+	struct vmem_qcache *qc;
+	u_int c, i, nq, self;
+
+	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
+	if (nq == 0)
+		return;
+	for (i = 0; i < nq; i++)
+		lists[i] = 0;
+	self = kmem_cpuid();
+	for (c = 0; c < MAXCPU; c++) {
+		for (i = 0; i < nq; i++) {
+			h = qc_take_slot(&vm->vm_qalloc[c][i], MAG_ALLOC_BUSY,
+			    MAG_ALLOC_NONE, c == self);
+			if (h != 0)
+				mag_push(&lists[i], h);
+			h = qc_take_slot(&vm->vm_qfree[c][i], MAG_FREE_BUSY,
+			    MAG_FREE_NONE, c == self);
+			if (h != 0)
+				mag_push(&lists[i], h);
+		}
+	}
+	for (i = 0; i < nq; i++) {
+		qc = &vm->vm_qcache[i];
+		kmem_spin_lock(&qc->qc_lock);
+		while ((h = mag_pop(&qc->qc_full)) != 0)
+			mag_push(&lists[i], h);
+		while ((h = mag_pop(&qc->qc_empty)) != 0)
+			mag_push(&lists[i], h);
+		kmem_spin_unlock(&qc->qc_lock);
+		for (h = lists[i]; h != 0; h = next) {
+			next = MAG(h)->m_next;
+			vmem_rounds_free(vm, MAG(h)->m_obj, MAG_ROUNDS(h));
+			kmem_spin_lock(&vmem_mag_lock);
+			mag_push(&vmem_mag_pool, h & ~MAG_MASK);
+			kmem_spin_unlock(&vmem_mag_lock);
+		}
+	}
+}
+
+void
+vmem_drain_all(void)
+{
+	vmem_t *vm;
+
+	kmem_spin_lock(&vmem_list_lock);
+	for (vm = vmem_list; vm != NULL; vm = vm->vm_next)
+		vmem_drain(vm);
+	kmem_spin_unlock(&vmem_list_lock);
+}
