@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * kmem_core.c: panic, console printing, spinlocks and the hart barrier's
- * state, shared by every layer.
+ * kmem_core.c: the small services every layer uses: panic, console
+ * printing, zeroing and the bit-scan table (spinlocks: spin.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include <kmem/smp.h>
-
-#define KMEM_CORE_DEFINES_SPIN
 #include "kmem_private.h"
 
 #if !defined(__riscv_zbb)
@@ -20,9 +17,6 @@ const uint8_t kmem_debruijn64[64] = {
 	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
 };
 #endif
-
-/* Acquisitions per cpu: each written only by its own hart. */
-_Atomic unsigned long kmem_spin_counts[MAXCPU];
 
 void
 panic(const char *fmt, ...)
@@ -67,103 +61,4 @@ kmem_printf(const char *fmt, ...)
 	md_console_write(buf, (size_t)n < sizeof(buf) ? (size_t)n :
 	    sizeof(buf) - 1);
 	return (n);
-}
-
-void
-kmem_spin_init(struct kmem_spin *l, const char *name)
-{
-
-	atomic_init(&l->ks_locked, 0);
-	l->ks_owner = 0;
-	l->ks_saved = 0;
-	l->ks_name = name;
-	l->ks_percpu = false;
-}
-
-void
-kmem_spin_init_percpu(struct kmem_spin *l, const char *name)
-{
-
-	kmem_spin_init(l, name);
-	l->ks_percpu = true;
-}
-
-/*
- * The out-of-line half of kmem_spin_lock_inl(): the lock was taken by
- * someone.  Re-taking a lock this hart already holds is a self-deadlock
- * and panics; otherwise spin (reading only) until it looks free.
- * Interrupts are already off.
- */
-void
-kmem_spin_lock_contended(struct kmem_spin *l, u_int self)
-{
-
-	for (;;) {
-		if (__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) == self)
-			panic("kmem_spin_lock: lock \"%s\" (%p) already held "
-			    "by this hart (cpu %u)", l->ks_name, (void *)l,
-			    self - 1);
-		while (atomic_load_explicit(&l->ks_locked,
-		    memory_order_relaxed) != 0)
-			md_cpu_relax();
-		if (atomic_exchange_explicit(&l->ks_locked, 1,
-		    memory_order_acquire) == 0)
-			return;
-	}
-}
-
-void
-kmem_spin_unlock_bad(struct kmem_spin *l)
-{
-
-	panic("kmem_spin_unlock: lock \"%s\" (%p) not held by this hart "
-	    "(owner %u, cpu %u)", l->ks_name, (void *)l,
-	    __atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED), kmem_cpuid());
-}
-
-/* The public entry points, for code outside src/. */
-void
-kmem_spin_lock(struct kmem_spin *l)
-{
-
-	kmem_spin_lock_inl(l);
-}
-
-void
-kmem_spin_unlock(struct kmem_spin *l)
-{
-
-	kmem_spin_unlock_inl(l);
-}
-
-bool
-kmem_spin_owned(const struct kmem_spin *l)
-{
-
-	return (__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) ==
-	    md_cpuid() + 1);
-}
-
-unsigned long
-kmem_spin_count(void)
-{
-	unsigned long n;
-	int i;
-
-	n = 0;
-	for (i = 0; i < MAXCPU; i++)
-		n += atomic_load_explicit(&kmem_spin_counts[i],
-		    memory_order_relaxed);
-	return (n);
-}
-
-/* The barrier's state (kmem/smp.h); the platforms implement the waiting. */
-void
-kmem_barrier_init(struct kmem_barrier *b, u_int count)
-{
-
-	b->kb_count = count != 0 ? count : 1;
-	atomic_init(&b->kb_left, b->kb_count);
-	atomic_init(&b->kb_sense, 0);
-	atomic_init(&b->kb_waiters, 0);
 }

@@ -70,6 +70,11 @@ kmem_ncpus_running(void)
 {
 	return (md_ncpus_running());
 }
+static inline void
+kmem_tlb_shootdown(vm_offset_t sva, vm_offset_t eva)
+{
+	md_tlb_shootdown(sva, eva);
+}
 #endif
 
 /*
@@ -97,40 +102,17 @@ __kmem_noreturn void kmem_sleep_in_intr(const char *call);
 } while (0)
 
 /*
- * The spinlock fast paths, inline for src/: an uncontended lock or unlock
- * is a dozen instructions.  Contention and misuse go out of line.
+ * The spinlock protocol (kmem/spin.h), in one place: this inline fast
+ * path (try once) is all a hot path inlines; kmem_spin_lock and
+ * kmem_spin_unlock (spin.c) are the out-of-line calls that wait and check.
+ *
+ * kmem_spin_trylock_inl: if l is free, take it exactly as kmem_spin_lock
+ * does (interrupts off and their state saved, owner set, acquisition
+ * counted when @counted: l is not per-hart) and return true; else put
+ * interrupts back and return false.
  */
 extern _Atomic unsigned long kmem_spin_counts[MAXCPU];
-void kmem_spin_lock_contended(struct kmem_spin *l, u_int self);
-__kmem_noreturn void kmem_spin_unlock_bad(struct kmem_spin *l);
 
-static inline void
-kmem_spin_lock_inl(struct kmem_spin *l)
-{
-	unsigned long saved;
-	u_int self;
-
-	saved = kmem_intr_disable();
-	self = kmem_cpuid() + 1;
-	if (__predict_false(atomic_exchange_explicit(&l->ks_locked, 1,
-	    memory_order_acquire) != 0))
-		kmem_spin_lock_contended(l, self);
-	__atomic_store_n(&l->ks_owner, self, __ATOMIC_RELAXED);
-	l->ks_saved = saved;
-	if (!l->ks_percpu)
-		atomic_store_explicit(&kmem_spin_counts[self - 1],
-		    atomic_load_explicit(&kmem_spin_counts[self - 1],
-		    memory_order_relaxed) + 1, memory_order_relaxed);
-}
-
-/*
- * kmem_spin_lock without the waiting: if l is free, take it and leave it
- * exactly as kmem_spin_lock does (interrupts off and their state saved,
- * owner set, acquisition counted) and return true; else put interrupts
- * back and return false.  For hot paths that hand a busy lock to an
- * out-of-line twin: a wait in the middle of a hot path costs it a stack
- * frame.  @counted: l is not per-hart (a constant at the call site).
- */
 static inline bool
 kmem_spin_trylock_inl(struct kmem_spin *l, bool counted)
 {
@@ -143,7 +125,6 @@ kmem_spin_trylock_inl(struct kmem_spin *l, bool counted)
 		kmem_intr_restore(saved);
 		return (false);
 	}
-	/* An int index: no zero-extension of the hart number. */
 	cpu = (int)kmem_cpuid();
 	__atomic_store_n(&l->ks_owner, (u_int)cpu + 1, __ATOMIC_RELAXED);
 	l->ks_saved = saved;
@@ -155,9 +136,9 @@ kmem_spin_trylock_inl(struct kmem_spin *l, bool counted)
 }
 
 /*
- * kmem_spin_unlock, or false with l left alone when this hart does not
- * hold it: the caller reports that (kmem_spin_unlock_bad), where a call
- * that never returns costs its hot path nothing (a tail call).
+ * Release l and return true; or return false, leaving l alone, when this
+ * hart does not hold it: the caller reports that with
+ * kmem_spin_unlock_bad(), which panics.
  */
 static inline bool
 kmem_spin_unlock_ok_inl(struct kmem_spin *l)
@@ -174,18 +155,7 @@ kmem_spin_unlock_ok_inl(struct kmem_spin *l)
 	return (true);
 }
 
-static inline void
-kmem_spin_unlock_inl(struct kmem_spin *l)
-{
-
-	if (__predict_false(!kmem_spin_unlock_ok_inl(l)))
-		kmem_spin_unlock_bad(l);
-}
-
-#ifndef KMEM_CORE_DEFINES_SPIN
-#define kmem_spin_lock(l)	kmem_spin_lock_inl(l)
-#define kmem_spin_unlock(l)	kmem_spin_unlock_inl(l)
-#endif
+__kmem_noreturn void kmem_spin_unlock_bad(struct kmem_spin *l);
 
 /*
  * Zero len bytes at p (both multiples of 8): 64 bytes per loop turn.

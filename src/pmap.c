@@ -32,13 +32,12 @@
 #include <kmem/startup.h>
 #include <kmem/vm_param.h>
 
-#if __has_include(<kmem/vm_page.h>) && __has_include(<kmem/vm_phys.h>)
+/*
+ * The pmap sits on the page allocator: after pmap_init its page-table pages
+ * come from vm_page (NOWAIT, pmap lock held) and it waits with vm_wait().
+ */
 #include <kmem/vm_page.h>
 #include <kmem/vm_phys.h>
-#define PMAP_HAVE_VM_PAGE 1
-#else
-#define PMAP_HAVE_VM_PAGE 0
-#endif
 
 #include "kmem_private.h"
 #include "pmap_private.h"
@@ -103,12 +102,7 @@ static vm_offset_t pmap_dmap_delta;	/* PHYS_TO_DMAP(pa) - pa, once paging is on 
  */
 #define KVA_SLOTS	(KVA_SIZE >> L2_SHIFT)
 static uintptr_t pmap_kva_l3_bias;
-static pt_entry_t pmap_pbmt_mask;	/* PBMT field if Svpbmt, else 0 */
 
-_Static_assert(KVA_SIZE == 1UL << 36 &&
-    (VM_MIN_KERNEL_ADDRESS & (KVA_SIZE - 1)) == 0 &&
-    (long)VM_MIN_KERNEL_ADDRESS >> 36 == -4,
-    "kva_fast() assumes the KVA is the 64 GiB at -256 GiB");
 _Static_assert(VM_MEMATTR_UNCACHEABLE == 1 && VM_MEMATTR_DEVICE == 2,
     "VM_MEMATTR_* values are Svpbmt's PBMT encodings");
 
@@ -130,14 +124,6 @@ _Static_assert(VM_MEMATTR_UNCACHEABLE == 1 && VM_MEMATTR_DEVICE == 2,
 #define PMAP_SLOT_ORDER	__ATOMIC_RELAXED
 #endif
 
-/* va in the KVA (arithmetic shift: gcc and clang). */
-static inline bool
-kva_fast(vm_offset_t va)
-{
-
-	return ((long)va >> 36 == -4);
-}
-
 static inline pt_entry_t **
 kva_slot(uintptr_t bias, vm_offset_t va)
 {
@@ -145,35 +131,9 @@ kva_slot(uintptr_t bias, vm_offset_t va)
 	return ((pt_entry_t **)(bias + ((va >> (L2_SHIFT - 3)) & ~7UL)));
 }
 
-/*
- * Helpers of the lock-free 4 KiB fast paths, which count instructions.
- *
- * kva_page_bad: 0 exactly when va is page aligned and in the KVA (the low
- * 12 bits moved to the top, or'ed with va's KVA tag plus 4).
- * l3_off_aligned: byte offset of a page-aligned va's PTE in its L3 table,
- * bits 20..12 of va times 8, in two shifts (bits 11..9 are 0).
- * pte_of_aligned: pa_to_pte for a page-aligned pa below 2^56, one shift.
- */
-static inline u_long
-kva_page_bad(vm_offset_t va)
-{
-
-	return ((va << (64 - PAGE_SHIFT)) | (u_long)(((long)va >> 36) + 4));
-}
-
-static inline uintptr_t
-l3_off_aligned(vm_offset_t va)
-{
-
-	return ((va << (64 - L2_SHIFT)) >> (64 - L2_SHIFT + PAGE_SHIFT - 3));
-}
-
-#define pte_of_aligned(pa)	((pt_entry_t)(pa) >> (PAGE_SHIFT - PTE_PPN_SHIFT))
-_Static_assert(PAGE_SHIFT - PTE_PPN_SHIFT == 2 && L2_SHIFT == 21,
-    "pte_of_aligned and l3_off_aligned assume Sv39/Sv48 PTEs");
 static vm_offset_t img_text[2], img_rodata[2], img_data[2];
 /* Runs of pages that are not write-back (see pmap_page_set_memattr). */
-int pmap_attr_nruns;	/* (read inline by pmap_page_get_memattr) */
+static int pmap_attr_nruns;
 
 /* A pending local flush and remote shootdown for one call. */
 struct pmap_flush {
@@ -241,12 +201,15 @@ pte_is_leaf(pt_entry_t e)
 	return ((e & PTE_V) != 0 && (e & PTE_RWX) != 0);
 }
 
+/* The KVA is the 64 GiB at -256 GiB: va >> 36 (arithmetic) is -4 there. */
 static inline bool
 va_in_kva(vm_offset_t va)
 {
 
-	return (va - VM_MIN_KERNEL_ADDRESS < KVA_SIZE);
+	return ((long)va >> 36 == -4);
 }
+_Static_assert(KVA_SIZE == 1UL << 36 &&
+    (long)VM_MIN_KERNEL_ADDRESS >> 36 == -4, "va_in_kva: KVA placement");
 
 /* [sva, eva) non-empty and inside KVA. */
 static inline bool
@@ -269,10 +232,6 @@ _Static_assert(VM_PROT_READ << 1 == PTE_R && VM_PROT_WRITE << 1 == PTE_W &&
 
 /* pmap_enter flags accepted: the access type byte, NOSLEEP, WIRED. */
 #define PMAP_ENTER_FLAGS_OK	(0xffU | PMAP_ENTER_NOSLEEP | PMAP_ENTER_WIRED)
-/* So that "flags >> PMAP_ENTER_FLAGS_BITS != 0" finds an unknown flag. */
-#define PMAP_ENTER_FLAGS_BITS	10
-_Static_assert(PMAP_ENTER_FLAGS_OK == (1U << PMAP_ENTER_FLAGS_BITS) - 1,
-    "pmap_enter's known flags are the low bits");
 
 static void
 flush_leaf(struct pmap_flush *fl, vm_offset_t va, bool shoot)
@@ -301,10 +260,8 @@ pmap_pa_domain(vm_paddr_t pa)
 {
 	int i;
 
-#if PMAP_HAVE_VM_PAGE
 	if (pmap_initialized && (i = vm_phys_domain(pa)) >= 0)
 		return (i);
-#endif
 	for (i = 0; i < physmem.nram; i++)
 		if (pa >= physmem.ram[i].start && pa < physmem.ram[i].end)
 			return (physmem.ram[i].domain);
@@ -370,9 +327,7 @@ pt_alloc(pmap_t pmap, int domain)
 			    "page tables");
 		if (pa != 0)
 			pt_zero(pa);
-	}
-#if PMAP_HAVE_VM_PAGE
-	else {
+	} else {
 		vm_page_t m;
 		int d;
 
@@ -388,7 +343,6 @@ pt_alloc(pmap_t pmap, int domain)
 		if (m != NULL)
 			pa = VM_PAGE_TO_PHYS(m);
 	}
-#endif
 	if (pa == 0) {
 		pmap->pm_ptalloc_fail++;
 		return (0);
@@ -419,23 +373,46 @@ spare_reserve(pmap_t pmap, int domain)
 /* ------------------------------------------------------------ walks */
 
 /*
- * The L3 PTE of va (in the KVA) when its L2 entry is a table (through the
- * shadow slots); NULL when it is invalid or a leaf, or before
- * pmap_bootstrap.  No lock.
+ * The lock-free L3 lookup, the one every 4 KiB fast path (pmap_enter,
+ * pmap_kenter, pmap_remove, pmap_kremove, pmap_kextract) uses: the L3 PTE
+ * of va through its shadow slot, two loads.  NULL when va is not in the
+ * KVA, before pmap_bootstrap, or when va's L2 entry is invalid or a
+ * superpage (the slot is NULL then).  No lock: page-table pages of the
+ * kernel pmap are never freed, and the caller owns va.
  */
 static inline pt_entry_t *
-pmap_l3_lookup(vm_offset_t va)
+pmap_kva_pte(vm_offset_t va)
 {
 	pt_entry_t *t;
 	uintptr_t b;
 
 	b = pmap_kva_l3_bias;
-	if (__predict_false(b == 0))
+	if (__predict_false(!va_in_kva(va) || b == 0))
 		return (NULL);
 	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
 	if (__predict_false(t == NULL))
 		return (NULL);
 	return (&t[pl3_index(va)]);
+}
+
+/*
+ * Replace the 4 KiB leaf *l3p of va by newpte (0 unmaps): flush va's TLB
+ * entry on this hart and, when a valid mapping was replaced and @sync, on
+ * every hart.  No lock (the caller owns va).
+ */
+static inline void
+kva_pte_replace(pt_entry_t *l3p, vm_offset_t va, pt_entry_t newpte,
+    bool sync)
+{
+	pt_entry_t old;
+
+	old = pte_load(l3p);
+	if (old == newpte)
+		return;
+	pte_store(l3p, newpte);
+	kmem_tlb_flush_page(va);
+	if ((old & PTE_V) != 0 && sync)
+		kmem_tlb_shootdown(va, va + PAGE_SIZE);
 }
 
 /* Point va's shadow slot at the L3 table at pa (0: none).  pmap locked. */
@@ -627,29 +604,24 @@ static bool
 pmap_wait_for_pages(void)
 {
 
-#if PMAP_HAVE_VM_PAGE
 	if (pmap_initialized && !md_sleep_would_deadlock()) {
 		vm_wait();
 		return (true);
 	}
-#endif
 	return (false);
 }
 
-static inline vm_memattr_t
-page_memattr(vm_page_t m)
-{
 
-	return (pmap_page_get_memattr(m));
-}
-
-/* pmap_enter's checks, the lock and the superpage case. */
+/*
+ * pmap_enter's general path: the checks, the lock, page-table allocation,
+ * superpages and pages with a memory attribute.
+ */
 static int __attribute__((__noinline__))
 pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
     u_int flags, int8_t psind)
 {
 	struct pmap_flush fl = { 0, false, false };
-	pt_entry_t newpte, *l3p, old;
+	pt_entry_t newpte;
 	vm_paddr_t pa;
 	vm_memattr_t ma;
 	int domain, rv;
@@ -662,26 +634,11 @@ pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 	    !range_in_kva(va, va + (psind == 1 ? L2_SIZE : PAGE_SIZE)))
 		return (KERN_INVALID_ADDRESS);
 	pa = VM_PAGE_TO_PHYS(m);
-	ma = page_memattr(m);
+	ma = pmap_page_get_memattr(m);
 	if ((pa & (psind == 1 ? L2_OFFSET : PAGE_MASK)) != 0 ||
 	    pa >= PA_LIMIT || (u_int)ma >= nitems(pmap_attr_bits))
 		return (KERN_INVALID_ARGUMENT);
 	newpte = pa_to_pte(pa) | pmap_prot_pte(prot) | pmap_attr_bits[ma];
-
-	if (psind == 0) {
-		/* Fast path: tables exist, the caller owns va. */
-		l3p = pmap_l3_lookup(va);
-		if (__predict_true(l3p != NULL)) {
-			old = pte_load(l3p);
-			if (old != newpte) {
-				pte_store(l3p, newpte);
-				kmem_tlb_flush_page(va);
-				if (old & PTE_V)
-					md_tlb_shootdown(va, va + PAGE_SIZE);
-			}
-			return (KERN_SUCCESS);
-		}
-	}
 	domain = pmap_pa_domain(pa);
 	for (;;) {
 		kmem_spin_lock(&pmap->pm_lock);
@@ -703,29 +660,6 @@ pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 	}
 }
 
-/*
- * One page's PTE was replaced or cleared: flush it here and everywhere.
- * (va is kept across the first call in a volatile local: a stack slot is
- * two instructions cheaper than the callee-saved register compilers pick.)
- * Inlined into the unmap fast paths, out of line for the rest.
- */
-static inline void
-pmap_flush_page_all_inl(vm_offset_t va)
-{
-	volatile vm_offset_t keep;
-
-	keep = va;
-	kmem_tlb_flush_page(va);
-	va = keep;
-	md_tlb_shootdown(va, va + PAGE_SIZE);
-}
-
-static void __attribute__((__noinline__))
-pmap_flush_page_all(vm_offset_t va)
-{
-
-	pmap_flush_page_all_inl(va);
-}
 
 /*
  * The fast path is kmem's case: one 4 KiB page of a kernel_pmap KVA page
@@ -739,36 +673,21 @@ int
 pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
     u_int flags, int8_t psind)
 {
-	pt_entry_t newpte, old, *l3p, *t;
+	pt_entry_t *l3p;
 	vm_paddr_t pa;
-	uintptr_t b;
 
-	b = pmap_kva_l3_bias;
-	if (__predict_false(pmap != kernel_pmap || m == NULL ||
-	    (u_int)prot - 1 >= VM_PROT_ALL ||
-	    (kva_page_bad(va) | (flags >> PMAP_ENTER_FLAGS_BITS) |
-	    (u_long)(long)psind |
-	    (u_long)(long)__atomic_load_n(&pmap_attr_nruns, __ATOMIC_RELAXED)) != 0 ||
-	    b == 0))
-		goto slow;
-	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
-	if (__predict_false(t == NULL))
-		goto slow;
-	pa = VM_PAGE_TO_PHYS(m);
-	if (__predict_false(((pa << (64 - PAGE_SHIFT)) | (pa >> 56)) != 0))
-		goto slow;
-	newpte = pte_of_aligned(pa) | pmap_prot_pte(prot);
-	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
-	old = pte_load(l3p);
-	if (old != newpte) {
-		pte_store(l3p, newpte);
-		if (__predict_false((old & PTE_V) != 0))
-			pmap_flush_page_all(va);
-		else
-			kmem_tlb_flush_page(va);
+	if (__predict_true(pmap == kernel_pmap && m != NULL && psind == 0 &&
+	    (u_int)prot - 1 < VM_PROT_ALL && (va & PAGE_MASK) == 0 &&
+	    (flags & ~PMAP_ENTER_FLAGS_OK) == 0 &&
+	    __atomic_load_n(&pmap_attr_nruns, __ATOMIC_RELAXED) == 0 &&
+	    (l3p = pmap_kva_pte(va)) != NULL)) {
+		pa = VM_PAGE_TO_PHYS(m);
+		if (__predict_true(pa < PA_LIMIT)) {
+			kva_pte_replace(l3p, va, pa_to_pte(pa) |
+			    pmap_prot_pte(prot), true);
+			return (KERN_SUCCESS);
+		}
 	}
-	return (KERN_SUCCESS);
-slow:
 	return (pmap_enter_slow(pmap, va, m, prot, flags, psind));
 }
 
@@ -832,7 +751,7 @@ pmap_kenter_check(const char *fn, vm_offset_t va, vm_size_t size,
 		    mode, va);
 }
 
-/* The general pmap_kenter: any size, checks, the lock. */
+/* pmap_kenter's general path: any size, the checks, the lock. */
 static void __attribute__((__noinline__))
 pmap_kenter_slow(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 {
@@ -854,36 +773,22 @@ pmap_kenter_slow(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 }
 
 /*
- * The fast path: one page in the KVA whose L3 table exists.  No lock (the
+ * The fast path: one page of the KVA whose L3 table exists.  No lock (the
  * caller owns va), one PTE store, one local sfence; a shootdown only when
  * a valid mapping was replaced.
  */
 void
 pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 {
-	pt_entry_t old, *l3p, *t;
-	uintptr_t b;
+	pt_entry_t *l3p;
 
-	b = pmap_kva_l3_bias;
-	if (__predict_false(size != PAGE_SIZE ||
-	    (((va | pa) << (64 - PAGE_SHIFT)) | (pa >> 56) |
-	    (u_long)(((long)va >> 36) + 4)) != 0 ||
-	    (u_int)mode > VM_MEMATTR_DEVICE || b == 0))
-		goto slow;
-	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
-	if (__predict_false(t == NULL))
-		goto slow;
-	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
-	old = pte_load(l3p);
-	pte_store(l3p, pte_of_aligned(pa) | PTE_KERN | PTE_R | PTE_W |
-	    (((pt_entry_t)mode << PTE_PBMT_SHIFT) & pmap_pbmt_mask));
-	if (__predict_false((old & PTE_V) != 0)) {
-		pmap_flush_page_all(va);
+	if (__predict_true(size == PAGE_SIZE && ((va | pa) & PAGE_MASK) == 0 &&
+	    pa < PA_LIMIT && (u_int)mode < nitems(pmap_attr_bits) &&
+	    (l3p = pmap_kva_pte(va)) != NULL)) {
+		kva_pte_replace(l3p, va, pa_to_pte(pa) | PTE_KERN | PTE_R |
+		    PTE_W | pmap_attr_bits[mode], true);
 		return;
 	}
-	kmem_tlb_flush_page(va);
-	return;
-slow:
 	pmap_kenter_slow(va, size, pa, mode);
 }
 
@@ -911,7 +816,7 @@ pmap_qenter(vm_offset_t va, vm_page_t *ma, int count)
 	for (i = 0; i < count; i++) {
 		v = va + ptoa((u_long)i);
 		pa = VM_PAGE_TO_PHYS(ma[i]);
-		attr = page_memattr(ma[i]);
+		attr = pmap_page_get_memattr(ma[i]);
 		if ((pa & PAGE_MASK) != 0 || pa >= PA_LIMIT ||
 		    (u_int)attr >= nitems(pmap_attr_bits))
 			panic("pmap_qenter: page %d (pa 0x%lx, attr %d) cannot "
@@ -919,7 +824,7 @@ pmap_qenter(vm_offset_t va, vm_page_t *ma, int count)
 			    attr, v);
 		newpte = pa_to_pte(pa) | PTE_KERN | PTE_R | PTE_W |
 		    pmap_attr_bits[attr];
-		l3p = pmap_l3_lookup(v);
+		l3p = pmap_kva_pte(v);
 		if (__predict_true(l3p != NULL)) {
 			old = pte_load(l3p);
 			if (old != newpte) {
@@ -1020,7 +925,7 @@ pmap_range_check(const char *fn, pmap_t pmap, vm_offset_t sva,
 		    VM_MAX_KERNEL_ADDRESS);
 }
 
-/* pmap_remove of anything but one page with its L3 table in place. */
+/* pmap_remove's general path: any range, the checks, the lock. */
 static void __attribute__((__noinline__))
 pmap_remove_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, bool sync)
 {
@@ -1030,37 +935,6 @@ pmap_remove_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, bool sync)
 	    eva);
 	if (sva == eva)
 		return;
-	/*
-	 * Fast path, as pmap_kremove's: a few pages inside one 2 MiB slot
-	 * whose L3 table exists (no superpage there).  The caller owns the
-	 * range; tables are never freed, so no lock.  One local flush per
-	 * page and one shootdown for the range.
-	 */
-	if (eva - sva <= ptoa(PMAP_TLB_FLUSH_THRESHOLD) &&
-	    (sva & ~L2_OFFSET) == ((eva - 1) & ~L2_OFFSET)) {
-		pt_entry_t *l3p, *t;
-		vm_offset_t va;
-		uintptr_t b;
-		bool valid;
-
-		b = pmap_kva_l3_bias;
-		t = b != 0 && kva_fast(sva) ?
-		    __atomic_load_n(kva_slot(b, sva), PMAP_SLOT_ORDER) : NULL;
-		if (t != NULL) {
-			valid = false;
-			for (va = sva; va < eva; va += PAGE_SIZE) {
-				l3p = &t[pl3_index(va)];
-				if ((pte_load(l3p) & PTE_V) == 0)
-					continue;
-				pte_store(l3p, 0);
-				kmem_tlb_flush_page(va);
-				valid = true;
-			}
-			if (valid && sync)
-				md_tlb_shootdown(sva, eva);
-			return;
-		}
-	}
 	kmem_spin_lock(&pmap->pm_lock);
 	pmap_update_range(pmap, sva, eva, ~(pt_entry_t)0, &fl);
 	if (!sync)
@@ -1069,11 +943,31 @@ pmap_remove_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, bool sync)
 	kmem_spin_unlock(&pmap->pm_lock);
 }
 
-static void
-pmap_remove_slow(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
+/*
+ * The fast path of pmap_remove and pmap_remove_nosync is kmem_free's case,
+ * one page of the KVA whose L3 table exists.  (eva - sva == PAGE_SIZE with
+ * sva a page of the KVA also makes eva aligned and inside the KVA.)  The
+ * shadow slot is NULL wherever the L2 entry is a superpage or invalid, so
+ * a superpage around the page takes the general path and is demoted there.
+ */
+static inline void
+pmap_remove_pages(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, bool sync)
+{
+	pt_entry_t *l3p;
+
+	if (__predict_true(eva - sva == PAGE_SIZE && pmap == kernel_pmap &&
+	    (sva & PAGE_MASK) == 0 && (l3p = pmap_kva_pte(sva)) != NULL)) {
+		kva_pte_replace(l3p, sva, 0, sync);
+		return;
+	}
+	pmap_remove_range(pmap, sva, eva, sync);
+}
+
+void
+pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 {
 
-	pmap_remove_range(pmap, sva, eva, true);
+	pmap_remove_pages(pmap, sva, eva, true);
 }
 
 /*
@@ -1086,37 +980,7 @@ void
 pmap_remove_nosync(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 {
 
-	pmap_remove_range(pmap, sva, eva, false);
-}
-
-/*
- * The fast path is kmem_free's case, one page of the KVA whose L3 table
- * exists: as pmap_kremove.  (eva - sva == PAGE_SIZE with sva a page of
- * the KVA also makes eva aligned and inside the KVA.)  The shadow slot is
- * NULL wherever the L2 entry is a superpage or invalid, so a superpage
- * around the page takes the slow path and is demoted there.
- */
-void
-pmap_remove(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
-{
-	pt_entry_t *l3p, *t;
-	uintptr_t b;
-
-	b = pmap_kva_l3_bias;
-	if (__predict_false(eva - sva != PAGE_SIZE || pmap != kernel_pmap ||
-	    kva_page_bad(sva) != 0 || b == 0))
-		goto slow;
-	t = __atomic_load_n(kva_slot(b, sva), PMAP_SLOT_ORDER);
-	if (__predict_false(t == NULL))
-		goto slow;
-	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(sva));
-	if ((pte_load(l3p) & PTE_V) == 0)
-		return;
-	pte_store(l3p, 0);
-	pmap_flush_page_all_inl(sva);
-	return;
-slow:
-	pmap_remove_slow(pmap, sva, eva);
+	pmap_remove_pages(pmap, sva, eva, false);
 }
 
 void
@@ -1152,28 +1016,19 @@ pmap_kremove_slow(vm_offset_t va)
 
 	if ((va & PAGE_MASK) != 0 || !va_in_kva(va))
 		panic("pmap_kremove: va 0x%lx is not a page in the KVA", va);
-	pmap_remove(kernel_pmap, va, va + PAGE_SIZE);
+	pmap_remove_range(kernel_pmap, va, va + PAGE_SIZE, true);
 }
 
 void
 pmap_kremove(vm_offset_t va)
 {
-	pt_entry_t *l3p, *t;
-	uintptr_t b;
+	pt_entry_t *l3p;
 
-	b = pmap_kva_l3_bias;
-	if (__predict_false(kva_page_bad(va) != 0 || b == 0))
-		goto slow;
-	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
-	if (__predict_false(t == NULL))
-		goto slow;
-	l3p = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
-	if ((pte_load(l3p) & PTE_V) == 0)
+	if (__predict_true((va & PAGE_MASK) == 0 &&
+	    (l3p = pmap_kva_pte(va)) != NULL)) {
+		kva_pte_replace(l3p, va, 0, true);
 		return;
-	pte_store(l3p, 0);
-	pmap_flush_page_all_inl(va);
-	return;
-slow:
+	}
 	pmap_kremove_slow(va);
 }
 
@@ -1235,143 +1090,79 @@ pmap_walk_leaf(vm_offset_t va, vm_size_t *sizep)
 	return (ptes[n - 1]);
 }
 
-/* The PA va maps to through any table walk; 0 if unmapped. */
-static vm_paddr_t
-pmap_walk_slow(vm_offset_t va)
+/*
+ * pmap_kextract's general path, for va outside the KVA (DMAP, image,
+ * DEVMAP) or not mapped by an L3 table of the shadow (a superpage).
+ */
+static vm_paddr_t __attribute__((__noinline__))
+pmap_kextract_slow(vm_offset_t va)
 {
 	vm_size_t size;
 	pt_entry_t e;
-
-	e = pmap_walk_leaf(va, &size);
-	return (e != 0 ? pte_to_pa(e) + (va & (size - 1)) : 0);
-}
-
-/* pmap_kextract outside the KVA: DMAP, image, DEVMAP. */
-static vm_paddr_t
-pmap_kextract_other(vm_offset_t va)
-{
 
 	if (va - DMAP_MIN_ADDRESS < pmap_dmap_size)
 		return (va - DMAP_MIN_ADDRESS + dmap_phys_base);
 	/* The host twin's DMAP pointers. */
 	if (va < VM_MIN_KERNEL_ADDRESS && VIRT_IN_DMAP(va))
 		return (DMAP_TO_PHYS(va));
-	if (va >= DEVMAP_MIN_ADDRESS || va < VM_MAXUSER_ADDRESS)
-		return (pmap_walk_slow(va));
-	return (0);	/* KVA before pmap_bootstrap, or no region */
-}
-
-/* pmap_kextract of a KVA address whose shadow slot is empty. */
-static vm_paddr_t __attribute__((__noinline__))
-pmap_kextract_l2(vm_offset_t va)
-{
-	pt_entry_t e;
-
-	e = pte_load(&kernel_pmap->pm_top_va[pl1_index(va)]);
-	if (!pte_is_table(e))
-		return (0);
-	e = pte_load(&pt_ptr(pte_to_pa(e))[pl2_index(va)]);
-	if (pte_is_leaf(e))
-		return (pte_to_pa(e) + (va & L2_OFFSET));
-	if ((e & PTE_V) == 0)
-		return (0);
-	/* A table the shadow does not show yet: walk it. */
-	e = pte_load(&pt_ptr(pte_to_pa(e))[pl3_index(va)]);
-	return ((e & PTE_V) != 0 ? pte_to_pa(e) + (va & PAGE_MASK) : 0);
+	e = pmap_walk_leaf(va, &size);
+	return (e != 0 ? pte_to_pa(e) + (va & (size - 1)) : 0);
 }
 
 vm_paddr_t
 pmap_kextract(vm_offset_t va)
 {
-	pt_entry_t e, *t;
-	uintptr_t b;
+	pt_entry_t e, *l3p;
 
-	b = pmap_kva_l3_bias;
-	if (__predict_false(!kva_fast(va) || b == 0))
-		return (pmap_kextract_other(va));
-	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
-	if (__predict_false(t == NULL))
-		return (pmap_kextract_l2(va));
-	e = pte_load(&t[pl3_index(va)]);
+	l3p = pmap_kva_pte(va);
+	if (__predict_false(l3p == NULL))
+		return (pmap_kextract_slow(va));
+	e = pte_load(l3p);
 	if ((e & PTE_V) == 0)
 		return (0);
 	return (pte_to_pa(e) + (va & PAGE_MASK));
 }
 
+/*
+ * pmap_kextract_run: as pmap_kextract for a KVA address, and in *lenp the
+ * bytes from va on (at least to the end of its page, at most about @max)
+ * that map physically contiguous memory through this one leaf or the
+ * following leaves of its L3 table.
+ */
 vm_paddr_t
 pmap_kextract_run(vm_offset_t va, vm_size_t max, vm_size_t *lenp)
 {
-	pt_entry_t e, *t;
+	pt_entry_t e, *l3p;
+	vm_size_t len, size;
 	vm_paddr_t pa;
-	vm_size_t len;
-	uintptr_t b;
 	u_int i, n;
 
-	*lenp = PAGE_SIZE - (va & PAGE_MASK);
-	b = pmap_kva_l3_bias;
-	if (__predict_false(!kva_fast(va) || b == 0))
-		return (pmap_kextract_other(va));
-	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
-	if (__predict_true(t != NULL)) {
-		i = (u_int)pl3_index(va);
-		e = pte_load(&t[i]);
-		if ((e & PTE_V) == 0)
+	l3p = pmap_kva_pte(va);
+	if (__predict_false(l3p == NULL)) {
+		e = pmap_walk_leaf(va, &size);
+		if (e == 0) {
+			*lenp = PAGE_SIZE - (va & PAGE_MASK);
 			return (0);
-		pa = pte_to_pa(e);
-		/* Following leaves of this table that map the next pages. */
-		len = *lenp;
-		for (n = i + 1; len < max && n < Ln_ENTRIES; n++) {
-			e = pte_load(&t[n]);
-			if ((e & PTE_V) == 0 || pte_to_pa(e) != pa +
-			    ((vm_paddr_t)(n - i) << PAGE_SHIFT))
-				break;
-			len += PAGE_SIZE;
 		}
-		*lenp = len;
-		return (pa + (va & PAGE_MASK));
+		*lenp = size - (va & (size - 1));
+		return (pte_to_pa(e) + (va & (size - 1)));
 	}
-	/* No L3 table in the shadow: a superpage, or a walk. */
-	e = pte_load(&kernel_pmap->pm_top_va[pl1_index(va)]);
-	if (pte_is_table(e)) {
-		e = pte_load(&pt_ptr(pte_to_pa(e))[pl2_index(va)]);
-		if (pte_is_leaf(e)) {
-			*lenp = L2_SIZE - (va & L2_OFFSET);
-			return (pte_to_pa(e) + (va & L2_OFFSET));
-		}
-	}
-	return (pmap_kextract_l2(va));
-}
-
-vm_paddr_t
-pmap_kextract_l3(vm_offset_t va, pt_entry_t **l3p)
-{
-	pt_entry_t e, *l3, *t;
-	uintptr_t b;
-
-	*l3p = NULL;
-	b = pmap_kva_l3_bias;
-	if (__predict_false(kva_page_bad(va) != 0 || b == 0))
-		return (0);
-	t = __atomic_load_n(kva_slot(b, va), PMAP_SLOT_ORDER);
-	if (__predict_false(t == NULL))
-		return (0);
-	l3 = (pt_entry_t *)((uintptr_t)t + l3_off_aligned(va));
-	e = pte_load(l3);
+	len = PAGE_SIZE - (va & PAGE_MASK);
+	*lenp = len;
+	e = pte_load(l3p);
 	if ((e & PTE_V) == 0)
 		return (0);
-	*l3p = l3;
-	return (pte_to_pa(e));
-}
-
-void
-pmap_kremove_l3(pt_entry_t *l3, vm_offset_t va, bool sync)
-{
-
-	pte_store(l3, 0);
-	if (sync)
-		pmap_flush_page_all_inl(va);
-	else
-		kmem_tlb_flush_page(va);
+	pa = pte_to_pa(e);
+	/* Following leaves of this table that map the next pages. */
+	i = (u_int)pl3_index(va);
+	for (n = 1; len < max && i + n < Ln_ENTRIES; n++) {
+		e = pte_load(&l3p[n]);
+		if ((e & PTE_V) == 0 || pte_to_pa(e) != pa + ptoa(n))
+			break;
+		len += PAGE_SIZE;
+	}
+	*lenp = len;
+	return (pa + (va & PAGE_MASK));
 }
 
 vm_paddr_t
@@ -1450,12 +1241,13 @@ attr_lookup_locked(vm_paddr_t pa)
 	return (VM_MEMATTR_DEFAULT);
 }
 
-/* pmap_page_get_memattr (kmem/pmap.h) when some run has an attribute. */
 vm_memattr_t
-pmap_page_get_memattr_slow(vm_page_t m)
+pmap_page_get_memattr(vm_page_t m)
 {
 	vm_memattr_t ma;
 
+	if (__atomic_load_n(&pmap_attr_nruns, __ATOMIC_RELAXED) == 0)
+		return (VM_MEMATTR_DEFAULT);
 	kmem_spin_lock(&kernel_pmap->pm_lock);
 	ma = attr_lookup_locked(VM_PAGE_TO_PHYS(m));
 	kmem_spin_unlock(&kernel_pmap->pm_lock);
@@ -1658,13 +1450,14 @@ pmap_unmapdev(void *p, vm_size_t size)
 const char *
 pmap_fault_region(vm_offset_t va)
 {
+	vm_size_t size;
 	bool mapped;
 
 	mapped = pmap_kextract(va) != 0;
 	if (va >= DMAP_MIN_ADDRESS && va < DMAP_MAX_ADDRESS) {
 		if (va - DMAP_MIN_ADDRESS >= pmap_dmap_size)
 			return ("DMAP, beyond the end of RAM (not mapped)");
-		return (pmap_walk_slow(va) != 0 ? "DMAP (RAM, read-write, "
+		return (pmap_walk_leaf(va, &size) != 0 ? "DMAP (RAM, read-write, "
 		    "never executable)" : "DMAP hole (no-map reserved range)");
 	}
 	if (va >= img_text[0] && va < img_text[1])
@@ -1832,7 +1625,6 @@ pmap_bootstrap(const struct kmem_boot_info *bi)
 	    1UL << PTE_PBMT_SHIFT : 0;
 	pmap_attr_bits[VM_MEMATTR_DEVICE] = pmap_svpbmt ?
 	    2UL << PTE_PBMT_SHIFT : 0;
-	pmap_pbmt_mask = pmap_svpbmt ? 3UL << PTE_PBMT_SHIFT : 0;
 
 	top = pt_alloc(pmap, pmap_pa_domain(bi->text_start));
 	if (top == 0)
@@ -1930,13 +1722,9 @@ void
 pmap_init(void)
 {
 
-#if PMAP_HAVE_VM_PAGE
 	kmem_spin_lock(&kernel_pmap->pm_lock);
 	pmap_initialized = true;
 	kmem_spin_unlock(&kernel_pmap->pm_lock);
-#else
-	panic("pmap_init: built without the page allocator");
-#endif
 }
 
 /* ------------------------------------------------------------ tests */
@@ -1953,7 +1741,6 @@ pmap_reset_for_test(void)
 	pmap_dmap_size = 0;
 	pmap_dmap_delta = 0;
 	pmap_kva_l3_bias = 0;
-	pmap_pbmt_mask = 0;
 	memset(img_text, 0, sizeof(img_text));
 	memset(img_rodata, 0, sizeof(img_rodata));
 	memset(img_data, 0, sizeof(img_data));

@@ -19,6 +19,16 @@ struct domainset domainset_fixed[MAXMEMDOM];
 
 #define IL_STRIPE_SHIFT	9	/* 512 pages = 2 MiB per interleave stripe */
 
+/*
+ * The round-robin cursor of each hart: the index in ds_order[] of its next
+ * RR pick (shared by every RR set; wrapped against the set's count, so no
+ * division).  Only its hart touches it, with interrupts as they are: a
+ * torn round-robin is harmless.  One cache line per hart.
+ */
+static struct {
+	u_int	rr;
+} __attribute__((aligned(64))) ds_cursor[MAXCPU];
+
 static void
 ds_set(struct domainset *ds, domainset_t mask, int policy, int prefer)
 {
@@ -190,8 +200,7 @@ iter_init_first(struct vm_domainset_iter *di, struct domainset *ds, int first,
 static inline int
 iter_pick(struct domainset *ds, bool page, vm_pindex_t pindex, bool *in_set)
 {
-	struct vm_pcpu *pcpu;
-	u_int cnt;
+	u_int cnt, i;
 	int policy;
 
 	*in_set = true;
@@ -217,8 +226,11 @@ iter_pick(struct domainset *ds, bool page, vm_pindex_t pindex, bool *in_set)
 	cnt = (u_int)ds->ds_cnt;
 	if (cnt <= 1)
 		return (ds->ds_order[0]);
-	pcpu = &vm_pcpu[kmem_cpuid()];
-	return (ds->ds_order[pcpu->pc_rr++ % cnt]);
+	i = ds_cursor[kmem_cpuid()].rr;
+	if (i >= cnt)
+		i = 0;
+	ds_cursor[kmem_cpuid()].rr = i + 1;
+	return (ds->ds_order[i]);
 }
 
 /*

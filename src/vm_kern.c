@@ -146,13 +146,13 @@ kmem_alloc_contig_pages(int domain, int pflags, u_long npages,
 	return (m);
 }
 
+/* Mark first and last as the first and last page of one allocation. */
 static void
-mark_range(vm_page_t first, vm_page_t last, bool exec)
+mark_range(vm_page_t first, vm_page_t last)
 {
 
 	vm_page_kmem_set(first, VM_PAGE_KMEM_HEAD);
 	vm_page_kmem_set(last, VM_PAGE_KMEM_TAIL);
-	(void)exec;
 }
 
 /* Map one page at va with prot; kernel mappings never fail for want of a
@@ -196,8 +196,10 @@ kmem_alloc_attr_domain(int domain, vm_size_t size, int flags, vm_paddr_t low,
 			goto fail;
 		KASSERT(vm_page_domain(m) == domain, ("kmem_alloc_attr_domain: "
 		    "domain mismatch %d != %d", vm_page_domain(m), domain));
-		if (memattr != VM_MEMATTR_DEFAULT)
+		if (memattr != VM_MEMATTR_DEFAULT) {
 			pmap_page_set_memattr(m, memattr);
+			vm_page_kmem_set(m, VM_PAGE_KMEM_ATTR);
+		}
 		vm_page_kmem_set(m, VM_PAGE_KMEM_MAPPED |
 		    ((prot & VM_PROT_EXECUTE) != 0 ? VM_PAGE_KMEM_EXEC : 0));
 		if (map_page(addr + i, m, prot, flags) != KERN_SUCCESS) {
@@ -209,7 +211,7 @@ kmem_alloc_attr_domain(int domain, vm_size_t size, int flags, vm_paddr_t low,
 		if (first == NULL)
 			first = m;
 		if (i + PAGE_SIZE == size)
-			mark_range(first, m, (prot & VM_PROT_EXECUTE) != 0);
+			mark_range(first, m);
 	}
 	return (addr);
 fail:
@@ -362,27 +364,27 @@ kmem_alloc_contig_domain(int domain, vm_size_t size, int flags,
 	    "domain mismatch %d != %d", vm_page_domain(first), domain));
 	va = addr;
 	for (i = 0; i < npages; i++, va += PAGE_SIZE) {
-		m = PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(first) + ptoa(i));
-		if (memattr != VM_MEMATTR_DEFAULT)
+		m = first + i;
+		if (memattr != VM_MEMATTR_DEFAULT) {
 			pmap_page_set_memattr(m, memattr);
+			vm_page_kmem_set(m, VM_PAGE_KMEM_ATTR);
+		}
 		vm_page_kmem_set(m, VM_PAGE_KMEM_MAPPED);
 		if (map_page(va, m, VM_PROT_RW, flags) != KERN_SUCCESS) {
 			/* Unmap what was mapped; free the whole run. */
 			if (i > 0)
 				pmap_remove(kernel_pmap, addr, va);
 			for (i = 0; i < npages; i++) {
-				m = PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(first) +
-				    ptoa(i));
-				vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
-				pmap_page_set_memattr(m, VM_MEMATTR_DEFAULT);
-				vm_page_free(m);
+				vm_page_kmem_clear(first + i, VM_PAGE_KMEM_ALL);
+				pmap_page_set_memattr(first + i,
+				    VM_MEMATTR_DEFAULT);
+				vm_page_free(first + i);
 			}
 			vmem_free(arena, addr, size);
 			return (0);
 		}
 	}
-	mark_range(first, PHYS_TO_VM_PAGE(VM_PAGE_TO_PHYS(first) +
-	    ptoa(npages - 1)), false);
+	mark_range(first, first + npages - 1);
 	return (addr);
 }
 
@@ -522,18 +524,20 @@ kmem_malloc_general(struct domainset *ds, vm_size_t size, int flags)
 	return (kmem_domainset_alloc(ds, &r));
 }
 
-/* Inlined into both entry points: kmem_malloc saves a call. */
-static inline __attribute__((__always_inline__)) vm_offset_t
-kmem_malloc_inl(struct domainset *ds, vm_size_t size, int flags)
+/*
+ * The fast path: one page, not M_EXEC, exactly one of M_NOWAIT/M_WAITOK,
+ * and a first domain above its minimum: one attempt there
+ * (kmem_malloc_page).  Anything else, or a failed attempt, takes the
+ * general path (kmem_malloc_general) from the start.
+ */
+vm_offset_t
+kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 {
 	vm_offset_t addr;
 	int domain;
 
-	/*
-	 * One page, not M_EXEC, exactly one of M_NOWAIT/M_WAITOK, and a first
-	 * domain above its minimum: one attempt there.  Anything else, or a
-	 * failed attempt, takes the general path from the start.
-	 */
+	if ((flags & M_WAITOK) != 0)
+		KMEM_MAY_SLEEP("kmem_malloc_domainset");
 	if (__predict_true(size - 1 < PAGE_SIZE && (flags & M_EXEC) == 0 &&
 	    flags_ok(flags)) && (domain = vm_domainset_first(ds)) >= 0 &&
 	    (addr = kmem_malloc_page(domain, flags)) != 0)
@@ -547,16 +551,7 @@ kmem_malloc(vm_size_t size, int flags)
 
 	if ((flags & M_WAITOK) != 0)
 		KMEM_MAY_SLEEP("kmem_malloc");
-	return (kmem_malloc_inl(DOMAINSET_RR(), size, flags));
-}
-
-vm_offset_t
-kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
-{
-
-	if ((flags & M_WAITOK) != 0)
-		KMEM_MAY_SLEEP("kmem_malloc_domainset");
-	return (kmem_malloc_inl(ds, size, flags));
+	return (kmem_malloc_domainset(DOMAINSET_RR(), size, flags));
 }
 
 /*
@@ -661,7 +656,7 @@ _kmem_back_domain(int domain, vm_object_t object, vm_offset_t addr,
 			first = m;
 	}
 	if (mark)
-		mark_range(first, m, (prot & VM_PROT_EXECUTE) != 0);
+		mark_range(first, m);
 	return (KERN_SUCCESS);
 fail:
 	kmem_unback(object, addr, i);
@@ -873,7 +868,7 @@ unback_check(vm_object_t object, vm_offset_t addr, vm_size_t size,
 			    "(not allocated, already freed, or wrong size)", who,
 			    addr, (u_long)size, va);
 		if (va == addr)
-			*attrp = pmap_page_get_memattr(m) != VM_MEMATTR_DEFAULT;
+			*attrp = (vm_page_kmem_get(m) & VM_PAGE_KMEM_ATTR) != 0;
 		if (!check)
 			continue;
 		marks = vm_page_kmem_get(m);
@@ -973,59 +968,44 @@ defer_range_locked(struct kmem_defer *d, vmem_t *arena, vm_offset_t addr,
 }
 
 /*
- * kmem_free of one page, the common case: one page-table lookup for the
- * check and the unmap.  Returns false, having changed nothing, for
- * anything but a live one-page allocation of ordinary memory; the general
- * path then frees it or panics with the full diagnosis.
+ * kmem_free of one page, the common case.  Returns false, having changed
+ * nothing, for anything but a live one-page allocation of ordinary memory
+ * (no memory attribute); the general path then frees it or panics with
+ * the full diagnosis.
  */
-static void kmem_free_page_defer(vm_offset_t addr, pt_entry_t *l3,
-    vm_paddr_t pa, vmem_t *arena);
-
-static bool
+static inline bool
 kmem_free_page(vm_offset_t addr)
 {
-	pt_entry_t *l3;
+	struct kmem_defer *d;
 	vmem_t *arena;
 	vm_paddr_t pa;
 	vm_page_t m;
-	int domain;
 
-	pa = pmap_kextract_l3(addr, &l3);
-	m = pa != 0 ? vm_page_from_phys_dom_inl(pa, &domain) : NULL;
-	if (__predict_false(m == NULL || vm_page_kmem_get(m) !=
-	    (VM_PAGE_KMEM_HEAD | VM_PAGE_KMEM_TAIL | VM_PAGE_KMEM_MAPPED) ||
-	    pmap_page_get_memattr(m) != VM_MEMATTR_DEFAULT))
+	pa = pmap_kextract(addr);
+	m = pa != 0 ? PHYS_TO_VM_PAGE(pa) : NULL;
+	if (__predict_false(m == NULL || (addr & PAGE_MASK) != 0 ||
+	    vm_page_kmem_get(m) != (VM_PAGE_KMEM_HEAD | VM_PAGE_KMEM_TAIL |
+	    VM_PAGE_KMEM_MAPPED)))
 		return (false);
-	arena = kdom[domain].kernel_arena;
+	arena = kdom[vm_page_domain(m)].kernel_arena;
 	vm_page_kmem_clear(m, VM_PAGE_KMEM_ALL);
 	if (kmem_ncpus_running() <= 1 || vm_page_wanted()) {
-		pmap_kremove_l3(l3, addr, true);
+		pmap_kremove(addr);
 		vm_page_free(m);
 		vmem_free(arena, addr, PAGE_SIZE);
 		return (true);
 	}
-	kmem_free_page_defer(addr, l3, pa, arena);
-	return (true);
-}
-
-/* kmem_free_page's batched case: other harts run. */
-static __attribute__((__noinline__)) void
-kmem_free_page_defer(vm_offset_t addr, pt_entry_t *l3, vm_paddr_t pa,
-    vmem_t *arena)
-{
-	struct kmem_defer *d;
-
+	/* Other harts run: into this hart's batch. */
 	d = &kdefer[kmem_cpuid()];
 	kmem_spin_lock(&d->lock);
-	pmap_kremove_l3(l3, addr, false);
+	pmap_remove_nosync(kernel_pmap, addr, addr + PAGE_SIZE);
 	if (d->nruns == KDEFER_RUNS)
 		defer_flush_locked(d);
-	d->runs[d->nruns].pa = pa;
-	d->runs[d->nruns].n = 1;
-	d->runs[d->nruns].attr = false;
+	d->runs[d->nruns] = (struct kmem_run){ .pa = pa, .n = 1 };
 	d->nruns++;
 	defer_range_locked(d, arena, addr, PAGE_SIZE);
 	kmem_spin_unlock(&d->lock);
+	return (true);
 }
 
 static __attribute__((__noinline__)) void

@@ -9,8 +9,8 @@
  *
  * Entries come from a static boot pool and then from pages of the page
  * allocator (reached through the DMAP), so a map works from the first
- * kmem_init() on.  Lock order: a map lock is outermost; a submap's lock is
- * taken after its parent's; page allocation happens under map locks.
+ * kmem_init() on.  Page allocation happens under map locks (lock order:
+ * kmem/spin.h).
  */
 #include <string.h>
 
@@ -55,7 +55,7 @@ static u_long entry_pages;
 /*
  * Take an entry.  Returns NULL only when the boot pool is used up and the
  * page allocator has no page.  May allocate a page: call with map locks
- * held (map > domain in the lock order), never with the entry lock held.
+ * held (kmem/spin.h), never with the entry lock held.
  */
 static struct vm_map_entry *
 entry_alloc(void)

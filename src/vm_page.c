@@ -35,13 +35,6 @@ atomic_ulong vm_free_gen;
 atomic_uint vm_free_waiters;
 static struct kmem_spin vm_wait_lock = KMEM_SPIN_INITIALIZER("vm wait");
 
-int
-(malloc2vm_flags)(int malloc_flags)
-{
-
-	return (malloc2vm_flags_inl(malloc_flags));
-}
-
 static inline bool
 req_may_wait(int req)
 {
@@ -77,32 +70,11 @@ seg_pa(const struct vm_phys_seg *seg, u_long idx)
 	return (ptoa(seg->spfn + (idx - seg->base)));
 }
 
-vm_page_t
-(vm_page_from_phys)(vm_paddr_t pa)
-{
-
-	return (vm_page_from_phys_inl(pa));
-}
-
-vm_paddr_t
-(vm_page_to_phys)(vm_page_t m)
-{
-
-	return (vm_page_to_phys_inl(m));
-}
-
 void
 vm_page_to_phys_bad(vm_page_t m)
 {
 
 	panic("vm_page_to_phys: %p is not a managed page", (void *)m);
-}
-
-int
-(vm_page_domain)(vm_page_t m)
-{
-
-	return (vm_page_domain_inl(m));
 }
 
 vm_page_t
@@ -141,53 +113,11 @@ page_check_allocated(vm_page_t m, const char *fn, u_long *idxp)
 	return (vmd);
 }
 
-bool
-(vm_page_is_zero)(vm_page_t m)
-{
-
-	return ((m->vp_info & VPI_ZERO) != 0);
-}
-
 void
 vm_page_clear_zero(vm_page_t m)
 {
 
 	m->vp_info &= ~VPI_ZERO;
-}
-
-void
-(vm_page_kmem_set)(vm_page_t m, u_int marks)
-{
-
-	m->vp_info |= (marks & VM_PAGE_KMEM_ALL) << VPI_KMEM_SHIFT;
-}
-
-void
-(vm_page_kmem_clear)(vm_page_t m, u_int marks)
-{
-
-	m->vp_info &= ~((marks & VM_PAGE_KMEM_ALL) << VPI_KMEM_SHIFT);
-}
-
-u_int
-(vm_page_kmem_get)(vm_page_t m)
-{
-
-	return ((m->vp_info >> VPI_KMEM_SHIFT) & VM_PAGE_KMEM_ALL);
-}
-
-void
-(vm_page_set_kmem_exec)(vm_page_t m)
-{
-
-	vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
-}
-
-bool
-(vm_page_is_kmem_exec)(vm_page_t m)
-{
-
-	return ((vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) != 0);
 }
 
 static __attribute__((noinline)) void

@@ -48,7 +48,6 @@ int vm_phys_nsegs;
 /* The lookup tables of kmem/vm_page.h (written by vm_phys_init only). */
 struct vm_page_segtab vm_page_segtab[VM_PHYS_MAX_SEGS + 1];
 struct vm_page_domtab vm_page_domtab[MAXMEMDOM];
-static uint64_t vm_phys_init_instret;
 static u_long vm_phys_meta_bytes;
 
 #define MAXORDER	(VM_NFREEORDER - 1)
@@ -783,13 +782,11 @@ vm_phys_init(void)
 {
 	struct vm_phys_seg tmp, *seg;
 	struct vm_domain *vmd;
-	uint64_t t0, t1;
-	u_long npages, per_gib, total;
+	u_long npages, total;
 	vm_paddr_t pa;
 	vm_size_t size;
 	int d, i, j, nd;
 
-	t0 = md_instret();
 	if (vm_ndomains != 0)
 		return (EBUSY);
 	nd = physmem.ndomains;
@@ -876,19 +873,11 @@ vm_phys_init(void)
 	vm_phys_init_tables(nd);
 	vm_ndomains = nd;
 	physmem.early_closed = true;
-	domainset_init();
-	t1 = md_instret();
-	vm_phys_init_instret = t1 - t0;
-
-	per_gib = total != 0 ? (u_long)(vm_phys_init_instret *
-	    (1UL << (30 - PAGE_SHIFT)) / total) : 0;
 	kmem_printf("vm_phys: %d domain(s), %d segment(s), %lu pages "
-	    "(%lu MiB); page metadata %lu bytes = %lu.%03lu bytes/page; "
-	    "init %lu instructions (%lu per GiB)\n", nd, vm_phys_nsegs, total,
-	    total >> (20 - PAGE_SHIFT), vm_phys_meta_bytes,
-	    total ? vm_phys_meta_bytes / total : 0,
-	    total ? vm_phys_meta_bytes * 1000 / total % 1000 : 0,
-	    (u_long)vm_phys_init_instret, per_gib);
+	    "(%lu MiB); page metadata %lu bytes = %lu.%03lu bytes/page\n", nd,
+	    vm_phys_nsegs, total, total >> (20 - PAGE_SHIFT),
+	    vm_phys_meta_bytes, total ? vm_phys_meta_bytes / total : 0,
+	    total ? vm_phys_meta_bytes * 1000 / total % 1000 : 0);
 	return (0);
 }
 
@@ -904,16 +893,19 @@ vm_phys_reset_for_test(void)
 	vm_phys_nsegs = 0;
 	vm_ndomains = 0;
 	vm_phys_meta_bytes = 0;
-	vm_phys_init_instret = 0;
 }
 
 /* ------------------------------------------------------------ queries */
 
 int
-(vm_phys_domain)(vm_paddr_t pa)
+vm_phys_domain(vm_paddr_t pa)
 {
+	const struct vm_page_segtab *ps;
 
-	return (vm_phys_domain_inl(pa));
+	for (ps = vm_page_segtab; ps->ps_size != 0; ps++)
+		if (pa - ps->ps_start < ps->ps_size)
+			return ((int)ps->ps_domain);
+	return (-1);
 }
 
 /* Add the free blocks of one order of vmd to st's segments (vmd locked). */
@@ -975,7 +967,6 @@ vm_phys_stats(struct vm_phys_stats *st)
 		st->meta_milli_per_page += vm_dom[d].vmd_npages;
 	st->meta_milli_per_page = st->meta_milli_per_page == 0 ? 0 :
 	    vm_phys_meta_bytes * 1000 / st->meta_milli_per_page;
-	st->init_instret = vm_phys_init_instret;
 }
 
 void
@@ -984,9 +975,9 @@ vm_phys_print_stats(const struct vm_phys_stats *st)
 	int d, i;
 
 	kmem_printf("vm_phys: %d domain(s), %d segment(s), metadata %lu bytes "
-	    "(%lu.%03lu bytes/page), init %lu instructions\n", st->ndomains,
-	    st->nsegs, st->meta_bytes, st->meta_milli_per_page / 1000,
-	    st->meta_milli_per_page % 1000, (u_long)st->init_instret);
+	    "(%lu.%03lu bytes/page)\n", st->ndomains, st->nsegs,
+	    st->meta_bytes, st->meta_milli_per_page / 1000,
+	    st->meta_milli_per_page % 1000);
 	for (i = 0; i < st->nsegs; i++)
 		kmem_printf("  segment %d: [0x%09lx, 0x%09lx) domain %d, %lu "
 		    "pages\n", i, (u_long)st->segs[i].start,

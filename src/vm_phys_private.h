@@ -65,7 +65,7 @@
  *   VPI_ST_INNER: inside a free block, not its head.
  * Bit 4 is "known zero" in the allocated, cached and free-head states.
  * Free head: prev index in bits 5..31.  Allocated: kmem marks in bits
- * 7..10 (kmem/vm_page.h).  So "allocated and not cached" is
+ * 7..12 (kmem/vm_page.h).  So "allocated and not cached" is
  * (vp_info & VPI_BUSY_MASK) == 0, and "... nor mapped by kmem" is
  * (vp_info & VPI_FREE_MASK) == 0: one test on the free path.
  */
@@ -165,7 +165,6 @@ struct vm_pcache {
 
 struct vm_pcpu {
 	struct vm_pcache pc_dom[MAXMEMDOM];
-	u_int		pc_rr;		/* round-robin cursor of this hart */
 } __attribute__((aligned(64)));
 
 extern struct vm_pcpu vm_pcpu[MAXCPU];

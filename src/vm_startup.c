@@ -2,6 +2,7 @@
 /*
  * vm_startup.c: the order in which the layers come up at boot.
  */
+#include <kmem/domainset.h>
 #include <kmem/fdt.h>
 #include <kmem/physmem.h>
 #include <kmem/pmap.h>
@@ -96,6 +97,7 @@ kmem_startup(const struct kmem_boot_info *bi)
 		return (error);
 	}
 	kmem_up |= KMEM_UP_PAGES;
+	domainset_init();
 	pmap_init();
 	/* Arenas, the kernel map and its submaps, the zero region. */
 	kmem_init(VM_MIN_KERNEL_ADDRESS, VM_MAX_KERNEL_ADDRESS);

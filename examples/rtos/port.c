@@ -123,18 +123,12 @@ md_sleep_would_deadlock(void)
 
 /*
  * The hart API of kmem/smp.h (kmem_smp_run, barriers) over the RTOS: the
- * md_smp_* hooks that src/kmem_smp.c calls (declared here until
- * kmem/machine.h declares them).  A task waits for a word to change
- * blocked on the word's waiters mask as its channel, and md_smp_notify()
+ * md_smp_* hooks of kmem/machine.h that src/kmem_smp.c calls.  A task
+ * waits for a word to change blocked on the word's waiters mask as its channel, and md_smp_notify()
  * wakes every task blocked on it.  The waiter blocks first and re-checks
  * after, so a change made in between is seen.  The idle task and boot
  * code cannot block: they spin.
  */
-void md_smp_wait(atomic_uint *p, u_int v, atomic_ulong *waiters);
-void md_smp_notify(atomic_ulong *waiters);
-bool md_smp_running(u_int cpuid);
-void md_smp_idle(u_int cpuid, bool idle);
-
 void
 md_smp_wait(atomic_uint *p, u_int v, atomic_ulong *waiters)
 {

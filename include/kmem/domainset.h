@@ -126,7 +126,10 @@ void vm_domainset_iter_page_init(struct vm_domainset_iter *di,
 /** As vm_domainset_iter_policy; WAITFAIL: ENOMEM after one wait. */
 int vm_domainset_iter_page(struct vm_domainset_iter *di, int *domain);
 
-/* (Re)build the static sets for vm_ndomains domains (vm_phys_init). */
+/*
+ * (Re)build the static sets for vm_ndomains domains: the start-up sequence
+ * (kmem_startup) calls it once vm_phys_init() has found the domains.
+ */
 void domainset_init(void);
 
 #endif /* KMEM_DOMAINSET_H */

@@ -20,6 +20,8 @@
 #ifndef KMEM_MACHINE_H
 #define KMEM_MACHINE_H
 
+#include <stdatomic.h>
+
 #include <kmem/types.h>
 
 struct kmem_spin;
@@ -41,6 +43,23 @@ void md_sleep(const void *chan, struct kmem_spin *lock);
 void md_wakeup(const void *chan);
 /* True when nothing but the caller could ever run (one hart, no threads). */
 bool md_sleep_would_deadlock(void);
+
+/*
+ * Harts handing work to each other (src/kmem_smp.c, the logic of
+ * kmem/smp.h, is written over these):
+ *  - md_smp_wait(p, v, waiters): return once *p != v, sleeping (not
+ *    spinning) meanwhile; the caller's cpu may record itself in *waiters.
+ *  - md_smp_notify(waiters): a word was changed with a sequentially
+ *    consistent store: wake the cpus that wait on it (those in *waiters).
+ *    Either the waiter sees the change or the notifier sees the waiter.
+ *  - md_smp_running(cpuid): cpuid is a hart running kmem code.
+ *  - md_smp_idle(cpuid, idle): the calling hart (cpuid) goes idle in
+ *    kmem_smp_idle() (idle) or is about to run work handed to it (!idle).
+ */
+void md_smp_wait(atomic_uint *p, u_int v, atomic_ulong *waiters);
+void md_smp_notify(atomic_ulong *waiters);
+bool md_smp_running(u_int cpuid);
+void md_smp_idle(u_int cpuid, bool idle);
 
 /* TLB maintenance.  va ranges are [sva, eva). */
 void md_tlb_flush_page(vm_offset_t va);	/* this hart */

@@ -16,14 +16,13 @@
  * Locking.  kernel_pmap's lock (one kmem_spin) serialises page-table page
  * creation, superpage creation and demotion, pmap_remove, pmap_protect and
  * device mappings.  pmap_enter/pmap_kenter/pmap_kremove/pmap_qenter of a
- * 4 KiB page, and pmap_remove of up to 64 pages inside one 2 MiB, whose L3
- * table already exists store the PTE without the lock:
+ * 4 KiB page and pmap_remove of one page, whose L3 table already exists,
+ * store the PTE without the lock:
  * the caller owns the VA it maps (kva_alloc, vmem), and page-table pages of
  * the kernel pmap are never freed, so a lock-free walk always reads a live
  * table.  pmap_kextract/pmap_extract take no lock.
- * Lock order: kmem_map > vmem arenas > kernel_pmap lock > vm_domain free
- * locks: page-table pages are allocated with VM_ALLOC_NOWAIT while the
- * pmap lock is held.
+ * Page-table pages are allocated with VM_ALLOC_NOWAIT while the pmap lock
+ * is held (lock order: kmem/spin.h).
  *
  * TLB.  Every changed leaf is flushed locally (md_tlb_flush_page; past
  * PMAP_TLB_FLUSH_THRESHOLD leaves in one call, one md_tlb_flush_all), and
@@ -189,16 +188,6 @@ void pmap_qremove(vm_offset_t va, int count);
 vm_paddr_t pmap_kextract(vm_offset_t va);
 vm_paddr_t pmap_extract(pmap_t pmap, vm_offset_t va);
 
-/*
- * For a hot path that looks at a kernel page's mapping and then removes it
- * (kmem_free of one page): the PA that the KVA page va maps through a
- * 4 KiB leaf in an L3 table, with *l3p set to that leaf; 0 and *l3p NULL
- * when va is not a page of the KVA, nothing maps it or a superpage does.
- * pmap_kremove_l3 then removes that mapping without walking again: as
- * pmap_kremove(va) (sync) or pmap_remove_nosync (!sync: only this hart's
- * TLB is flushed).  No lock: the caller owns the mapping throughout.
- */
-vm_paddr_t pmap_kextract_l3(vm_offset_t va, pt_entry_t **l3p);
 
 /*
  * pmap_kextract, and in *lenp how many bytes from va on are mapped
@@ -211,7 +200,6 @@ vm_paddr_t pmap_kextract_l3(vm_offset_t va, pt_entry_t **l3p);
  */
 vm_paddr_t pmap_kextract_run(vm_offset_t va, vm_size_t max,
     vm_size_t *lenp);
-void pmap_kremove_l3(pt_entry_t *l3, vm_offset_t va, bool sync);
 
 /* Zero a page through the DMAP.  Panics on NULL or a page outside it. */
 void pmap_zero_page(vm_page_t m);
@@ -239,18 +227,8 @@ void pmap_unmapdev(void *p, vm_size_t size);
  * stays write-back) are not changed.
  */
 void pmap_page_set_memattr(vm_page_t m, vm_memattr_t ma);
-vm_memattr_t pmap_page_get_memattr_slow(vm_page_t m);
-extern int pmap_attr_nruns;	/* runs of pages with a special attribute */
-
-/* A page's memory attribute; without any special run, the default. */
-static inline vm_memattr_t
-pmap_page_get_memattr(vm_page_t m)
-{
-
-	if (__atomic_load_n(&pmap_attr_nruns, __ATOMIC_RELAXED) == 0)
-		return (VM_MEMATTR_DEFAULT);
-	return (pmap_page_get_memattr_slow(m));
-}
+/* A page's memory attribute (VM_MEMATTR_DEFAULT unless set). */
+vm_memattr_t pmap_page_get_memattr(vm_page_t m);
 
 /* True when the harts have Svpbmt (memory attributes take effect). */
 bool pmap_has_svpbmt(void);

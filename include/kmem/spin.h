@@ -8,9 +8,17 @@
  * acquire/release pairs.  Every acquisition is counted (kmem_spin_count)
  * so that tests and benchmarks can show which paths take which locks.
  *
- * Lock order (outer first), documented in the README:
- *   kmem_map lock > vmem arena locks (child before parent) >
- *   kernel_pmap lock > vm_domain free locks > lowmem list lock
+ * Lock order, outer first.  This is the one statement of it: every other
+ * file points here.  A hart that holds a lock takes only locks below it.
+ *   1. kmem free batch locks (one per hart, src/vm_kern.c)
+ *   2. vm_map locks (kernel_map, then a submap)
+ *   3. vmem arena locks (an arena, then the arena it imports from)
+ *   4. kernel_pmap lock (page-table pages are allocated under it, NOWAIT)
+ *   5. vm_domain free locks (one at a time)
+ *   6. lowmem handler list lock
+ *   7. the platform's shootdown lock (inside md_tlb_shootdown)
+ * vm_map's entry pool lock is a leaf (nothing is taken under it).  Waiting for pages (VM_ALLOC_WAITOK,
+ * vm_wait) and sleeping happen with no kmem_spin held.
  */
 #ifndef KMEM_SPIN_H
 #define KMEM_SPIN_H

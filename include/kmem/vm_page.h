@@ -28,8 +28,7 @@
  * consistency walks of vm_phys_check().
  *
  * Locks: one kmem_spin per domain ("vm domain free") protects the free
- * lists and counters; lock order (kmem/spin.h): kernel_pmap lock > domain
- * free lock > lowmem list lock.  The NOWAIT paths never sleep and never
+ * lists and counters (lock order: kmem/spin.h).  The NOWAIT paths never sleep and never
  * run lowmem handlers, so the pmap may allocate page-table pages while
  * holding its lock.  Waiting (VM_ALLOC_WAITOK/WAITFAIL) and reclaim need
  * the caller to hold no kmem_spin.
@@ -80,11 +79,8 @@ _Static_assert(sizeof(struct vm_page) == 8, "struct vm_page must be 8 bytes");
  * M_WAITOK -> WAITOK, M_ZERO -> ZERO, M_NORECLAIM -> NORECLAIM, M_NODUMP
  * -> NODUMP; class SYSTEM (INTERRUPT with M_USE_RESERVE).
  */
-int malloc2vm_flags(int malloc_flags);
-
-/* The same, inline: callers mask off part of the result, which then folds. */
 static inline int
-malloc2vm_flags_inl(int malloc_flags)
+malloc2vm_flags(int malloc_flags)
 {
 	int pflags;
 
@@ -102,7 +98,6 @@ malloc2vm_flags_inl(int malloc_flags)
 		pflags |= VM_ALLOC_NORECLAIM;
 	return (pflags);
 }
-#define malloc2vm_flags(f)	malloc2vm_flags_inl(f)
 
 /*
  * Waiting.  An allocation with neither WAITOK nor WAITFAIL (or with
@@ -175,25 +170,19 @@ void vm_page_free_zero(vm_page_t m);
  */
 void vm_page_free_contig(vm_page_t m, u_long npages);
 
-/** The page of a physical address; NULL if @p pa is not managed RAM. */
-vm_page_t vm_page_from_phys(vm_paddr_t pa);
-/** The physical address of a page; panics if @p m is not a managed page. */
-vm_paddr_t vm_page_to_phys(vm_page_t m);
-/** The domain of a page; -1 if @p m is not a managed page. */
-int vm_page_domain(vm_page_t m);
-
 /*
- * The conversions above are on every kmem path, so they are also inline
- * (the functions exist too, for callers that take their address).  They
+ * Conversions between a physical address and its page, on every kmem path,
+ * so inline: the page of a physical address (NULL if @p pa is not managed
+ * RAM); the physical address of a page (panics if @p m is not a managed
+ * page); the domain of a page (-1 if @p m is not a managed page).  They
  * read two small tables that vm_phys_init() fills and nothing changes
  * afterwards (so no lock, on any hart): per physically contiguous run of
  * a domain's segments, its physical range and where its page structs are
  * (adjacent segments of one domain share an entry: their structs are
  * consecutive too); per domain, where its page array is.  The run table
  * ends with an entry of size 0.  A machine has one or two runs per domain
- * in practice, so a short compare chain finds the entry (about 10
- * instructions when the first one matches).  The tables are private to
- * src/: use the functions and macros.
+ * in practice, so a short compare chain finds the entry.  The tables are
+ * private to src/ (they are here only for these inline functions).
  */
 struct vm_page_segtab {
 	vm_paddr_t	ps_start;	/* first byte of the run */
@@ -216,35 +205,24 @@ extern int vm_ndomains;
 
 __kmem_noreturn void vm_page_to_phys_bad(vm_page_t m);
 
-/* PHYS_TO_VM_PAGE, and the page's domain in *domain when not NULL. */
 static inline vm_page_t
-vm_page_from_phys_dom_inl(vm_paddr_t pa, int *domain)
+vm_page_from_phys(vm_paddr_t pa)
 {
 	const struct vm_page_segtab *ps;
 	vm_paddr_t off;
 
 	for (ps = vm_page_segtab; ps->ps_size != 0; ps++) {
 		off = pa - ps->ps_start;
-		if (off < ps->ps_size) {
-			if (domain != NULL)
-				*domain = (int)ps->ps_domain;
+		if (off < ps->ps_size)
 			return ((vm_page_t)(ps->ps_first + ((off >>
 			    VM_PAGE_SCALE_SHIFT) & ~(uintptr_t)
 			    ((1 << VM_PAGE_STRUCT_SHIFT) - 1))));
-		}
 	}
 	return (NULL);
 }
 
-static inline vm_page_t
-vm_page_from_phys_inl(vm_paddr_t pa)
-{
-
-	return (vm_page_from_phys_dom_inl(pa, NULL));
-}
-
 static inline vm_paddr_t
-vm_page_to_phys_inl(vm_page_t m)
+vm_page_to_phys(vm_page_t m)
 {
 	const struct vm_page_segtab *ps;
 	uintptr_t off;
@@ -262,7 +240,7 @@ vm_page_to_phys_inl(vm_page_t m)
 }
 
 static inline int
-vm_page_domain_inl(vm_page_t m)
+vm_page_domain(vm_page_t m)
 {
 	int d;
 
@@ -273,11 +251,8 @@ vm_page_domain_inl(vm_page_t m)
 	return (-1);
 }
 
-#define PHYS_TO_VM_PAGE(pa)	vm_page_from_phys_inl(pa)
-#define VM_PAGE_TO_PHYS(m)	vm_page_to_phys_inl(m)
-#define vm_page_from_phys(pa)	vm_page_from_phys_inl(pa)
-#define vm_page_to_phys(m)	vm_page_to_phys_inl(m)
-#define vm_page_domain(m)	vm_page_domain_inl(m)
+#define PHYS_TO_VM_PAGE(pa)	vm_page_from_phys(pa)
+#define VM_PAGE_TO_PHYS(m)	vm_page_to_phys(m)
 
 /**
  * The physically next page (m + 1) when it is managed and in the same
@@ -295,14 +270,15 @@ vm_page_t vm_page_next(vm_page_t m);
  *    pages freed with vm_page_free_zero() keep the knowledge on the free
  *    lists and in the caches).  A caller that writes the page and hands it
  *    on may clear it.
- *  - kmem marks, 4 bits the kmem layer owns: VM_PAGE_KMEM_MAPPED (kmem
+ *  - kmem marks, 5 bits the kmem layer owns: VM_PAGE_KMEM_MAPPED (kmem
  *    maps the page: FreeBSD's wiring by kernel_object; vm_page_free,
  *    vm_page_free_zero and vm_page_free_contig of such a page panic, so a
  *    page never has a mapping and a new owner at once), VM_PAGE_KMEM_EXEC
  *    (FreeBSD's VPO_KMEM_EXEC: mapped executable, kmem_unback picks the
  *    rwx arena by it), VM_PAGE_KMEM_HEAD / VM_PAGE_KMEM_TAIL (first / last
  *    page of one kmem allocation, so kmem_free can check that it frees
- *    exactly one).
+ *    exactly one), VM_PAGE_KMEM_ATTR (kmem gave the page a memory
+ *    attribute, which kmem_free resets).
  * These are plain stores to the page's struct: the owner of the page
  * (whoever allocated it) serialises them.
  */
@@ -311,61 +287,56 @@ vm_page_t vm_page_next(vm_page_t m);
 #define VM_PAGE_KMEM_HEAD	0x4
 #define VM_PAGE_KMEM_TAIL	0x8
 #define VM_PAGE_KMEM_UMA	0x10	/* UMA owns it: vm_page_uma_set */
-#define VM_PAGE_KMEM_ALL	0x1f
-void vm_page_kmem_set(vm_page_t m, u_int marks);
-void vm_page_kmem_clear(vm_page_t m, u_int marks);
-u_int vm_page_kmem_get(vm_page_t m);
-/* Shorthands for the exec mark. */
-void vm_page_set_kmem_exec(vm_page_t m);
-bool vm_page_is_kmem_exec(vm_page_t m);
-
-bool vm_page_is_zero(vm_page_t m);
-void vm_page_clear_zero(vm_page_t m);
-
-/*
- * The same, inline (kmem marks each allocation's pages): the bits of
- * vp_info they use.  The rest of the encoding is in src/vm_phys_private.h.
- */
+#define VM_PAGE_KMEM_ATTR	0x20
+#define VM_PAGE_KMEM_ALL	0x3f
+/* The bits of vp_info they use (the rest: src/vm_phys_private.h). */
 #define VM_PAGE_INFO_ZERO	0x10U
-/* Bit 7: the mapped mark joins the free path's one mask test (0xcf). */
 #define VM_PAGE_INFO_KMEM_SHIFT	7
 
 static inline void
-vm_page_kmem_set_inl(vm_page_t m, u_int marks)
+vm_page_kmem_set(vm_page_t m, u_int marks)
 {
 
 	m->vp_info |= (marks & VM_PAGE_KMEM_ALL) << VM_PAGE_INFO_KMEM_SHIFT;
 }
 
 static inline void
-vm_page_kmem_clear_inl(vm_page_t m, u_int marks)
+vm_page_kmem_clear(vm_page_t m, u_int marks)
 {
 
 	m->vp_info &= ~((marks & VM_PAGE_KMEM_ALL) << VM_PAGE_INFO_KMEM_SHIFT);
 }
 
 static inline u_int
-vm_page_kmem_get_inl(vm_page_t m)
+vm_page_kmem_get(vm_page_t m)
 {
 
 	return ((m->vp_info >> VM_PAGE_INFO_KMEM_SHIFT) & VM_PAGE_KMEM_ALL);
 }
 
+/* Shorthands for the exec mark. */
+static inline void
+vm_page_set_kmem_exec(vm_page_t m)
+{
+
+	vm_page_kmem_set(m, VM_PAGE_KMEM_EXEC);
+}
+
 static inline bool
-vm_page_is_zero_inl(vm_page_t m)
+vm_page_is_kmem_exec(vm_page_t m)
+{
+
+	return ((vm_page_kmem_get(m) & VM_PAGE_KMEM_EXEC) != 0);
+}
+
+static inline bool
+vm_page_is_zero(vm_page_t m)
 {
 
 	return ((m->vp_info & VM_PAGE_INFO_ZERO) != 0);
 }
 
-#define vm_page_kmem_set(m, marks)	vm_page_kmem_set_inl((m), (marks))
-#define vm_page_kmem_clear(m, marks)	vm_page_kmem_clear_inl((m), (marks))
-#define vm_page_kmem_get(m)		vm_page_kmem_get_inl(m)
-#define vm_page_set_kmem_exec(m)	\
-	vm_page_kmem_set_inl((m), VM_PAGE_KMEM_EXEC)
-#define vm_page_is_kmem_exec(m)		\
-	((vm_page_kmem_get_inl(m) & VM_PAGE_KMEM_EXEC) != 0)
-#define vm_page_is_zero(m)		vm_page_is_zero_inl(m)
+void vm_page_clear_zero(vm_page_t m);
 
 /*
  * UMA's word in an allocated page (src/uma_core.c): with the
@@ -381,7 +352,7 @@ vm_page_uma_set(vm_page_t m, uint32_t word)
 
 	__atomic_store_n(&m->vp_next, word & VM_PAGE_UMA_WORD_MASK,
 	    __ATOMIC_RELAXED);
-	vm_page_kmem_set_inl(m, VM_PAGE_KMEM_UMA);
+	vm_page_kmem_set(m, VM_PAGE_KMEM_UMA);
 }
 
 /*
@@ -434,7 +405,7 @@ static inline void
 vm_page_uma_clear(vm_page_t m)
 {
 
-	vm_page_kmem_clear_inl(m, VM_PAGE_KMEM_UMA);
+	vm_page_kmem_clear(m, VM_PAGE_KMEM_UMA);
 	__atomic_store_n(&m->vp_next, 0, __ATOMIC_RELAXED);
 }
 

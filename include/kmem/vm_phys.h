@@ -50,19 +50,6 @@ int vm_phys_init(void);
 /** Domain of a physical address; -1 if @p pa is not managed RAM. */
 int vm_phys_domain(vm_paddr_t pa);
 
-/* Inline, over the segment table of kmem/vm_page.h (same answer). */
-static inline int
-vm_phys_domain_inl(vm_paddr_t pa)
-{
-	const struct vm_page_segtab *ps;
-
-	for (ps = vm_page_segtab; ps->ps_size != 0; ps++)
-		if (pa - ps->ps_start < ps->ps_size)
-			return ((int)ps->ps_domain);
-	return (-1);
-}
-#define vm_phys_domain(pa)	vm_phys_domain_inl(pa)
-
 struct vm_phys_stats {
 	int		ndomains;
 	int		nsegs;
@@ -81,7 +68,6 @@ struct vm_phys_stats {
 	} dom[MAXMEMDOM];
 	u_long		meta_bytes;	/* page structs */
 	u_long		meta_milli_per_page; /* bytes per page * 1000 */
-	uint64_t	init_instret;	/* vm_phys_init cost (0 on the host) */
 };
 
 /* What vm_phys_pa_state() answers. */

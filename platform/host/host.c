@@ -234,125 +234,57 @@ md_cpu_relax(void)
 /* ------------------------------------------------------- the hart API */
 
 /*
- * kmem/smp.h on pthreads.  One mutex and one condition variable guard all
- * of it (slots and barriers): every change broadcasts and every waiter
- * re-checks.  Simple, and ThreadSanitizer sees each hand-over.
+ * The md_smp_* hooks of src/kmem_smp.c on pthreads.  One mutex and one
+ * condition variable: a notifier broadcasts under the mutex after its
+ * store, a waiter re-checks under it, so no wakeup is lost.
+ * ThreadSanitizer sees each hand-over.
  */
 static pthread_mutex_t smp_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t smp_cv = PTHREAD_COND_INITIALIZER;
-enum { HSLOT_OFF, HSLOT_IDLE, HSLOT_BUSY };
-struct hslot {
-	int		state;		/* HSLOT_* */
-	unsigned long	go;		/* work handed over */
-	unsigned long	done;		/* work finished */
-	void		(*fn)(void *);
-	void		*arg;
-};
-static struct hslot hslots[MAXCPU];
 static pthread_t smp_threads[MAXCPU];
+static u_int smp_threadcpu[MAXCPU];
 static u_int smp_nthreads;
-static bool smp_stopping;
+static u_int smp_nidle;		/* harts idle in kmem_smp_idle (smp_mtx) */
 
 void
-kmem_smp_barrier(struct kmem_barrier *b)
+md_smp_wait(atomic_uint *p, u_int v, atomic_ulong *waiters)
 {
-	u_int sense;
 
+	(void)waiters;
 	pthread_mutex_lock(&smp_mtx);
-	sense = atomic_load(&b->kb_sense);
-	if (atomic_fetch_sub(&b->kb_left, 1) == 1) {
-		atomic_store(&b->kb_left, b->kb_count);
-		atomic_fetch_add(&b->kb_sense, 1);
-		pthread_cond_broadcast(&smp_cv);
-	} else {
-		while (atomic_load(&b->kb_sense) == sense)
-			pthread_cond_wait(&smp_cv, &smp_mtx);
-	}
-	pthread_mutex_unlock(&smp_mtx);
-}
-
-static bool
-smp_cpu_ok(u_int cpuid)
-{
-
-	return (cpuid < MAXCPU && atomic_load(&cpu_live[cpuid]) &&
-	    cpuid != md_cpuid());
-}
-
-/* Hand fn to an idle slot.  smp_mtx held. */
-static void
-smp_dispatch(struct hslot *hs, void (*fn)(void *), void *arg)
-{
-
-	hs->state = HSLOT_BUSY;
-	hs->fn = fn;
-	hs->arg = arg;
-	hs->go++;
-}
-
-int
-kmem_smp_run(u_int cpuid, void (*fn)(void *), void *arg)
-{
-	int error;
-
-	if (!smp_cpu_ok(cpuid) || fn == NULL)
-		return (EINVAL);
-	error = 0;
-	pthread_mutex_lock(&smp_mtx);
-	if (hslots[cpuid].state != HSLOT_IDLE) {
-		error = EBUSY;
-		goto out;
-	}
-	smp_dispatch(&hslots[cpuid], fn, arg);
-	pthread_cond_broadcast(&smp_cv);
-out:
-	pthread_mutex_unlock(&smp_mtx);
-	return (error);
-}
-
-int
-kmem_smp_run_all(void (*fn)(void *), void *arg)
-{
-	unsigned long target[MAXCPU];
-	bool mine[MAXCPU];
-	u_int i;
-
-	if (fn == NULL)
-		return (EINVAL);
-	pthread_mutex_lock(&smp_mtx);
-	for (i = 0; i < MAXCPU; i++) {
-		mine[i] = smp_cpu_ok(i);
-		if (mine[i] && hslots[i].state != HSLOT_IDLE) {
-			pthread_mutex_unlock(&smp_mtx);
-			return (EBUSY);
-		}
-	}
-	for (i = 0; i < MAXCPU; i++) {
-		if (!mine[i])
-			continue;
-		smp_dispatch(&hslots[i], fn, arg);
-		target[i] = hslots[i].done + 1;
-	}
-	pthread_cond_broadcast(&smp_cv);
-	pthread_mutex_unlock(&smp_mtx);
-	fn(arg);
-	pthread_mutex_lock(&smp_mtx);
-	for (i = 0; i < MAXCPU; i++)
-		while (mine[i] && hslots[i].done < target[i])
-			pthread_cond_wait(&smp_cv, &smp_mtx);
-	pthread_mutex_unlock(&smp_mtx);
-	return (0);
-}
-
-void
-kmem_smp_wait(u_int cpuid)
-{
-
-	if (!smp_cpu_ok(cpuid))
-		return;
-	pthread_mutex_lock(&smp_mtx);
-	while (hslots[cpuid].state == HSLOT_BUSY)
+	while (atomic_load(p) == v)
 		pthread_cond_wait(&smp_cv, &smp_mtx);
+	pthread_mutex_unlock(&smp_mtx);
+}
+
+void
+md_smp_notify(atomic_ulong *waiters)
+{
+
+	(void)waiters;
+	pthread_mutex_lock(&smp_mtx);
+	pthread_cond_broadcast(&smp_cv);
+	pthread_mutex_unlock(&smp_mtx);
+}
+
+bool
+md_smp_running(u_int cpuid)
+{
+
+	return (cpuid < MAXCPU && atomic_load(&cpu_live[cpuid]));
+}
+
+void
+md_smp_idle(u_int cpuid, bool idle)
+{
+
+	(void)cpuid;
+	pthread_mutex_lock(&smp_mtx);
+	if (idle)
+		smp_nidle++;
+	else
+		smp_nidle--;
+	pthread_cond_broadcast(&smp_cv);
 	pthread_mutex_unlock(&smp_mtx);
 }
 
@@ -378,84 +310,44 @@ kmem_smp_register_hart(void)
 	return ((int)host_thread_register());
 }
 
-/* Serve work until host_smp_stop(); then the slot is off again. */
-static void
-smp_serve(u_int cpu)
-{
-	struct hslot *hs = &hslots[cpu];
-	void (*fn)(void *);
-	unsigned long seen;
-	void *arg;
-
-	pthread_mutex_lock(&smp_mtx);
-	seen = hs->go;
-	hs->state = HSLOT_IDLE;
-	pthread_cond_broadcast(&smp_cv);
-	for (;;) {
-		while (hs->go == seen && !smp_stopping)
-			pthread_cond_wait(&smp_cv, &smp_mtx);
-		if (hs->go == seen)
-			break;
-		seen = hs->go;
-		fn = hs->fn;
-		arg = hs->arg;
-		pthread_mutex_unlock(&smp_mtx);
-		fn(arg);
-		pthread_mutex_lock(&smp_mtx);
-		hs->state = HSLOT_IDLE;
-		hs->done++;
-		pthread_cond_broadcast(&smp_cv);
-	}
-	hs->state = HSLOT_OFF;
-	pthread_mutex_unlock(&smp_mtx);
-}
-
-void
-kmem_smp_idle(void)
-{
-
-	smp_serve(md_cpuid());
-	host_thread_unregister();
-	pthread_exit(NULL);
-}
-
 static void *
 smp_thread(void *arg)
 {
+	u_int *cpu = arg;
 
-	(void)arg;
-	(void)kmem_smp_register_hart();
+	*cpu = (u_int)kmem_smp_register_hart();
 	kmem_smp_idle();
 }
 
 u_int
 host_smp_start(u_int nharts)
 {
-	u_int i, idle;
+	u_int i, first;
 
 	(void)md_cpuid();
-	pthread_mutex_lock(&smp_mtx);
-	smp_stopping = false;
-	pthread_mutex_unlock(&smp_mtx);
+	first = smp_nthreads;
 	for (i = 1; i < nharts && smp_nthreads < MAXCPU - 1; i++) {
 		if (pthread_create(&smp_threads[smp_nthreads], NULL,
-		    smp_thread, NULL) != 0)
+		    smp_thread, &smp_threadcpu[smp_nthreads]) != 0)
 			break;
 		smp_nthreads++;
 	}
-	/* Wait until every thread takes work. */
+	/* Wait until every new thread takes work. */
 	pthread_mutex_lock(&smp_mtx);
-	for (;;) {
-		idle = 0;
-		for (i = 0; i < MAXCPU; i++)
-			if (hslots[i].state != HSLOT_OFF)
-				idle++;
-		if (idle >= smp_nthreads)
-			break;
+	while (smp_nidle < smp_nthreads - first)
 		pthread_cond_wait(&smp_cv, &smp_mtx);
-	}
 	pthread_mutex_unlock(&smp_mtx);
 	return (kmem_smp_ncpus());
+}
+
+/* Work that ends the thread it runs on (host_smp_stop). */
+static void
+smp_thread_exit(void *arg)
+{
+
+	(void)arg;
+	host_thread_unregister();
+	pthread_exit(NULL);
 }
 
 void
@@ -463,12 +355,12 @@ host_smp_stop(void)
 {
 	u_int i;
 
-	pthread_mutex_lock(&smp_mtx);
-	smp_stopping = true;
-	pthread_cond_broadcast(&smp_cv);
-	pthread_mutex_unlock(&smp_mtx);
-	for (i = 0; i < smp_nthreads; i++)
+	for (i = 0; i < smp_nthreads; i++) {
+		while (kmem_smp_run(smp_threadcpu[i], smp_thread_exit, NULL) ==
+		    EBUSY)
+			kmem_smp_wait(smp_threadcpu[i]);
 		pthread_join(smp_threads[i], NULL);
+	}
 	smp_nthreads = 0;
 }
 

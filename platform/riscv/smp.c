@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * platform/riscv/smp.c: secondary harts and the hart API (kmem/smp.h).
+ * platform/riscv/smp.c: secondary harts, and the md_smp_* hooks over which
+ * src/kmem_smp.c implements the hart API (kmem/smp.h).
  *
  * Start-up: after kmem_startup() the boot hart (cpu 0) starts every other
  * hart that boot.c numbered, through SBI HSM hart_start(hartid,
@@ -96,18 +97,6 @@ static atomic_bool others_running;
 static struct kmem_spin shootdown_lock = KMEM_SPIN_INITIALIZER("shootdown");
 static atomic_ulong up_waiters;		/* the boot hart, while starting */
 
-/* Work for one hart (kmem_smp_run). */
-enum { SLOT_OFF, SLOT_IDLE, SLOT_BUSY };
-struct smp_slot {
-	atomic_uint	sl_state;	/* SLOT_* */
-	atomic_uint	sl_go;		/* bumped when work is handed over */
-	void		(*sl_fn)(void *);
-	void		*sl_arg;
-	atomic_ulong	sl_waiters;	/* cpus waiting for the slot to idle */
-	atomic_ulong	sl_gowait;	/* the slot's own hart, asleep */
-} __attribute__((aligned(64)));
-static struct smp_slot smp_slots[MAXCPU];
-
 void smp_secondary_main(unsigned long hartid, struct smp_start *ss);
 
 /* Linker-script constants (absolute symbols: lui/addi, not pc-relative). */
@@ -188,10 +177,10 @@ riscv_ncpus_running(void)
 
 /*
  * Sleep (wfi) until *p != v.  Whoever changes *p must do so with a
- * sequentially consistent store and then call smp_notify(waiters).
+ * sequentially consistent store and then call md_smp_notify(waiters).
  */
-static void
-smp_wait_change(atomic_uint *p, u_int v, atomic_ulong *waiters)
+void
+md_smp_wait(atomic_uint *p, u_int v, atomic_ulong *waiters)
 {
 	unsigned long bit;
 
@@ -207,8 +196,8 @@ smp_wait_change(atomic_uint *p, u_int v, atomic_ulong *waiters)
 	atomic_fetch_and(waiters, ~bit);
 }
 
-static void
-smp_notify(atomic_ulong *waiters)
+void
+md_smp_notify(atomic_ulong *waiters)
 {
 	unsigned long m;
 
@@ -270,7 +259,7 @@ riscv_shootdown_others(vm_offset_t sva, vm_offset_t eva, unsigned long cpus)
 	}
 }
 
-/* Harts running kmem code now: running and not idle in smp_serve. */
+/* Harts running kmem code now: running and not idle in kmem_smp_idle. */
 u_int
 md_ncpus_running(void)
 {
@@ -312,117 +301,12 @@ riscv_shootdown(vm_offset_t sva, vm_offset_t eva)
 
 /* ----------------------------------------------------- the hart API */
 
-/*
- * The last hart to arrive resets the count before it flips the sense, so a
- * hart that leaves and arrives again at once counts toward the next round.
- */
-void
-kmem_smp_barrier(struct kmem_barrier *b)
-{
-	u_int sense;
-
-	sense = atomic_load(&b->kb_sense);
-	if (atomic_fetch_sub(&b->kb_left, 1) == 1) {
-		atomic_store(&b->kb_left, b->kb_count);
-		atomic_fetch_add(&b->kb_sense, 1);
-		smp_notify(&b->kb_waiters);
-		return;
-	}
-	smp_wait_change(&b->kb_sense, sense, &b->kb_waiters);
-}
-
-static bool
-cpu_is_running(u_int cpuid)
+bool
+md_smp_running(u_int cpuid)
 {
 
 	return (cpuid < MAXCPU &&
 	    (atomic_load(&running_mask) & (1UL << cpuid)) != 0);
-}
-
-/* Hand fn to a slot the caller has claimed (IDLE -> BUSY). */
-static void
-smp_dispatch(u_int cpuid, void (*fn)(void *), void *arg)
-{
-	struct smp_slot *s = &smp_slots[cpuid];
-
-	s->sl_fn = fn;
-	s->sl_arg = arg;
-	atomic_fetch_add(&s->sl_go, 1);
-	smp_notify(&s->sl_gowait);
-}
-
-static void
-smp_release(u_int cpuid)
-{
-	struct smp_slot *s = &smp_slots[cpuid];
-
-	atomic_store(&s->sl_state, SLOT_IDLE);
-	smp_notify(&s->sl_waiters);
-}
-
-static bool
-smp_claim(u_int cpuid)
-{
-	u_int expect = SLOT_IDLE;
-
-	return (atomic_compare_exchange_strong(&smp_slots[cpuid].sl_state,
-	    &expect, SLOT_BUSY));
-}
-
-int
-kmem_smp_run(u_int cpuid, void (*fn)(void *), void *arg)
-{
-
-	if (!cpu_is_running(cpuid) || cpuid == md_cpuid() || fn == NULL)
-		return (EINVAL);
-	if (!smp_claim(cpuid))
-		return (EBUSY);
-	smp_dispatch(cpuid, fn, arg);
-	return (0);
-}
-
-int
-kmem_smp_run_all(void (*fn)(void *), void *arg)
-{
-	unsigned long others, claimed;
-	u_int i, self;
-
-	if (fn == NULL)
-		return (EINVAL);
-	self = md_cpuid();
-	others = atomic_load(&running_mask) & ~(1UL << self);
-	claimed = 0;
-	for (i = 0; i < MAXCPU; i++) {
-		if ((others & (1UL << i)) == 0)
-			continue;
-		if (!smp_claim(i))
-			goto busy;
-		claimed |= 1UL << i;
-	}
-	for (i = 0; i < MAXCPU; i++)
-		if (claimed & (1UL << i))
-			smp_dispatch(i, fn, arg);
-	fn(arg);
-	for (i = 0; i < MAXCPU; i++)
-		if (claimed & (1UL << i))
-			kmem_smp_wait(i);
-	return (0);
-busy:
-	for (i = 0; i < MAXCPU; i++)
-		if (claimed & (1UL << i))
-			smp_release(i);
-	return (EBUSY);
-}
-
-void
-kmem_smp_wait(u_int cpuid)
-{
-	struct smp_slot *s;
-
-	if (cpuid >= MAXCPU || cpuid == md_cpuid())
-		return;
-	s = &smp_slots[cpuid];
-	smp_wait_change(&s->sl_state, SLOT_BUSY, &s->sl_waiters);
 }
 
 u_int
@@ -433,57 +317,34 @@ kmem_smp_ncpus(void)
 }
 
 /*
- * Serve kmem_smp_run() work on this hart forever; seen is the value of
- * sl_go already accounted for.  The stack canary is checked after each
- * piece of work on harts whose stack kmem gave them.
+ * While idle a hart touches nothing but the image, so shootdowns skip it;
+ * it flushes its whole TLB before it runs work.  A sender that read the
+ * idle bit before it was cleared had stored its PTEs before that (both
+ * sequentially consistent), so the sfence.vma drops anything stale.  The
+ * stack canary is checked after each piece of work on harts whose stack
+ * kmem gave them.
  */
-static __kmem_noreturn void
-smp_serve(u_int cpu, u_int seen)
+void
+md_smp_idle(u_int cpu, bool idle)
 {
-	struct smp_slot *s = &smp_slots[cpu];
-	void (*fn)(void *);
-	void *arg;
 
-	for (;;) {
-		/*
-		 * While idle this hart touches nothing but the image, so
-		 * shootdowns skip it; it flushes its whole TLB before it runs
-		 * work.  A sender that read the idle bit before we cleared it
-		 * had stored its PTEs before that (both sequentially
-		 * consistent), so the sfence.vma below drops anything stale.
-		 */
-		atomic_fetch_or(&idle_mask, 1UL << cpu);
-		atomic_fetch_add(&riscv_nidle, 1);
-		smp_wait_change(&s->sl_go, seen, &s->sl_gowait);
+	if (!idle) {
 		atomic_fetch_sub(&riscv_nidle, 1);
 		atomic_fetch_and(&idle_mask, ~(1UL << cpu));
 		__asm__ volatile("sfence.vma" ::: "memory");
-		seen = atomic_load(&s->sl_go);
-		fn = s->sl_fn;
-		arg = s->sl_arg;
-		fn(arg);
-		if (smp_stack_bottom[cpu] != NULL &&
-		    *smp_stack_bottom[cpu] != SMP_STACK_CANARY) {
-			char msg[96];
-
-			snprintf(msg, sizeof(msg), "kmem_smp_idle: cpu %u "
-			    "overran its %d-byte stack", cpu,
-			    KMEM_HART_STACK_SIZE);
-			md_panic(msg);
-		}
-		smp_release(cpu);
+		return;
 	}
-}
+	if (smp_stack_bottom[cpu] != NULL &&
+	    *smp_stack_bottom[cpu] != SMP_STACK_CANARY) {
+		char msg[96];
 
-void
-kmem_smp_idle(void)
-{
-	u_int cpu, seen;
-
-	cpu = md_cpuid();
-	seen = atomic_load(&smp_slots[cpu].sl_go);
-	smp_release(cpu);
-	smp_serve(cpu, seen);
+		snprintf(msg, sizeof(msg), "kmem_smp_idle: cpu %u overran its "
+		    "%d-byte stack", cpu, KMEM_HART_STACK_SIZE);
+		md_panic(msg);
+	}
+	atomic_fetch_or(&idle_mask, 1UL << cpu);
+	atomic_fetch_add(&riscv_nidle, 1);
+	md_smp_notify(&up_waiters);
 }
 
 /* Mark this hart running; from here on it receives shootdowns. */
@@ -496,7 +357,6 @@ smp_mark_running(u_int cpu)
 	atomic_store(&others_running, true);
 	/* Nothing cached before shootdowns could reach us may survive. */
 	__asm__ volatile("sfence.vma" ::: "memory");
-	smp_notify(&up_waiters);
 }
 
 void
@@ -535,7 +395,7 @@ kmem_smp_register_hart(void)
 	}
 	cpu = (int)i;
 	riscv_tls_cpuid = i;
-	if (!cpu_is_running(i))
+	if (!md_smp_running(i))
 		smp_mark_running(i);
 out:
 	atomic_flag_clear(&reg_lock);
@@ -548,7 +408,7 @@ out:
 void
 smp_secondary_main(unsigned long hartid, struct smp_start *ss)
 {
-	u_int cpu = ss->ss_cpuid, seen;
+	u_int cpu = ss->ss_cpuid;
 
 	riscv_tls_cpuid = cpu;
 	riscv_tls_hartid = (u_int)hartid;
@@ -557,11 +417,8 @@ smp_secondary_main(unsigned long hartid, struct smp_start *ss)
 		    cpu, riscv_cpu_hartid[cpu]);
 		md_exit(KMEM_EXIT_PANIC);
 	}
-	/* Take work from the moment other harts can see this one. */
-	seen = atomic_load(&smp_slots[cpu].sl_go);
-	atomic_store(&smp_slots[cpu].sl_state, SLOT_IDLE);
 	smp_mark_running(cpu);
-	smp_serve(cpu, seen);
+	kmem_smp_idle();
 }
 
 static const struct fdt_cpu *
@@ -705,16 +562,17 @@ riscv_smp_start(void)
 	csr_set(sie, SIE_SSIE | SIE_STIE);
 	sbi_set_timer(deadline);
 	atomic_fetch_or(&up_waiters, 1UL << md_cpuid());
-	while (atomic_load(&riscv_nrunning) < started && md_time() < deadline) {
+	/* Until every started hart takes work (is idle in kmem_smp_idle). */
+	while (atomic_load(&riscv_nidle) + 1 < started && md_time() < deadline) {
 		__asm__ volatile("wfi");
 		csr_clear(sip, SIP_SSIP);
 	}
 	atomic_fetch_and(&up_waiters, ~(1UL << md_cpuid()));
 	sbi_set_timer(~0ULL);
 	csr_clear(sie, SIE_STIE);
-	if (atomic_load(&riscv_nrunning) < started)
+	if (atomic_load(&riscv_nidle) + 1 < started)
 		for (i = 1; i < riscv_ncpus; i++)
-			if (!cpu_is_running(i))
+			if (!md_smp_running(i))
 				printf("kmem: hart %u (cpu %u) did not come up "
 				    "within %d ms\n", riscv_cpu_hartid[i], i,
 				    SMP_START_TIMEOUT_MS);

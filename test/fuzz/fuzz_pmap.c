@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kmem/domainset.h>
 #include <kmem/fdt.h>
 #include <kmem/physmem.h>
 #include <kmem/pmap.h>
@@ -66,6 +67,7 @@ fz_boot(void)
 	fz_model.pool = physmem_early_alloc(0, PM_POOL, L2_SIZE, "fuzz pool");
 	if (fz_model.pool == 0 || vm_phys_init() != 0)
 		abort();
+	domainset_init();
 	pmap_init();
 	fz_model.base = VM_MIN_KERNEL_ADDRESS + 5 * L1_SIZE - 2 * L2_SIZE;
 	fz_model.svpbmt = true;

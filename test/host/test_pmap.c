@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kmem/domainset.h>
 #include <kmem/fault.h>
 #include <kmem/fdt.h>
 #include <kmem/physmem.h>
@@ -269,8 +270,10 @@ boot_full(uint32_t isa)
 	rc = boot(2, 64 * MIB, isa, FDT_MMU_SV39, false, NULL);
 	pool = physmem_early_alloc(0, PM_POOL, L2_SIZE, "test pool");
 	rc = rc == 0 ? vm_phys_init() : rc;
-	if (rc == 0)
+	if (rc == 0) {
+		domainset_init();
 		pmap_init();
+	}
 	if (rc != 0 || pool == 0) {
 		printf("Bail out! boot_full: %d\n", rc);
 		exit(1);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <kmem/domainset.h>
 #include <kmem/fault.h>
 #include <kmem/fdt.h>
 #include <kmem/physmem.h>
@@ -280,6 +281,7 @@ vmm_boot(struct vmm *v, int s, uint64_t seed)
 	error = vm_phys_init();
 	if (error != 0)
 		VMM_FAIL(v, "vm_phys_init: %d", error);
+	domainset_init();
 	if (!physmem.early_closed)
 		VMM_FAIL(v, "vm_phys_init left the early allocator open");
 	for (i = 0; i < (u_long)physmem.nmanaged; i++)

@@ -69,4 +69,20 @@ kmem_ncpus_running(void)
 	return (n > 0 ? n : 1);
 }
 
+/*
+ * md_tlb_shootdown(): nothing to tell while no other hart runs kmem code
+ * (idle harts flush their whole TLB before they take work); otherwise
+ * riscv_shootdown() (smp.c).  The fence orders the caller's PTE stores
+ * before the loads of the counters, as in riscv_shootdown().
+ */
+void riscv_shootdown(vm_offset_t sva, vm_offset_t eva);
+
+static inline void
+kmem_tlb_shootdown(vm_offset_t sva, vm_offset_t eva)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (__builtin_expect(kmem_ncpus_running() > 1, 0))
+		riscv_shootdown(sva, eva);
+}
+
 #endif /* KMEM_MD_INLINE_H */
