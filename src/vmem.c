@@ -498,7 +498,7 @@ bt_insbusy_at(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t start,
 {
 	struct vmem_btag **head;
 
-	bt->bt_cached = 0;
+	bt->bt_round = 0;
 	head = bt_hashhead(vm, start);
 	bt->bt_lnext = *head;
 	*head = bt;
@@ -1222,7 +1222,8 @@ vmem_free_bad(vmem_t *vm, const char *fn, vmem_addr_t addr, vmem_size_t size,
 	bool cached;
 
 	bsize = bt != NULL ? bt->bt_size : 0;
-	cached = bt != NULL && bt->bt_cached;
+	cached = bt != NULL && bt->bt_round && (atomic_load_explicit(
+	    vmem_round_entry(vm, addr), memory_order_relaxed) & 1) != 0;
 	kmem_spin_unlock(&vm->vm_lock);
 	if (bt == NULL)
 		panic("%s: arena \"%s\": 0x%lx (size 0x%lx) is not allocated",
@@ -1319,6 +1320,25 @@ vmem_free_done(vmem_t *vm)
 }
 
 /*
+ * A vmem_xfree of the round bt at addr (arena lock held): take it from its
+ * caller (entry QE_OUT to 0, a compare-and-swap against a racing vmem_free)
+ * so that it is an ordinary busy segment; if the cache holds it, it was
+ * freed already: panic.
+ */
+static __attribute__((noinline)) void
+vmem_round_unmark(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr,
+    vmem_size_t size)
+{
+	u_int w;
+
+	w = QE_OUT((bt->bt_size >> vm->vm_quantum_shift) - 1);
+	if (!atomic_compare_exchange_strong_explicit(vmem_round_entry(vm,
+	    addr), &w, 0, memory_order_acq_rel, memory_order_relaxed))
+		vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
+	bt->bt_round = 0;
+}
+
+/*
  * vmem_xfree's slow path.  t NULL: the arena lock was busy; take it
  * (waiting) and free [addr, addr + size) as the fast path does (an
  * invalid free panics).  Otherwise the lock is held and t is the free
@@ -1340,6 +1360,8 @@ vmem_xfree_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 		bt = vmem_busy_lookup(vm, addr, &pp);
 		if (!vmem_free_ok(vm, bt, size))
 			vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
+		if (bt->bt_round)
+			vmem_round_unmark(vm, bt, addr, size);
 		t = vmem_seg_free(vm, bt, pp);
 	}
 	rel = vmem_span_idle(vm, t);
@@ -1367,6 +1389,8 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	bt = vmem_busy_lookup(vm, addr, &pp);
 	if (__predict_false(!vmem_free_ok(vm, bt, size)))
 		vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
+	if (__predict_false(bt->bt_round))
+		vmem_round_unmark(vm, bt, addr, size);
 	t = vmem_seg_free(vm, bt, pp);
 	/* Only a coalesce (t != bt) gives tags back to the cache. */
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
@@ -1382,15 +1406,17 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 /* ------------------------------------------------------------ rounds */
 
 u_int
-vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, struct vmem_btag **tags,
+vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, vmem_round_t **ents,
     u_int n)
 {
 	struct vmem_btag *bt;
+	vmem_round_t *e;
 	vmem_addr_t addr;
 	bool imported, grow;
-	u_int i;
+	u_int i, idx;
 
 	imported = false;
+	idx = (u_int)((size >> vm->vm_quantum_shift) - 1);
 	vmem_bt_refill_maybe();
 	kmem_spin_lock(&vm->vm_lock);
 	for (i = 0; i < n; i++) {
@@ -1408,8 +1434,19 @@ vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, struct vmem_btag **tags,
 			}
 			break;
 		}
-		tags[i] = vmem_clip(vm, bt, addr, size);
-		tags[i]->bt_cached = 1;
+		if ((e = vmem_round_entry(vm, addr)) == NULL) {
+			if (!vmem_qleaf_add(vm, addr))
+				break;
+			i--;		/* the lock was dropped: find again */
+			continue;
+		}
+		KASSERT(atomic_load_explicit(e, memory_order_relaxed) == 0,
+		    ("vmem_rounds_alloc: arena \"%s\": free 0x%lx has round "
+		    "entry 0x%x", vm->vm_name, (u_long)addr,
+		    atomic_load_explicit(e, memory_order_relaxed)));
+		vmem_clip(vm, bt, addr, size)->bt_round = 1;
+		atomic_store_explicit(e, QE_CACHED(idx), memory_order_relaxed);
+		ents[i] = e;
 	}
 	if (imported)
 		vmem_release_idle(vm);
@@ -1420,12 +1457,37 @@ vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, struct vmem_btag **tags,
 	return (i);
 }
 
+vmem_round_t *
+vmem_round_claim(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
+{
+	struct vmem_btag *bt, **pp;
+	vmem_round_t *e;
+	u_int w;
+
+	kmem_spin_lock(&vm->vm_lock);
+	bt = vmem_busy_lookup(vm, addr, &pp);
+	if (!vmem_free_ok(vm, bt, size))
+		vmem_free_bad(vm, "vmem_free", addr, size, bt);
+	if (!bt->bt_round) {
+		/* Not a round (vmem_alloc used the arena): free it there. */
+		vmem_xfree_slow(vm, addr, size, vmem_seg_free(vm, bt, pp));
+		return (NULL);
+	}
+	e = vmem_round_entry(vm, addr);
+	w = QE_OUT((bt->bt_size >> vm->vm_quantum_shift) - 1);
+	/* Fails only if the entry is QE_CACHED: the cache holds it. */
+	if (!atomic_compare_exchange_strong_explicit(e, &w, w | 1,
+	    memory_order_acq_rel, memory_order_relaxed))
+		vmem_free_bad(vm, "vmem_free", addr, size, bt);
+	kmem_spin_unlock(&vm->vm_lock);
+	return (e);
+}
 
 void
-vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)
+vmem_rounds_free(vmem_t *vm, vmem_round_t *const *ents, u_int n)
 {
 	struct vmem_btag *bt, **pp, *t;
-	vmem_addr_t sa;
+	vmem_addr_t addr, sa;
 	vmem_size_t ss;
 	u_int i;
 
@@ -1433,12 +1495,14 @@ vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n)
 		return;
 	kmem_spin_lock(&vm->vm_lock);
 	for (i = 0; i < n; i++) {
-		bt = vmem_busy_lookup(vm, tags[i]->bt_start, &pp);
-		KASSERT(bt == tags[i] && bt->bt_cached,
-		    ("vmem_rounds_free: arena \"%s\": round %p at 0x%lx is "
-		    "not a cached busy segment", vm->vm_name, (void *)tags[i],
-		    (u_long)tags[i]->bt_start));
-		bt->bt_cached = 0;
+		addr = vmem_round_addr(vm, ents[i]);
+		bt = vmem_busy_lookup(vm, addr, &pp);
+		KASSERT(bt != NULL && bt->bt_round && (atomic_load_explicit(
+		    ents[i], memory_order_relaxed) & 1) != 0,
+		    ("vmem_rounds_free: arena \"%s\": 0x%lx is not a round "
+		    "the cache holds", vm->vm_name, (u_long)addr));
+		atomic_store_explicit(ents[i], 0, memory_order_relaxed);
+		bt->bt_round = 0;
 		t = vmem_seg_free(vm, bt, pp);
 		if (vmem_span_idle(vm, t)) {
 			vmem_span_remove(vm, t->bt_sprev, &sa, &ss);
@@ -1684,6 +1748,7 @@ vmem_destroy(vmem_t *vm)
 	kmem_spin_unlock(&vm->vm_lock);
 	if (tab != vm->vm_hash0)
 		vmem_backend_free(tab, round_page(tsize * sizeof(*tab)));
+	vmem_qleaf_free_all(vm);
 	if ((vm->vm_flags & VMEM_F_BACKEND) != 0)
 		vmem_backend_free(vm, round_page(sizeof(*vm)));
 	else if ((vm->vm_flags & VMEM_F_BOOTPOOL) != 0) {

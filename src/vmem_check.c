@@ -233,8 +233,10 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
 		if (bt->bt_type == BT_TYPE_BUSY) {
 			vs->vs_nbusy++;
-			/* A round a quantum cache holds is a marked busy tag. */
-			if (__atomic_load_n(&bt->bt_cached, __ATOMIC_RELAXED)) {
+			/* A round the cache holds: bt_round, entry QE_CACHED. */
+			if (bt->bt_round && (atomic_load_explicit(
+			    vmem_round_entry(vm, bt->bt_start),
+			    memory_order_relaxed) & 1) != 0) {
 				vs->vs_qcache_rounds++;
 				vs->vs_qcache_bytes += bt->bt_size;
 			}

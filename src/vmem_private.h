@@ -9,7 +9,9 @@
  *   vmem_check.c   vmem_check, vmem_walk, vmem_print, statistics
  *
  * vmem_qcache.c calls down into vmem.c only through the round functions
- * below (vmem_rounds_alloc, vmem_round_claim, vmem_rounds_free);
+ * below (vmem_rounds_alloc, vmem_round_claim, vmem_rounds_free), and
+ * vmem.c reads and adds round-table leaves through vmem_round_entry and
+ * vmem_qleaf_add;
  * vmem_check.c only reads.
  */
 #ifndef KMEM_VMEM_PRIVATE_H
@@ -75,10 +77,10 @@ unsigned long vmem_bt_pool_count(void);
 #define BT_TYPE_BUSY		VMEM_SEG_BUSY
 
 /*
- * A boundary tag.  A busy segment whose bt_cached is set is a round held
- * by a quantum cache (in a magazine, or being moved by one): allocated in
- * the arena's eyes, free in the caller's.  Every free checks it, which is
- * what catches a second free of a cached size exactly.
+ * A boundary tag.  A busy segment whose bt_round is set is a quantum-cache
+ * round: its owner (a caller, or the cache) is kept in its entry of the
+ * round table (vmem_qcache.c), not in the tag.  bt_round changes only under
+ * the arena lock.
  */
 struct vmem_btag {
 	struct vmem_btag	*bt_snext;	/* segment list */
@@ -89,7 +91,7 @@ struct vmem_btag {
 	vmem_size_t		bt_size;
 	uint8_t			bt_type;
 	uint8_t			bt_fl;		/* free list index */
-	uint8_t			bt_cached;	/* busy round in a quantum cache */
+	uint8_t			bt_round;	/* a quantum-cache round */
 };
 
 #define BT_END(bt)	((bt)->bt_start + (bt)->bt_size - 1)
@@ -155,16 +157,107 @@ vmem_flags_bad(int flags)
 
 /* ------------------------------------------------------------ rounds */
 
-/* Quantum-cache fills never hand out address 0 (see VMEM_ADDR_QCACHE_MIN). */
+/*
+ * The round table: who holds each quantum-cache round, readable and
+ * changeable without the arena lock (the argument is in vmem_qcache.c).
+ * A leaf is one backend page whose first QLEAF_N words are the entries of
+ * QLEAF_N consecutive quanta of the arena; an entry belongs to the round
+ * that starts at its quantum.  Leaves hang on vm_qleaf[] lists by key
+ * (address >> (quantum shift + QLEAF_SHIFT)), are only ever added (under
+ * the arena lock) and are freed by vmem_destroy alone, and a leaf's key
+ * and list link never change once it is on a list.
+ */
+#define QLEAF_SHIFT	9
+#define QLEAF_N		(1U << QLEAF_SHIFT)
+
+typedef _Atomic u_int vmem_round_t;	/* a round-table entry */
+
+struct vmem_qleaf {
+	vmem_round_t		ql_e[QLEAF_N];
+	vmem_addr_t		ql_key;
+	struct vmem_qleaf	*ql_next;
+};
+_Static_assert(sizeof(struct vmem_qleaf) <= PAGE_SIZE, "a leaf is a page");
+
+/*
+ * Entry values: no round starts here (0), or a round of idx + 1 quanta
+ * that a caller holds (QE_OUT) or the cache holds (QE_CACHED).
+ */
+#define QE_OUT(idx)	(((u_int)(idx) + 1) << 1)
+#define QE_CACHED(idx)	(QE_OUT(idx) | 1)
+
+VMEM_INLINE size_t
+qleaf_bucket(vmem_addr_t key)
+{
+
+	return ((size_t)((key * VMEM_GOLDEN) >> (64 - 6)));
+}
+_Static_assert(VMEM_QLEAF_BUCKETS == 1 << 6, "qleaf_bucket takes 6 bits");
+
+/*
+ * The entry of addr (a multiple of the quantum), or NULL if its leaf does
+ * not exist.  No lock needed: the acquire load of the list head makes the
+ * leaves on it, their keys and links visible, and those never change.
+ */
+VMEM_INLINE vmem_round_t *
+vmem_round_entry(vmem_t *vm, vmem_addr_t addr)
+{
+	struct vmem_qleaf *l;
+	vmem_addr_t q, key;
+
+	q = addr >> vm->vm_quantum_shift;
+	key = q >> QLEAF_SHIFT;
+	l = atomic_load_explicit(&vm->vm_qleaf[qleaf_bucket(key)],
+	    memory_order_acquire);
+	while (l != NULL && l->ql_key != key)
+		l = l->ql_next;
+	return (l != NULL ? &l->ql_e[q & (QLEAF_N - 1)] : NULL);
+}
+
+/* The address an entry stands for (leaves are page-aligned). */
+VMEM_INLINE vmem_addr_t
+vmem_round_addr(const vmem_t *vm, vmem_round_t *e)
+{
+	struct vmem_qleaf *l;
+
+	l = (struct vmem_qleaf *)((uintptr_t)e & ~(uintptr_t)PAGE_MASK);
+	return ((l->ql_key << QLEAF_SHIFT | (vmem_addr_t)(e - l->ql_e)) <<
+	    vm->vm_quantum_shift);
+}
+
+/*
+ * Add the leaf for addr (arena lock held; dropped while the backend is
+ * called, so the caller must look again at whatever it found).  False if
+ * the backend has no page.
+ */
+bool vmem_qleaf_add(vmem_t *vm, vmem_addr_t addr);
+
+/* Give every leaf back to the backend (vmem_destroy, nothing cached). */
+void vmem_qleaf_free_all(vmem_t *vm);
 
 /*
  * Allocate up to n busy segments of size bytes (a cached size) for a
- * quantum cache, instant fit, marked bt_cached; their tags go to tags[].
- * Imports once at most, never drains, reclaims or sleeps.  Returns how
- * many it got (0 when the arena is out of space or tags).
+ * quantum cache, instant fit, never at address 0, each a round held by the
+ * cache (bt_round set, entry QE_CACHED); their entries go to ents[].
+ * Imports once at most, adds leaves, never drains, reclaims or sleeps.
+ * Returns how many it got (0 when the arena is out of space, tags or
+ * leaves).
  */
-u_int vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, struct vmem_btag **tags,
+u_int vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, vmem_round_t **ents,
     u_int n);
+
+/*
+ * vmem_free of [addr, addr + size) that the lock-free claim did not take,
+ * decided exactly under the arena lock: a round a caller holds is claimed
+ * for the cache and its entry returned; a busy segment that is not a round
+ * is freed to the arena (NULL returned); anything else panics, naming
+ * vmem_free and the address.
+ */
+vmem_round_t *vmem_round_claim(vmem_t *vm, vmem_addr_t addr,
+    vmem_size_t size);
+
+/* Give n rounds the cache holds back to the arena (one lock hold). */
+void vmem_rounds_free(vmem_t *vm, vmem_round_t *const *ents, u_int n);
 
 /*
  * An invalid free, arena lock held: drop it and panic, naming the call
@@ -192,20 +285,17 @@ vmem_busy_lookup(vmem_t *vm, vmem_addr_t addr, struct vmem_btag ***ppp)
 }
 
 /*
- * True if a caller may free size bytes at the busy tag bt: there is one,
- * no quantum cache holds it, and size rounds up to its size (bt_size -
- * size <= quantum - 1, unsigned: one test that also refuses size 0).
+ * True if a caller may free size bytes at the busy tag bt: there is one
+ * and size rounds up to its size (bt_size - size <= quantum - 1, unsigned:
+ * one test that also refuses size 0).  A round (bt_round) is checked
+ * further against its entry.
  */
 VMEM_INLINE bool
 vmem_free_ok(const vmem_t *vm, const struct vmem_btag *bt, vmem_size_t size)
 {
 
-	return (bt != NULL && !bt->bt_cached &&
-	    bt->bt_size - size <= vm->vm_quantum_mask);
+	return (bt != NULL && bt->bt_size - size <= vm->vm_quantum_mask);
 }
-
-/* Give n cached rounds back to the arena (one lock hold; drains). */
-void vmem_rounds_free(vmem_t *vm, struct vmem_btag *const *tags, u_int n);
 
 /* Memory for vmem itself (tags, arenas, hash tables, magazines). */
 extern vmem_backend_alloc_t *vmem_backend_alloc;

@@ -6,10 +6,10 @@
  * For each cached size (1..VMEM_QCACHE_IDX_MAX quanta, up to qcache_max)
  * an arena has a depot (magazines with rounds and magazines with room,
  * under a spin lock) and, per hart, an alloc slot and a free slot, each
- * holding one magazine.  A round is a busy segment of the arena that the
- * cache holds: the magazine stores its boundary tag, marked bt_cached
- * (vmem_private.h), so the arena knows at every moment which of its busy
- * segments are the callers' and which are the cache's.
+ * holding one magazine.  A round is a busy segment of the arena (its tag
+ * marked bt_round) whose owner, a caller or the cache, is written in its
+ * entry of the arena's round table (vmem_private.h): QE_OUT or QE_CACHED.
+ * A magazine stores pointers to the entries of the rounds it holds.
  *
  * A magazine is 256 bytes, 256-aligned, and is named by a handle: the
  * address of its next free slot, so the handle alone says where the rounds
@@ -21,13 +21,40 @@
  * (vmem_drain, any hart) swaps MAG_*_BUSY in the same way and waits while
  * the owner is inside.
  *
- * The fast paths: vmem_alloc pops a tag from its hart's alloc magazine,
- * no lock taken; vmem_free claims the round in the arena
- * (vmem_round_claim: one hold of the arena lock and a hash lookup, which
- * is what makes a second free or a foreign free panic at the call) and
- * pushes it on its hart's free magazine.  Their slow paths trade
- * magazines with the other slot and the depot, and fill at most
- * QC_FILL_ROUNDS rounds from the arena per call (a bounded refill).
+ * The fast paths take no lock: vmem_alloc pops an entry from its hart's
+ * alloc magazine and marks it QE_OUT; vmem_free claims the round with one
+ * compare-and-swap of its entry from QE_OUT to QE_CACHED and pushes it on
+ * its hart's free magazine.  Their slow paths trade magazines with the
+ * other slot and the depot, and fill at most QC_FILL_ROUNDS rounds from
+ * the arena per call (a bounded refill).
+ *
+ * Why the lock-free claim is exact.  Entry e of leaf L stands for one
+ * address a of one arena for as long as the arena lives (a leaf's key and
+ * list link never change and leaves are freed only by vmem_destroy), so
+ * finding e needs no lock.  The entry changes only as follows:
+ *   0 -> QE_CACHED(i)       vmem_rounds_alloc, arena lock held, when it
+ *                           makes a free range [a, a + (i+1) quanta) busy;
+ *   QE_CACHED -> QE_OUT     vmem_alloc, by the one hart whose magazine
+ *                           held e (it owns the round);
+ *   QE_OUT -> QE_CACHED     vmem_free (or vmem_round_claim under the
+ *                           lock), compare-and-swap;
+ *   QE_CACHED -> 0          vmem_rounds_free, lock held, by the drainer
+ *                           that took e out of a magazine, before it frees
+ *                           the segment;
+ *   QE_OUT -> 0             vmem_xfree of a round, lock held, by
+ *                           compare-and-swap.
+ * Hence e == QE_OUT(i) exactly while a caller holds a busy segment of i+1
+ * quanta at a.  A vmem_free(a, size) whose swap from QE_OUT(size's index)
+ * succeeds therefore frees a live round of that size, and the swap makes
+ * the cache its only owner: of two frees of one round, racing or not, at
+ * most one swap succeeds.  Every other case (no leaf, an entry that is 0,
+ * QE_CACHED or of another size, an address off the quantum) fails the
+ * swap and goes to vmem_round_claim, which decides under the arena lock
+ * with the busy hash, exactly as vmem_xfree does, and panics naming
+ * vmem_free, the arena and the address.  While the lock is held only the
+ * two lock-free transitions can happen, so what it reads of e stays true
+ * for its decision (a QE_CACHED entry means the cache holds the round: a
+ * second free).
  */
 #include <kmem/vmem.h>
 
@@ -37,13 +64,13 @@
 #define VMEM_MAG_ROUNDS	31
 #define VMEM_MAG_SIZE	256
 struct vmem_mag {
-	struct vmem_btag	*m_obj[VMEM_MAG_ROUNDS];
+	vmem_round_t		*m_obj[VMEM_MAG_ROUNDS];
 	uintptr_t		m_next;	/* depot and pool lists; 0 ends */
 };
 _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 
 #define MAG_MASK	((uintptr_t)VMEM_MAG_SIZE - 1)
-#define MAG_ROUND	sizeof(struct vmem_btag *)
+#define MAG_ROUND	sizeof(vmem_round_t *)
 #define MAG_FULL	((uintptr_t)VMEM_MAG_ROUNDS * MAG_ROUND)
 #define MAG(h)		((struct vmem_mag *)(void *)((h) & ~MAG_MASK))
 #define MAG_ROUNDS(h)	((u_int)(((h) & MAG_MASK) / MAG_ROUND))
@@ -77,10 +104,65 @@ vmem_qcache_init(vmem_t *vm)
 			atomic_init(&vm->vm_qfree[c][i], MAG_FREE_NONE);
 		}
 	}
+	for (i = 0; i < VMEM_QLEAF_BUCKETS; i++)
+		atomic_init(&vm->vm_qleaf[i], NULL);
 	for (i = 0; i < VMEM_QCACHE_IDX_MAX; i++) {
 		kmem_spin_init(&vm->vm_qcache[i].qc_lock, "vmem depot lock");
 		vm->vm_qcache[i].qc_size = (vmem_size_t)(i + 1) <<
 		    vm->vm_quantum_shift;
+	}
+}
+
+bool
+vmem_qleaf_add(vmem_t *vm, vmem_addr_t addr)
+{
+	struct vmem_qleaf *l;
+	vmem_addr_t key;
+	size_t b;
+	u_int i;
+
+	if (vmem_backend_alloc == NULL)
+		return (false);
+	kmem_spin_unlock(&vm->vm_lock);
+	l = vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
+	KMEM_CHECK(((uintptr_t)l & PAGE_MASK) == 0, ("vmem_qleaf_add: arena "
+	    "\"%s\": the backend's page %p is not page-aligned", vm->vm_name,
+	    (void *)l));
+	kmem_spin_lock(&vm->vm_lock);
+	if (l == NULL)
+		return (false);
+	if (vmem_round_entry(vm, addr) != NULL) {
+		/* Another hart added it while the lock was dropped. */
+		kmem_spin_unlock(&vm->vm_lock);
+		vmem_backend_free(l, PAGE_SIZE);
+		kmem_spin_lock(&vm->vm_lock);
+		return (true);
+	}
+	for (i = 0; i < QLEAF_N; i++)
+		atomic_init(&l->ql_e[i], 0);
+	key = addr >> vm->vm_quantum_shift >> QLEAF_SHIFT;
+	l->ql_key = key;
+	b = qleaf_bucket(key);
+	l->ql_next = atomic_load_explicit(&vm->vm_qleaf[b],
+	    memory_order_relaxed);
+	/* Publish the leaf whole: vmem_round_entry's acquire pairs. */
+	atomic_store_explicit(&vm->vm_qleaf[b], l, memory_order_release);
+	return (true);
+}
+
+void
+vmem_qleaf_free_all(vmem_t *vm)
+{
+	struct vmem_qleaf *l, *next;
+	u_int b;
+
+	for (b = 0; b < VMEM_QLEAF_BUCKETS; b++) {
+		l = atomic_exchange_explicit(&vm->vm_qleaf[b], NULL,
+		    memory_order_acquire);
+		for (; l != NULL; l = next) {
+			next = l->ql_next;
+			vmem_backend_free(l, PAGE_SIZE);
+		}
 	}
 }
 
@@ -151,17 +233,19 @@ depot_push(struct vmem_qcache *qc, uintptr_t *list, uintptr_t h)
 	kmem_spin_unlock(&qc->qc_lock);
 }
 
-/* Hand out the top round of the magazine whose handle is h; new handle. */
+/*
+ * Hand out the top round (of idx + 1 quanta) of the magazine whose handle
+ * is h: its caller holds it from now on.  Returns the new handle.
+ */
 VMEM_INLINE uintptr_t
-mag_take(uintptr_t h, vmem_addr_t *addrp)
+mag_take(vmem_t *vm, uintptr_t h, u_int idx, vmem_addr_t *addrp)
 {
-	struct vmem_btag *bt;
+	vmem_round_t *e;
 
 	h -= MAG_ROUND;
-	bt = *(struct vmem_btag **)h;
-	/* Without the arena lock: vmem_get_stats may be reading the mark. */
-	__atomic_store_n(&bt->bt_cached, 0, __ATOMIC_RELAXED);
-	*addrp = bt->bt_start;
+	e = *(vmem_round_t **)h;
+	atomic_store_explicit(e, QE_OUT(idx), memory_order_relaxed);
+	*addrp = vmem_round_addr(vm, e);
 	return (h);
 }
 
@@ -225,7 +309,8 @@ qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
 	}
 	h += n * MAG_ROUND;
 take:
-	atomic_store_explicit(slot, mag_take(h, addrp), memory_order_release);
+	atomic_store_explicit(slot, mag_take(vm, h, idx, addrp),
+	    memory_order_release);
 	return (0);
 arena:
 	return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
@@ -233,54 +318,36 @@ arena:
 }
 
 /*
- * A vmem_free of [addr, addr + size) entering a quantum cache (arena lock
- * held): the busy segment's tag, now marked bt_cached.  Panics, naming
- * vmem_free and the address, if addr is not allocated with that size or is
- * already cached (a second free).
- */
-VMEM_INLINE struct vmem_btag *
-qc_claim_locked(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
-{
-	struct vmem_btag *bt, **pp;
-
-	bt = vmem_busy_lookup(vm, addr, &pp);
-	if (__predict_false(!vmem_free_ok(vm, bt, size)))
-		vmem_free_bad(vm, "vmem_free", addr, size, bt);
-	bt->bt_cached = 1;
-	return (bt);
-}
-
-/*
- * vmem_free's slow path.  bt NULL: the arena lock was busy, so the round
- * is claimed here (waiting for the lock) and then pushed as on the fast
- * path.  Else bt is the claimed round and h is what the fast path
+ * vmem_free's slow path.  e NULL: the lock-free claim failed, so
+ * vmem_round_claim decides under the arena lock (a panic, a segment freed
+ * to the arena, or the round claimed and then pushed as on the fast
+ * path).  Else e is the claimed round's entry and h is what the fast path
  * swapped out of the hart's free slot: MAG_FREE_BUSY (held elsewhere:
- * give bt back to the arena), or, the slot ours, a full magazine or
+ * give the round back to the arena), or, the slot ours, a full magazine or
  * MAG_FREE_NONE.  Then: hand a full magazine to the alloc slot if its
  * magazine is empty, else trade it for an empty one from the depot or the
  * pool, else give bt back to the arena.  No lock held on entry.
  */
 static __attribute__((noinline)) void
 qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
-    struct vmem_btag *bt, uintptr_t h)
+    vmem_round_t *e, uintptr_t h)
 {
 	_Atomic uintptr_t *slot, *aslot;
 	struct vmem_qcache *qc;
-	uintptr_t a, e;
+	uintptr_t a, m;
 	u_int cpu, idx;
 
 	cpu = kmem_cpuid();
 	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
 	slot = &vm->vm_qfree[cpu][idx];
-	if (bt == NULL) {
-		kmem_spin_lock(&vm->vm_lock);
-		bt = qc_claim_locked(vm, addr, size);
-		kmem_spin_unlock(&vm->vm_lock);
+	if (e == NULL) {
+		if ((e = vmem_round_claim(vm, addr, size)) == NULL)
+			return;
 		h = atomic_exchange_explicit(slot, MAG_FREE_BUSY,
 		    memory_order_acquire);
 	}
 	if (h == MAG_FREE_BUSY) {
-		vmem_rounds_free(vm, &bt, 1);
+		vmem_rounds_free(vm, &e, 1);
 		return;
 	}
 	qc = &vm->vm_qcache[idx];
@@ -299,23 +366,23 @@ qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 	}
 	if (h == 0 || ((h + MAG_ROUND) & MAG_MASK) == 0) {
 		kmem_spin_lock(&qc->qc_lock);
-		e = mag_pop(&qc->qc_empty);
-		if (e != 0 && h != 0)
+		m = mag_pop(&qc->qc_empty);
+		if (m != 0 && h != 0)
 			mag_push(&qc->qc_full, h);
 		kmem_spin_unlock(&qc->qc_lock);
-		if (e == 0) {
-			if ((e = mag_get()) == 0) {
+		if (m == 0) {
+			if ((m = mag_get()) == 0) {
 				atomic_store_explicit(slot, h != 0 ? h :
 				    MAG_FREE_NONE, memory_order_release);
-				vmem_rounds_free(vm, &bt, 1);
+				vmem_rounds_free(vm, &e, 1);
 				return;
 			}
 			if (h != 0)
 				depot_push(qc, &qc->qc_full, h);
 		}
-		h = e;
+		h = m;
 	}
-	*(struct vmem_btag **)h = bt;
+	*(vmem_round_t **)h = e;
 	atomic_store_explicit(slot, h + MAG_ROUND, memory_order_release);
 }
 
@@ -329,56 +396,63 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 {
 	_Atomic uintptr_t *slot;
 	uintptr_t h;
-	u_int cpu;
+	u_int cpu, idx;
 
 	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED) || addrp == NULL || vmem_flags_bad(flags)))
 		return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
 		    VMEM_ADDR_MAX, flags, addrp));
 	cpu = kmem_cpuid();
-	slot = &vm->vm_qalloc[cpu][(size - 1) >> vm->vm_quantum_shift];
+	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+	slot = &vm->vm_qalloc[cpu][idx];
 	h = atomic_exchange_explicit(slot, MAG_ALLOC_BUSY,
 	    memory_order_acquire);
 	/* MAG_ALLOC_BUSY, MAG_ALLOC_NONE and an empty magazine end in 0. */
 	if (__predict_false((h & MAG_MASK) == 0))
 		return (qc_alloc_slow(vm, size, flags, addrp, cpu, h));
-	atomic_store_explicit(slot, mag_take(h, addrp), memory_order_release);
+	atomic_store_explicit(slot, mag_take(vm, h, idx, addrp),
+	    memory_order_release);
 	return (0);
 }
 
 /*
- * The fast path: claim the round in the arena (one hold of its lock; a bad
- * free panics), one swap to own this hart's free slot, a push, a release
- * store.  A busy arena lock and a full or missing magazine go to
- * qc_free_slow, a size that is not cached to vmem_xfree.
+ * The fast path, no lock: claim the round by swapping its entry from
+ * QE_OUT to QE_CACHED (exact: see the top of this file), one swap to own
+ * this hart's free slot, a push, a release store.  A failed claim and a
+ * full or missing magazine go to qc_free_slow, a size that is not cached
+ * to vmem_xfree.
  */
 void
 vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
 	_Atomic uintptr_t *slot;
-	struct vmem_btag *bt;
+	vmem_round_t *e;
 	uintptr_t h;
+	u_int idx, w;
 
 	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED))) {
 		vmem_xfree(vm, addr, size);
 		return;
 	}
-	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true))) {
+	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+	e = (addr & vm->vm_quantum_mask) == 0 ? vmem_round_entry(vm, addr) :
+	    NULL;
+	w = QE_OUT(idx);
+	if (__predict_false(e == NULL || !atomic_compare_exchange_strong_explicit(
+	    e, &w, QE_CACHED(idx), memory_order_acq_rel,
+	    memory_order_relaxed))) {
 		qc_free_slow(vm, addr, size, NULL, 0);
 		return;
 	}
-	bt = qc_claim_locked(vm, addr, size);
-	if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
-		kmem_spin_unlock_bad(&vm->vm_lock);
-	slot = &vm->vm_qfree[kmem_cpuid()][(size - 1) >> vm->vm_quantum_shift];
+	slot = &vm->vm_qfree[kmem_cpuid()][idx];
 	h = atomic_exchange_explicit(slot, MAG_FREE_BUSY, memory_order_acquire);
 	/* MAG_FREE_BUSY, MAG_FREE_NONE and a full magazine: no room. */
 	if (__predict_false(((h + MAG_ROUND) & MAG_MASK) == 0)) {
-		qc_free_slow(vm, addr, size, bt, h);
+		qc_free_slow(vm, addr, size, e, h);
 		return;
 	}
-	*(struct vmem_btag **)h = bt;
+	*(vmem_round_t **)h = e;
 	atomic_store_explicit(slot, h + MAG_ROUND, memory_order_release);
 }
 

@@ -16,8 +16,9 @@
  *    it runs dry and gives each span back when all of it is free again;
  *  - sizes of 1..qcache_max quanta go through quantum caches: one object
  *    cache per size with per-hart magazines in front of the arena; the
- *    common vmem_alloc of such a size takes no lock, and the common
- *    vmem_free takes the arena lock once, to check the free.
+ *    common vmem_alloc and vmem_free of such a size take no lock (a free
+ *    is checked exactly by one compare-and-swap on the round's entry in
+ *    the arena's round table).
  *
  * Running out: an allocation first imports, then drains the quantum caches
  * and calls the reclaim callback, then (M_WAITOK) sleeps until a free or an
@@ -60,8 +61,9 @@ typedef void (vmem_reclaim_t)(vmem_t *vm, int flags);
 
 /**
  * Backend for vmem's own memory: boundary-tag pages, vmem_create'd arena
- * structures, grown hash tables and quantum-cache magazines.  @p size is a
- * multiple of PAGE_SIZE; returns a directly usable pointer or NULL.  Called
+ * structures, grown hash tables, quantum-cache magazines and round-table
+ * leaves.  @p size is a multiple of PAGE_SIZE; returns a directly usable,
+ * page-aligned pointer or NULL.  Called
  * with no vmem lock held; it may itself allocate from a vmem arena.
  */
 typedef void *(vmem_backend_alloc_t)(vmem_size_t size, int flags);
@@ -212,8 +214,10 @@ void vmem_set_backend(vmem_backend_alloc_t *allocfn,
 #define VMEM_FLWORDS		((VMEM_NFREELIST + 63) / 64)
 #define VMEM_HASH0_SHIFT	6
 #define VMEM_HASH0_SIZE		(1U << VMEM_HASH0_SHIFT)
+#define VMEM_QLEAF_BUCKETS	64	/* round table: leaf lists */
 
 struct vmem_btag;
+struct vmem_qleaf;
 
 /* The depot of one cached size: magazines not loaded in any hart. */
 struct vmem_qcache {
@@ -262,6 +266,8 @@ struct vmem {
 	_Atomic uintptr_t	vm_qalloc[MAXCPU][VMEM_QCACHE_IDX_MAX];
 	_Atomic uintptr_t	vm_qfree[MAXCPU][VMEM_QCACHE_IDX_MAX];
 	struct vmem_qcache	vm_qcache[VMEM_QCACHE_IDX_MAX];
+	/* The round table's leaves (see vmem_qcache.c), insert-only. */
+	struct vmem_qleaf *_Atomic vm_qleaf[VMEM_QLEAF_BUCKETS];
 
 	struct vmem_btag	*vm_hash0[VMEM_HASH0_SIZE];
 	vmem_import_t		*vm_importfn;
