@@ -173,9 +173,10 @@ vmem_flags_bad(int flags)
 typedef _Atomic u_int vmem_round_t;	/* a round-table entry */
 
 struct vmem_qleaf {
-	vmem_round_t		ql_e[QLEAF_N];
 	vmem_addr_t		ql_key;
 	struct vmem_qleaf	*ql_next;
+	vmem_addr_t		ql_base;	/* address of ql_e[0] */
+	vmem_round_t		ql_e[QLEAF_N];
 };
 _Static_assert(sizeof(struct vmem_qleaf) <= PAGE_SIZE, "a leaf is a page");
 
@@ -186,13 +187,10 @@ _Static_assert(sizeof(struct vmem_qleaf) <= PAGE_SIZE, "a leaf is a page");
 #define QE_OUT(idx)	(((u_int)(idx) + 1) << 1)
 #define QE_CACHED(idx)	(QE_OUT(idx) | 1)
 
-VMEM_INLINE size_t
-qleaf_bucket(vmem_addr_t key)
-{
-
-	return ((size_t)((key * VMEM_GOLDEN) >> (64 - 6)));
-}
-_Static_assert(VMEM_QLEAF_BUCKETS == 1 << 6, "qleaf_bucket takes 6 bits");
+/* Consecutive leaves (the usual case: spans) go to consecutive lists. */
+#define QLEAF_BUCKET(key)	((size_t)(key) & (VMEM_QLEAF_BUCKETS - 1))
+_Static_assert((VMEM_QLEAF_BUCKETS & (VMEM_QLEAF_BUCKETS - 1)) == 0,
+    "VMEM_QLEAF_BUCKETS is a power of two");
 
 /*
  * The entry of addr (a multiple of the quantum), or NULL if its leaf does
@@ -207,7 +205,7 @@ vmem_round_entry(vmem_t *vm, vmem_addr_t addr)
 
 	q = addr >> vm->vm_quantum_shift;
 	key = q >> QLEAF_SHIFT;
-	l = atomic_load_explicit(&vm->vm_qleaf[qleaf_bucket(key)],
+	l = atomic_load_explicit(&vm->vm_qleaf[QLEAF_BUCKET(key)],
 	    memory_order_acquire);
 	while (l != NULL && l->ql_key != key)
 		l = l->ql_next;
@@ -221,8 +219,8 @@ vmem_round_addr(const vmem_t *vm, vmem_round_t *e)
 	struct vmem_qleaf *l;
 
 	l = (struct vmem_qleaf *)((uintptr_t)e & ~(uintptr_t)PAGE_MASK);
-	return ((l->ql_key << QLEAF_SHIFT | (vmem_addr_t)(e - l->ql_e)) <<
-	    vm->vm_quantum_shift);
+	return (l->ql_base + ((vmem_addr_t)(e - l->ql_e) <<
+	    vm->vm_quantum_shift));
 }
 
 /*

@@ -142,7 +142,8 @@ vmem_qleaf_add(vmem_t *vm, vmem_addr_t addr)
 		atomic_init(&l->ql_e[i], 0);
 	key = addr >> vm->vm_quantum_shift >> QLEAF_SHIFT;
 	l->ql_key = key;
-	b = qleaf_bucket(key);
+	l->ql_base = key << QLEAF_SHIFT << vm->vm_quantum_shift;
+	b = QLEAF_BUCKET(key);
 	l->ql_next = atomic_load_explicit(&vm->vm_qleaf[b],
 	    memory_order_relaxed);
 	/* Publish the leaf whole: vmem_round_entry's acquire pairs. */
@@ -238,7 +239,7 @@ depot_push(struct vmem_qcache *qc, uintptr_t *list, uintptr_t h)
  * is h: its caller holds it from now on.  Returns the new handle.
  */
 VMEM_INLINE uintptr_t
-mag_take(vmem_t *vm, uintptr_t h, u_int idx, vmem_addr_t *addrp)
+mag_take(vmem_t *vm, uintptr_t h, u_long idx, vmem_addr_t *addrp)
 {
 	vmem_round_t *e;
 
@@ -396,14 +397,15 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 {
 	_Atomic uintptr_t *slot;
 	uintptr_t h;
-	u_int cpu, idx;
+	u_long idx;
+	u_int cpu;
 
 	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED) || addrp == NULL || vmem_flags_bad(flags)))
 		return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
 		    VMEM_ADDR_MAX, flags, addrp));
 	cpu = kmem_cpuid();
-	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+	idx = (size - 1) >> vm->vm_quantum_shift;
 	slot = &vm->vm_qalloc[cpu][idx];
 	h = atomic_exchange_explicit(slot, MAG_ALLOC_BUSY,
 	    memory_order_acquire);
@@ -428,14 +430,15 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	_Atomic uintptr_t *slot;
 	vmem_round_t *e;
 	uintptr_t h;
-	u_int idx, w;
+	u_long idx;
+	u_int w;
 
 	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED))) {
 		vmem_xfree(vm, addr, size);
 		return;
 	}
-	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
+	idx = (size - 1) >> vm->vm_quantum_shift;
 	e = (addr & vm->vm_quantum_mask) == 0 ? vmem_round_entry(vm, addr) :
 	    NULL;
 	w = QE_OUT(idx);
