@@ -1339,9 +1339,9 @@ vmem_round_unmark(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr,
 }
 
 /*
- * vmem_xfree's slow path.  t NULL: the arena lock was busy; take it
- * (waiting) and free [addr, addr + size) as the fast path does (an
- * invalid free panics).  Otherwise the lock is held and t is the free
+ * vmem_xfree's slow path.  t NULL: take the arena lock (waiting) and free
+ * [addr, addr + size) in full: an invalid free panics, a quantum-cache
+ * round is first taken from its caller (vmem_round_unmark).  Otherwise the lock is held and t is the free
  * segment the fast path's coalesce left.  Then the rare ends of a free:
  * give t's span back if it is a wholly free imported span, trim the tag
  * cache, wake waiters, shrink the hash.  Drops the lock.
@@ -1374,8 +1374,9 @@ vmem_xfree_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 
 /*
  * The fast path: the arena lock free, a hash lookup, the coalesce, no
- * rare end to see to.  An invalid free panics; a busy lock, an idle span,
- * waiters, a hash to shrink or tags to trim go to vmem_xfree_slow.
+ * rare end to see to.  A busy lock, an invalid free (it panics there), a
+ * quantum-cache round, an idle span, waiters, a hash to shrink or tags to
+ * trim go to vmem_xfree_slow.
  */
 void
 vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
@@ -1387,10 +1388,13 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		return;
 	}
 	bt = vmem_busy_lookup(vm, addr, &pp);
-	if (__predict_false(!vmem_free_ok(vm, bt, size)))
-		vmem_free_bad(vm, "vmem_xfree", addr, size, bt);
-	if (__predict_false(bt->bt_round))
-		vmem_round_unmark(vm, bt, addr, size);
+	if (__predict_false(!vmem_free_ok(vm, bt, size) || bt->bt_round)) {
+		/* A bad free or a round: the slow path, from the start. */
+		if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+			kmem_spin_unlock_bad(&vm->vm_lock);
+		vmem_xfree_slow(vm, addr, size, NULL);
+		return;
+	}
 	t = vmem_seg_free(vm, bt, pp);
 	/* Only a coalesce (t != bt) gives tags back to the cache. */
 	if (__predict_false(vmem_span_idle(vm, t) || vm->vm_nwaiters != 0 ||
