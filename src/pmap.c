@@ -398,7 +398,9 @@ pmap_kva_pte(vm_offset_t va)
 /*
  * Replace the 4 KiB leaf *l3p of va by newpte (0 unmaps): flush va's TLB
  * entry on this hart and, when a valid mapping was replaced and @sync, on
- * every hart.  No lock (the caller owns va).
+ * every hart.  No lock (the caller owns va).  The local flush comes last
+ * (both are done before the return, so their order does not matter): an
+ * out-of-line one is then a tail call, and the stack frame smaller.
  */
 static inline void
 kva_pte_replace(pt_entry_t *l3p, vm_offset_t va, pt_entry_t newpte,
@@ -410,9 +412,9 @@ kva_pte_replace(pt_entry_t *l3p, vm_offset_t va, pt_entry_t newpte,
 	if (old == newpte)
 		return;
 	pte_store(l3p, newpte);
-	kmem_tlb_flush_page(va);
 	if ((old & PTE_V) != 0 && sync)
 		kmem_tlb_shootdown(va, va + PAGE_SIZE);
+	kmem_tlb_flush_page(va);
 }
 
 /* Point va's shadow slot at the L3 table at pa (0: none).  pmap locked. */
