@@ -101,14 +101,16 @@ int
 vmem_check(vmem_t *vm, char *why, size_t whylen)
 {
 	struct vmem_btag *bt, *sp, *t, **spp;
-	vmem_size_t nbusy, inuse, size, nfree, nhash, i;
+	struct vmem_qleaf *l;
+	vmem_size_t nbusy, inuse, size, nfree, nhash, nround, i;
+	vmem_round_t *e;
 	vmem_addr_t next;
 	u_int fl;
 	bool in_span, stale_seen;
 
 	kmem_spin_lock(&vm->vm_lock);
 	stale_seen = false;
-	nbusy = inuse = size = nfree = 0;
+	nbusy = inuse = size = nfree = nround = 0;
 	sp = NULL;
 	spp = &vm->vm_spans;
 	next = 0;
@@ -179,6 +181,17 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 				;
 			CHECK(t == bt, "busy 0x%lx missing from hash",
 			    (u_long)bt->bt_start);
+			if (!bt->bt_round)
+				continue;
+			/* A round's entry: its size, whoever holds it. */
+			nround++;
+			e = vmem_round_entry(vm, bt->bt_start);
+			CHECK(e != NULL && atomic_load_explicit(e,
+			    memory_order_relaxed) >> 1 == bt->bt_size >>
+			    vm->vm_quantum_shift, "round 0x%lx+0x%lx has round "
+			    "entry 0x%x", (u_long)bt->bt_start,
+			    (u_long)bt->bt_size, e == NULL ? 0 :
+			    atomic_load_explicit(e, memory_order_relaxed));
 		}
 	}
 	CHECK(!in_span || next == sp->bt_start + sp->bt_size,
@@ -211,6 +224,18 @@ vmem_check(vmem_t *vm, char *why, size_t whylen)
 		}
 	}
 	CHECK(nfree == 0, "free lists and segment list disagree");
+	/* No entry outlives its round (zero or not is set under the lock). */
+	for (i = 0; i < VMEM_QLEAF_BUCKETS; i++)
+		for (l = atomic_load_explicit(&vm->vm_qleaf[i],
+		    memory_order_acquire); l != NULL; l = l->ql_next) {
+			CHECK(QLEAF_BUCKET(l->ql_key) == i, "leaf 0x%lx on "
+			    "list %lu", (u_long)l->ql_base, (u_long)i);
+			for (fl = 0; fl < QLEAF_N; fl++)
+				if (atomic_load_explicit(&l->ql_e[fl],
+				    memory_order_relaxed) != 0)
+					nround--;
+		}
+	CHECK(nround == 0, "round table and round tags disagree");
 	for (i = 0, t = vm->vm_freetags; t != NULL; t = t->bt_lnext)
 		i++;
 	CHECK(i == vm->vm_nfreetags, "tag cache holds %lu, count %u",

@@ -28,7 +28,7 @@
 /*
  * Check every internal invariant of vm (segment list order and tiling of
  * spans, coalescing, free lists and their bitmap, the busy hash, the
- * counters, the tag cache; vm_stale, the one segment allowed on a list
+ * round table against the rounds, the counters, the tag cache; vm_stale, the one segment allowed on a list
  * above its class, must be a free segment of vm).  Returns 0, or -1 with
  * a description in why.  Takes the arena lock; changes nothing.
  */
