@@ -951,20 +951,26 @@ kmem_unback(vm_object_t object, vm_offset_t addr, vm_size_t size)
 }
 
 /*
- * Queue [addr, addr + size) of @arena for d's next shootdown; its pages
- * are already queued (d's lock held).
+ * Free the checked range [addr, addr + size) of @arena while other harts
+ * run: unmap it now, and queue its pages and its KVA for this hart's next
+ * batch (they are reused only after the batch's shootdown).  Out of line:
+ * the one-page fast path of kmem_free keeps its registers to itself.
  */
-static void
-defer_range_locked(struct kmem_defer *d, vmem_t *arena, vm_offset_t addr,
-    vm_size_t size)
+static __attribute__((__noinline__)) void
+defer_free(vmem_t *arena, vm_offset_t addr, vm_size_t size, bool attr)
 {
+	struct kmem_defer *d;
 
+	d = &kdefer[kmem_cpuid()];
+	kmem_spin_lock(&d->lock);
+	unback_range(addr, size, attr, d);
 	if (d->nranges == KDEFER_RANGES)
 		defer_flush_locked(d);
 	d->ranges[d->nranges].arena = arena;
 	d->ranges[d->nranges].va = addr;
 	d->ranges[d->nranges].size = size;
 	d->nranges++;
+	kmem_spin_unlock(&d->lock);
 }
 
 /*
@@ -976,7 +982,6 @@ defer_range_locked(struct kmem_defer *d, vmem_t *arena, vm_offset_t addr,
 static inline bool
 kmem_free_page(vm_offset_t addr)
 {
-	struct kmem_defer *d;
 	vmem_t *arena;
 	vm_paddr_t pa;
 	vm_page_t m;
@@ -995,23 +1000,13 @@ kmem_free_page(vm_offset_t addr)
 		vmem_free(arena, addr, PAGE_SIZE);
 		return (true);
 	}
-	/* Other harts run: into this hart's batch. */
-	d = &kdefer[kmem_cpuid()];
-	kmem_spin_lock(&d->lock);
-	pmap_remove_nosync(kernel_pmap, addr, addr + PAGE_SIZE);
-	if (d->nruns == KDEFER_RUNS)
-		defer_flush_locked(d);
-	d->runs[d->nruns] = (struct kmem_run){ .pa = pa, .n = 1 };
-	d->nruns++;
-	defer_range_locked(d, arena, addr, PAGE_SIZE);
-	kmem_spin_unlock(&d->lock);
+	defer_free(arena, addr, PAGE_SIZE, false);	/* other harts run */
 	return (true);
 }
 
 static __attribute__((__noinline__)) void
 kmem_free_general(vm_offset_t addr, vm_size_t size)
 {
-	struct kmem_defer *d;
 	vmem_t *arena;
 	bool attr;
 
@@ -1027,11 +1022,7 @@ kmem_free_general(vm_offset_t addr, vm_size_t size)
 		vmem_free(arena, addr, size);
 		return;
 	}
-	d = &kdefer[kmem_cpuid()];
-	kmem_spin_lock(&d->lock);
-	unback_range(addr, size, attr, d);
-	defer_range_locked(d, arena, addr, size);
-	kmem_spin_unlock(&d->lock);
+	defer_free(arena, addr, size, attr);
 }
 
 /*
