@@ -253,7 +253,6 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 	struct vmem_btag *bt;
 
 	memset(vs, 0, sizeof(*vs));
-	vmem_qcache_count(vm, &vs->vs_qcache_rounds, &vs->vs_qcache_bytes);
 	kmem_spin_lock(&vm->vm_lock);
 	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
 		if (bt->bt_type == BT_TYPE_BUSY) {

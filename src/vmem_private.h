@@ -306,9 +306,6 @@ extern struct vmem *vmem_list;
 /* vmem_check's and vmem_print's view of the tag pool. */
 extern atomic_ulong vmem_bt_npool;
 
-/* Rounds (and their bytes) held in vm's quantum caches, for statistics. */
-void vmem_qcache_count(vmem_t *vm, vmem_size_t *rounds, vmem_size_t *bytes);
-
 /* Quantum caches of a new arena: every slot empty, every depot empty. */
 void vmem_qcache_init(vmem_t *vm);
 

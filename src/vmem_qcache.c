@@ -548,38 +548,3 @@ vmem_drain_all(void)
 		vmem_drain(vm);
 	kmem_spin_unlock(&vmem_list_lock);
 }
-
-/*
- * Rounds held in vm's quantum caches and their bytes.  The harts' slots
- * are read without taking them (a racy snapshot: a slot whose owner is
- * inside reads as a marker); the depots under their locks.
- */
-void
-vmem_qcache_count(vmem_t *vm, vmem_size_t *rounds, vmem_size_t *bytes)
-{
-	struct vmem_qcache *qc;
-	vmem_size_t n;
-	uintptr_t h;
-	u_int c, i, nq;
-
-	*rounds = *bytes = 0;
-	nq = (u_int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
-	for (i = 0; i < nq; i++) {
-		qc = &vm->vm_qcache[i];
-		n = 0;
-		for (c = 0; c < MAXCPU; c++) {
-			h = atomic_load_explicit(&vm->vm_qalloc[c][i],
-			    memory_order_relaxed);
-			n += h > MAG_FREE_NONE ? MAG_ROUNDS(h) : 0;
-			h = atomic_load_explicit(&vm->vm_qfree[c][i],
-			    memory_order_relaxed);
-			n += h > MAG_FREE_NONE ? MAG_ROUNDS(h) : 0;
-		}
-		kmem_spin_lock(&qc->qc_lock);
-		for (h = qc->qc_full; h != 0; h = MAG(h)->m_next)
-			n += MAG_ROUNDS(h);
-		kmem_spin_unlock(&qc->qc_lock);
-		*rounds += n;
-		*bytes += n * qc->qc_size;
-	}
-}

@@ -357,6 +357,7 @@ test_waitok_sleeps(void)
 static void
 test_qcache_lockless(void)
 {
+	struct vmem_stats vs;
 	vmem_t *vm;
 	vmem_addr_t a[8];
 	unsigned long before;
@@ -378,6 +379,12 @@ test_qcache_lockless(void)
 	    "1000 warm alloc+free pairs of a cached size took no lock, "
 	    "its free's check included (%lu acquisitions)",
 	    kmem_spin_count() - before);
+	vmem_get_stats(vm, &vs);
+	ok(vs.vs_qcache_rounds != 0 && vs.vs_qcache_bytes ==
+	    vmem_size(vm, VMEM_ALLOC), "the statistics count each cached round "
+	    "once (%lu rounds, 0x%lx bytes, 0x%lx allocated)",
+	    (u_long)vs.vs_qcache_rounds, (u_long)vs.vs_qcache_bytes,
+	    (u_long)vmem_size(vm, VMEM_ALLOC));
 	vmem_drain(vm);
 	ok(vmem_size(vm, VMEM_ALLOC) == 0, "drain returns every round");
 	vmem_destroy(vm);
