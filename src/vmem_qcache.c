@@ -5,8 +5,10 @@
  *
  * For each cached size (1..VMEM_QCACHE_IDX_MAX quanta, up to qcache_max)
  * an arena has a depot (magazines with rounds and magazines with room,
- * under a spin lock) and, per hart, an alloc slot and a free slot, each
- * holding one magazine.  A round is a busy segment of the arena (its tag
+ * under a spin lock) and, per hart, a loaded slot and a previous slot, each
+ * holding one magazine (Bonwick's loaded and previous magazines): both
+ * fast paths use the loaded one, so a hart that allocates and frees in
+ * turn stays on its fast paths.  A round is a busy segment of the arena (its tag
  * marked bt_round) whose owner, a caller or the cache, is written in its
  * entry of the arena's round table (vmem_private.h): QE_OUT or QE_CACHED.
  * A magazine stores pointers to the entries of the rounds it holds.
@@ -14,19 +16,19 @@
  * A magazine is 256 bytes, 256-aligned, and is named by a handle: the
  * address of its next free slot, so the handle alone says where the rounds
  * end and how many there are (handle & 255 is 8 * rounds).  A hart owns
- * one of its slots by swapping MAG_*_BUSY into it (one atomic swap,
+ * one of its slots by swapping MAG_BUSY into it (one atomic swap,
  * acquire) and gives it back by storing a handle (release); no interrupt
  * masking is needed: a path that finds the slot busy (a drainer holds it,
  * or an interrupt stopped its owner) uses the arena instead.  A drainer
- * (vmem_drain, any hart) swaps MAG_*_BUSY in the same way and waits while
+ * (vmem_drain, any hart) swaps MAG_BUSY in the same way and waits while
  * the owner is inside.
  *
  * The fast paths take no lock: vmem_alloc pops an entry from its hart's
- * alloc magazine and marks it QE_OUT; vmem_free claims the round with one
+ * loaded magazine and marks it QE_OUT; vmem_free claims the round with one
  * compare-and-swap of its entry from QE_OUT to QE_CACHED and pushes it on
- * its hart's free magazine.  Their slow paths trade magazines with the
- * other slot and the depot, and fill at most QC_FILL_ROUNDS rounds from
- * the arena per call (a bounded refill).
+ * the loaded magazine.  Their slow paths trade magazines with the
+ * previous slot and the depot, and fill at most QC_FILL_ROUNDS rounds
+ * from the arena per call (a bounded refill).
  *
  * Why the lock-free claim is exact.  Entry e of leaf L stands for one
  * address a of one arena for as long as the arena lives (a leaf's key and
@@ -77,14 +79,13 @@ _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 
 /*
  * Slot values that are not handles (handles are real addresses, far above
- * these): somebody is inside (BUSY), and no magazine (NONE).  In an alloc
- * slot both end in 8 zero bits like an empty magazine; in a free slot both
- * end like a full one; so each fast path has a single test.
+ * these): somebody is inside (BUSY), and no magazine (NONE).  Both end in
+ * 8 zero bits like an empty magazine, so vmem_alloc has a single test.
  */
-#define MAG_ALLOC_BUSY	((uintptr_t)0)
-#define MAG_ALLOC_NONE	((uintptr_t)VMEM_MAG_SIZE)
-#define MAG_FREE_BUSY	MAG_FULL
-#define MAG_FREE_NONE	(MAG_FULL + VMEM_MAG_SIZE)
+#define MAG_BUSY	((uintptr_t)0)
+#define MAG_NONE	((uintptr_t)VMEM_MAG_SIZE)
+/* A magazine with a free slot (not BUSY, not NONE, not full). */
+#define MAG_ROOM(h)	((h) > MAG_NONE && (((h) + MAG_ROUND) & MAG_MASK) != 0)
 
 /* Rounds a refill takes from the arena in one call: bounds its cost. */
 #define QC_FILL_ROUNDS	4
@@ -100,8 +101,8 @@ vmem_qcache_init(vmem_t *vm)
 
 	for (c = 0; c < MAXCPU; c++) {
 		for (i = 0; i < VMEM_QCACHE_IDX_MAX; i++) {
-			atomic_init(&vm->vm_qalloc[c][i], MAG_ALLOC_NONE);
-			atomic_init(&vm->vm_qfree[c][i], MAG_FREE_NONE);
+			atomic_init(&vm->vm_qload[c][i], MAG_NONE);
+			atomic_init(&vm->vm_qprev[c][i], MAG_NONE);
 		}
 	}
 	for (i = 0; i < VMEM_QLEAF_BUCKETS; i++)
@@ -206,7 +207,7 @@ mag_get(void)
 	/* Handles need 256-byte alignment; a page normally has it. */
 	end = p + PAGE_SIZE;
 	p = (p + MAG_MASK) & ~MAG_MASK;
-	KMEM_CHECK(p > MAG_FREE_NONE, ("vmem mag_get: backend page at 0x%lx",
+	KMEM_CHECK(p > MAG_NONE, ("vmem mag_get: backend page at 0x%lx",
 	    (u_long)p));
 	h = p;
 	head = 0;
@@ -252,10 +253,10 @@ mag_take(vmem_t *vm, uintptr_t h, u_long idx, vmem_addr_t *addrp)
 
 /*
  * vmem_alloc's slow path.  h is what the fast path swapped out of the
- * hart's alloc slot for the size: MAG_ALLOC_BUSY (the slot is held
- * elsewhere: use the arena), else we own the slot and h is an empty
- * magazine or MAG_ALLOC_NONE.  Then: trade with the free slot if its
- * magazine has rounds, else take a magazine with rounds from the depot,
+ * hart's loaded slot for the size: MAG_BUSY (the slot is held elsewhere:
+ * use the arena), else we own the slot and h is an empty magazine or
+ * MAG_NONE.  Then: trade with the previous slot if its magazine has
+ * rounds, else take a magazine with rounds from the depot,
  * else fill at most QC_FILL_ROUNDS rounds from the arena, else allocate
  * from the arena.  No lock held; never sleeps unless the arena does.
  */
@@ -263,30 +264,29 @@ static __attribute__((noinline)) int
 qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
     u_int cpu, uintptr_t h)
 {
-	_Atomic uintptr_t *slot, *fslot;
+	_Atomic uintptr_t *slot, *pslot;
 	struct vmem_qcache *qc;
 	uintptr_t f, e;
 	u_int idx, n;
 
-	if (h == MAG_ALLOC_BUSY)
+	if (h == MAG_BUSY)
 		goto arena;
 	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
 	qc = &vm->vm_qcache[idx];
-	slot = &vm->vm_qalloc[cpu][idx];
-	if (h == MAG_ALLOC_NONE)
+	slot = &vm->vm_qload[cpu][idx];
+	if (h == MAG_NONE)
 		h = 0;
-	fslot = &vm->vm_qfree[cpu][idx];
-	f = atomic_exchange_explicit(fslot, MAG_FREE_BUSY,
-	    memory_order_acquire);
-	if (f != MAG_FREE_BUSY) {
-		if (f != MAG_FREE_NONE && (f & MAG_MASK) != 0) {
-			/* Frees refilled it: the empty one takes frees now. */
-			atomic_store_explicit(fslot, h != 0 ? h :
-			    MAG_FREE_NONE, memory_order_release);
+	pslot = &vm->vm_qprev[cpu][idx];
+	f = atomic_exchange_explicit(pslot, MAG_BUSY, memory_order_acquire);
+	if (f != MAG_BUSY) {
+		if ((f & MAG_MASK) != 0) {
+			/* The previous magazine has rounds: load it. */
+			atomic_store_explicit(pslot, h != 0 ? h : MAG_NONE,
+			    memory_order_release);
 			h = f;
 			goto take;
 		}
-		atomic_store_explicit(fslot, f, memory_order_release);
+		atomic_store_explicit(pslot, f, memory_order_release);
 	}
 	kmem_spin_lock(&qc->qc_lock);
 	if ((e = mag_pop(&qc->qc_full)) != 0) {
@@ -298,8 +298,7 @@ qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
 	}
 	kmem_spin_unlock(&qc->qc_lock);
 	if (h == 0 && (h = mag_get()) == 0) {
-		atomic_store_explicit(slot, MAG_ALLOC_NONE,
-		    memory_order_release);
+		atomic_store_explicit(slot, MAG_NONE, memory_order_release);
 		goto arena;
 	}
 	n = vmem_rounds_alloc(vm, qc->qc_size, MAG(h)->m_obj,
@@ -323,72 +322,74 @@ arena:
  * vmem_round_claim decides under the arena lock (a panic, a segment freed
  * to the arena, or the round claimed and then pushed as on the fast
  * path).  Else e is the claimed round's entry and h is what the fast path
- * swapped out of the hart's free slot: MAG_FREE_BUSY (held elsewhere:
- * give the round back to the arena), or, the slot ours, a full magazine or
- * MAG_FREE_NONE.  Then: hand a full magazine to the alloc slot if its
- * magazine is empty, else trade it for an empty one from the depot or the
- * pool, else give bt back to the arena.  No lock held on entry.
+ * swapped out of the hart's loaded slot: MAG_BUSY (held elsewhere: give
+ * the round back to the arena), or, the slot ours, a full magazine or
+ * MAG_NONE.  Then: trade with the previous slot if its magazine has room,
+ * else trade the full one for an empty one from the depot or the pool,
+ * else give the round back to the arena.  No lock held on entry.
  */
 static __attribute__((noinline)) void
 qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
     vmem_round_t *e, uintptr_t h)
 {
-	_Atomic uintptr_t *slot, *aslot;
+	_Atomic uintptr_t *slot, *pslot;
 	struct vmem_qcache *qc;
-	uintptr_t a, m;
+	uintptr_t f, m;
 	u_int cpu, idx;
 
 	cpu = kmem_cpuid();
 	idx = (u_int)((size - 1) >> vm->vm_quantum_shift);
-	slot = &vm->vm_qfree[cpu][idx];
+	slot = &vm->vm_qload[cpu][idx];
 	if (e == NULL) {
 		if ((e = vmem_round_claim(vm, addr, size)) == NULL)
 			return;
-		h = atomic_exchange_explicit(slot, MAG_FREE_BUSY,
+		h = atomic_exchange_explicit(slot, MAG_BUSY,
 		    memory_order_acquire);
+		if (MAG_ROOM(h))
+			goto push;
 	}
-	if (h == MAG_FREE_BUSY) {
+	if (h == MAG_BUSY) {
 		vmem_rounds_free(vm, &e, 1);
 		return;
 	}
 	qc = &vm->vm_qcache[idx];
-	if (h == MAG_FREE_NONE)
+	if (h == MAG_NONE)
 		h = 0;
-	aslot = &vm->vm_qalloc[cpu][idx];
-	a = atomic_exchange_explicit(aslot, MAG_ALLOC_BUSY,
-	    memory_order_acquire);
-	if (a != MAG_ALLOC_BUSY) {
-		if (h != 0 && (a & MAG_MASK) == 0) {
-			/* Allocations ran dry: they get the full one. */
-			atomic_store_explicit(aslot, h, memory_order_release);
-			h = a != MAG_ALLOC_NONE ? a : 0;
-		} else
-			atomic_store_explicit(aslot, a, memory_order_release);
-	}
-	if (h == 0 || ((h + MAG_ROUND) & MAG_MASK) == 0) {
-		kmem_spin_lock(&qc->qc_lock);
-		m = mag_pop(&qc->qc_empty);
-		if (m != 0 && h != 0)
-			mag_push(&qc->qc_full, h);
-		kmem_spin_unlock(&qc->qc_lock);
-		if (m == 0) {
-			if ((m = mag_get()) == 0) {
-				atomic_store_explicit(slot, h != 0 ? h :
-				    MAG_FREE_NONE, memory_order_release);
-				vmem_rounds_free(vm, &e, 1);
-				return;
-			}
-			if (h != 0)
-				depot_push(qc, &qc->qc_full, h);
+	pslot = &vm->vm_qprev[cpu][idx];
+	f = atomic_exchange_explicit(pslot, MAG_BUSY, memory_order_acquire);
+	if (f != MAG_BUSY) {
+		if (MAG_ROOM(f)) {
+			/* The previous magazine has room: load it. */
+			atomic_store_explicit(pslot, h != 0 ? h : MAG_NONE,
+			    memory_order_release);
+			h = f;
+			goto push;
 		}
-		h = m;
+		atomic_store_explicit(pslot, f, memory_order_release);
 	}
+	kmem_spin_lock(&qc->qc_lock);
+	m = mag_pop(&qc->qc_empty);
+	if (m != 0 && h != 0)
+		mag_push(&qc->qc_full, h);
+	kmem_spin_unlock(&qc->qc_lock);
+	if (m == 0) {
+		if ((m = mag_get()) == 0) {
+			atomic_store_explicit(slot, h != 0 ? h : MAG_NONE,
+			    memory_order_release);
+			vmem_rounds_free(vm, &e, 1);
+			return;
+		}
+		if (h != 0)
+			depot_push(qc, &qc->qc_full, h);
+	}
+	h = m;
+push:
 	*(vmem_round_t **)h = e;
 	atomic_store_explicit(slot, h + MAG_ROUND, memory_order_release);
 }
 
 /*
- * The fast path: one swap to own this hart's alloc slot for the size, a
+ * The fast path: one swap to own this hart's loaded slot for the size, a
  * pop, a release store; no lock.  Everything else is qc_alloc_slow, and a
  * size that is not cached (or arguments to refuse) go to vmem_xalloc.
  */
@@ -406,10 +407,9 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 		    VMEM_ADDR_MAX, flags, addrp));
 	cpu = kmem_cpuid();
 	idx = (size - 1) >> vm->vm_quantum_shift;
-	slot = &vm->vm_qalloc[cpu][idx];
-	h = atomic_exchange_explicit(slot, MAG_ALLOC_BUSY,
-	    memory_order_acquire);
-	/* MAG_ALLOC_BUSY, MAG_ALLOC_NONE and an empty magazine end in 0. */
+	slot = &vm->vm_qload[cpu][idx];
+	h = atomic_exchange_explicit(slot, MAG_BUSY, memory_order_acquire);
+	/* MAG_BUSY, MAG_NONE and an empty magazine end in 0. */
 	if (__predict_false((h & MAG_MASK) == 0))
 		return (qc_alloc_slow(vm, size, flags, addrp, cpu, h));
 	atomic_store_explicit(slot, mag_take(vm, h, idx, addrp),
@@ -420,7 +420,7 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 /*
  * The fast path, no lock: claim the round by swapping its entry from
  * QE_OUT to QE_CACHED (exact: see the top of this file), one swap to own
- * this hart's free slot, a push, a release store.  A failed claim and a
+ * this hart's loaded slot, a push, a release store.  A failed claim and a
  * full or missing magazine go to qc_free_slow, a size that is not cached
  * to vmem_xfree.
  */
@@ -448,10 +448,9 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		qc_free_slow(vm, addr, size, NULL, 0);
 		return;
 	}
-	slot = &vm->vm_qfree[kmem_cpuid()][idx];
-	h = atomic_exchange_explicit(slot, MAG_FREE_BUSY, memory_order_acquire);
-	/* MAG_FREE_BUSY, MAG_FREE_NONE and a full magazine: no room. */
-	if (__predict_false(((h + MAG_ROUND) & MAG_MASK) == 0)) {
+	slot = &vm->vm_qload[kmem_cpuid()][idx];
+	h = atomic_exchange_explicit(slot, MAG_BUSY, memory_order_acquire);
+	if (__predict_false(!MAG_ROOM(h))) {
 		qc_free_slow(vm, addr, size, e, h);
 		return;
 	}
@@ -473,21 +472,20 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
  * leaving it with none.  0 if there was none, or (own hart) it stayed busy.
  */
 static uintptr_t
-qc_take_slot(_Atomic uintptr_t *slot, uintptr_t busy, uintptr_t none,
-    bool self)
+qc_take_slot(_Atomic uintptr_t *slot, bool self)
 {
 	uintptr_t h;
 	u_int spins;
 
 	spins = 0;
-	while ((h = atomic_exchange_explicit(slot, busy,
-	    memory_order_acquire)) == busy) {
+	while ((h = atomic_exchange_explicit(slot, MAG_BUSY,
+	    memory_order_acquire)) == MAG_BUSY) {
 		if (self && ++spins > QC_SELF_SPINS)
 			return (0);
 		md_cpu_relax();
 	}
-	atomic_store_explicit(slot, none, memory_order_release);
-	return (h != none ? h : 0);
+	atomic_store_explicit(slot, MAG_NONE, memory_order_release);
+	return (h != MAG_NONE ? h : 0);
 }
 
 /*
@@ -510,12 +508,10 @@ vmem_drain(vmem_t *vm)
 	self = kmem_cpuid();
 	for (c = 0; c < MAXCPU; c++) {
 		for (i = 0; i < nq; i++) {
-			h = qc_take_slot(&vm->vm_qalloc[c][i], MAG_ALLOC_BUSY,
-			    MAG_ALLOC_NONE, c == self);
+			h = qc_take_slot(&vm->vm_qload[c][i], c == self);
 			if (h != 0)
 				mag_push(&lists[i], h);
-			h = qc_take_slot(&vm->vm_qfree[c][i], MAG_FREE_BUSY,
-			    MAG_FREE_NONE, c == self);
+			h = qc_take_slot(&vm->vm_qprev[c][i], c == self);
 			if (h != 0)
 				mag_push(&lists[i], h);
 		}

@@ -259,12 +259,12 @@ struct vmem {
 	struct vmem_btag	*vm_freelist[VMEM_NFREELIST];
 
 	/*
-	 * Per hart and cached size: the magazine allocations pop from and
-	 * the one frees push to (each slot owned by whoever swapped its
-	 * magazine out).
+	 * Per hart and cached size: the loaded magazine, which allocations
+	 * pop from and frees push to, and the previous one (each slot owned
+	 * by whoever swapped its magazine out).
 	 */
-	_Atomic uintptr_t	vm_qalloc[MAXCPU][VMEM_QCACHE_IDX_MAX];
-	_Atomic uintptr_t	vm_qfree[MAXCPU][VMEM_QCACHE_IDX_MAX];
+	_Atomic uintptr_t	vm_qload[MAXCPU][VMEM_QCACHE_IDX_MAX];
+	_Atomic uintptr_t	vm_qprev[MAXCPU][VMEM_QCACHE_IDX_MAX];
 	struct vmem_qcache	vm_qcache[VMEM_QCACHE_IDX_MAX];
 	/* The round table's leaves (see vmem_qcache.c), insert-only. */
 	struct vmem_qleaf *_Atomic vm_qleaf[VMEM_QLEAF_BUCKETS];
