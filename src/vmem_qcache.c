@@ -252,6 +252,29 @@ mag_take(vmem_t *vm, uintptr_t h, u_long idx, vmem_addr_t *addrp)
 }
 
 /*
+ * A slow path's trade with the previous slot ps: if the magazine there has
+ * rounds (@rounds) or room (!@rounds), it becomes the caller's to load and
+ * h (the caller's, 0 for none) goes to ps.  Returns it, or 0 when there
+ * was no such magazine (or ps is held elsewhere).
+ */
+static uintptr_t
+qc_trade_prev(_Atomic uintptr_t *ps, uintptr_t h, bool rounds)
+{
+	uintptr_t f;
+
+	f = atomic_exchange_explicit(ps, MAG_BUSY, memory_order_acquire);
+	if (f == MAG_BUSY)
+		return (0);
+	if (rounds ? (f & MAG_MASK) != 0 : MAG_ROOM(f)) {
+		atomic_store_explicit(ps, h != 0 ? h : MAG_NONE,
+		    memory_order_release);
+		return (f);
+	}
+	atomic_store_explicit(ps, f, memory_order_release);
+	return (0);
+}
+
+/*
  * vmem_alloc's slow path.  h is what the fast path swapped out of the
  * hart's loaded slot for the size: MAG_BUSY (the slot is held elsewhere:
  * use the arena), else we own the slot and h is an empty magazine or
@@ -264,7 +287,7 @@ static __attribute__((noinline)) int
 qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
     u_int cpu, uintptr_t h)
 {
-	_Atomic uintptr_t *slot, *pslot;
+	_Atomic uintptr_t *slot;
 	struct vmem_qcache *qc;
 	uintptr_t f, e;
 	u_int idx, n;
@@ -276,17 +299,9 @@ qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
 	slot = &vm->vm_qload[cpu][idx];
 	if (h == MAG_NONE)
 		h = 0;
-	pslot = &vm->vm_qprev[cpu][idx];
-	f = atomic_exchange_explicit(pslot, MAG_BUSY, memory_order_acquire);
-	if (f != MAG_BUSY) {
-		if ((f & MAG_MASK) != 0) {
-			/* The previous magazine has rounds: load it. */
-			atomic_store_explicit(pslot, h != 0 ? h : MAG_NONE,
-			    memory_order_release);
-			h = f;
-			goto take;
-		}
-		atomic_store_explicit(pslot, f, memory_order_release);
+	if ((f = qc_trade_prev(&vm->vm_qprev[cpu][idx], h, true)) != 0) {
+		h = f;
+		goto take;
 	}
 	kmem_spin_lock(&qc->qc_lock);
 	if ((e = mag_pop(&qc->qc_full)) != 0) {
@@ -332,7 +347,7 @@ static __attribute__((noinline)) void
 qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
     vmem_round_t *e, uintptr_t h)
 {
-	_Atomic uintptr_t *slot, *pslot;
+	_Atomic uintptr_t *slot;
 	struct vmem_qcache *qc;
 	uintptr_t f, m;
 	u_int cpu, idx;
@@ -355,17 +370,9 @@ qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 	qc = &vm->vm_qcache[idx];
 	if (h == MAG_NONE)
 		h = 0;
-	pslot = &vm->vm_qprev[cpu][idx];
-	f = atomic_exchange_explicit(pslot, MAG_BUSY, memory_order_acquire);
-	if (f != MAG_BUSY) {
-		if (MAG_ROOM(f)) {
-			/* The previous magazine has room: load it. */
-			atomic_store_explicit(pslot, h != 0 ? h : MAG_NONE,
-			    memory_order_release);
-			h = f;
-			goto push;
-		}
-		atomic_store_explicit(pslot, f, memory_order_release);
+	if ((f = qc_trade_prev(&vm->vm_qprev[cpu][idx], h, false)) != 0) {
+		h = f;
+		goto push;
 	}
 	kmem_spin_lock(&qc->qc_lock);
 	m = mag_pop(&qc->qc_empty);
