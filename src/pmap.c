@@ -398,9 +398,9 @@ pmap_kva_pte(vm_offset_t va)
 /*
  * Replace the 4 KiB leaf *l3p of va by newpte (0 unmaps): flush va's TLB
  * entry on this hart and, when a valid mapping was replaced and @sync, on
- * every hart.  No lock (the caller owns va).  The local flush comes last
- * (both are done before the return, so their order does not matter): an
- * out-of-line one is then a tail call, and the stack frame smaller.
+ * every hart.  No lock (the caller owns va).  The shootdown, the one
+ * call, comes last so that it is a tail call and the fast paths need no
+ * stack frame.
  */
 static inline void
 kva_pte_replace(pt_entry_t *l3p, vm_offset_t va, pt_entry_t newpte,
@@ -412,9 +412,9 @@ kva_pte_replace(pt_entry_t *l3p, vm_offset_t va, pt_entry_t newpte,
 	if (old == newpte)
 		return;
 	pte_store(l3p, newpte);
+	kmem_tlb_flush_page(va);
 	if ((old & PTE_V) != 0 && sync)
 		kmem_tlb_shootdown(va, va + PAGE_SIZE);
-	kmem_tlb_flush_page(va);
 }
 
 /* Point va's shadow slot at the L3 table at pa (0: none).  pmap locked. */
@@ -775,9 +775,9 @@ pmap_kenter_slow(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 }
 
 /*
- * The fast path: one page of the KVA whose L3 table exists.  No lock (the
- * caller owns va), one PTE store, one local sfence; a shootdown only when
- * a valid mapping was replaced.
+ * The fast path: one page of ordinary (write-back: PBMT 0) memory in the
+ * KVA whose L3 table exists.  No lock (the caller owns va), one PTE store,
+ * one local sfence; a shootdown only when a valid mapping was replaced.
  */
 void
 pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
@@ -785,10 +785,10 @@ pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 	pt_entry_t *l3p;
 
 	if (__predict_true(size == PAGE_SIZE && ((va | pa) & PAGE_MASK) == 0 &&
-	    pa < PA_LIMIT && (u_int)mode < nitems(pmap_attr_bits) &&
+	    pa < PA_LIMIT && mode == VM_MEMATTR_WRITE_BACK &&
 	    (l3p = pmap_kva_pte(va)) != NULL)) {
 		kva_pte_replace(l3p, va, pa_to_pte(pa) | PTE_KERN | PTE_R |
-		    PTE_W | pmap_attr_bits[mode], true);
+		    PTE_W, true);
 		return;
 	}
 	pmap_kenter_slow(va, size, pa, mode);

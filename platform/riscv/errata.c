@@ -85,14 +85,6 @@ riscv_errata_init(const struct fdt_machine *m, bool quiet)
 		    "addresses are sign-extended\n");
 }
 
-void
-riscv_tlb_flush_page_cip1200(void)
-{
-
-	__asm__ volatile("sfence.vma" ::: "memory");
-	__atomic_fetch_add(&kmem_tlb_full_flushes, 1, __ATOMIC_RELAXED);
-}
-
 /*
  * The faulting VA of exception code (scause without the interrupt bit)
  * with stval.  With CIP-453 and paging on, an instruction fault's stval

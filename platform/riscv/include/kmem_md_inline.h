@@ -42,13 +42,18 @@ kmem_intr_restore(unsigned long saved)
 #define RISCV_ERRATUM_CIP_1200	0x1	/* U54/U74: flush all, not one VA */
 #define RISCV_ERRATUM_CIP_453	0x2	/* FU540: instruction fault VA unextended */
 extern u_int riscv_errata;
-void riscv_tlb_flush_page_cip1200(void);
 
+/*
+ * No call on either branch: a hot path that flushes then needs no stack
+ * frame for it.  kmem_tlb_full_flushes: kmem/machine.h.
+ */
 static inline void
 kmem_tlb_flush_page(vm_offset_t va)
 {
 	if (__predict_false(riscv_errata & RISCV_ERRATUM_CIP_1200)) {
-		riscv_tlb_flush_page_cip1200();
+		__asm__ volatile("sfence.vma" ::: "memory");
+		__atomic_fetch_add(&kmem_tlb_full_flushes, 1,
+		    __ATOMIC_RELAXED);
 		return;
 	}
 	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
