@@ -666,10 +666,10 @@ pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 /*
  * The fast path is kmem's case: one 4 KiB page of a kernel_pmap KVA page
  * whose L3 table exists, valid prot and flags, no page with a special
- * memory attribute anywhere (so m's is write-back: PBMT 0).  No lock (the
- * caller owns va), one PTE store, one local sfence; a shootdown only when
- * a valid mapping was replaced.  Everything else, bad input included, is
- * pmap_enter_slow's.
+ * memory attribute anywhere (so m's is write-back: PBMT 0), and no valid
+ * mapping at va yet.  No lock (the caller owns va), one PTE store, one
+ * local sfence, no call.  Everything else (replacing a mapping, which
+ * needs a shootdown, and bad input) is pmap_enter_slow's.
  */
 int
 pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
@@ -682,11 +682,12 @@ pmap_enter(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 	    (u_int)prot - 1 < VM_PROT_ALL && (va & PAGE_MASK) == 0 &&
 	    (flags & ~PMAP_ENTER_FLAGS_OK) == 0 &&
 	    __atomic_load_n(&pmap_attr_nruns, __ATOMIC_RELAXED) == 0 &&
-	    (l3p = pmap_kva_pte(va)) != NULL)) {
+	    (l3p = pmap_kva_pte(va)) != NULL &&
+	    (pte_load(l3p) & PTE_V) == 0)) {
 		pa = VM_PAGE_TO_PHYS(m);
 		if (__predict_true(pa < PA_LIMIT)) {
 			kva_pte_replace(l3p, va, pa_to_pte(pa) |
-			    pmap_prot_pte(prot), true);
+			    pmap_prot_pte(prot), false);
 			return (KERN_SUCCESS);
 		}
 	}
