@@ -1170,16 +1170,14 @@ vmem_xalloc_slow(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
 }
 
 /*
- * The fast path: an unconstrained M_FIRSTFIT or M_BESTFIT request with
- * good arguments, the arena lock free, tags at hand, a busy hash with
+ * The arena's fast path: an unconstrained M_FIRSTFIT or M_BESTFIT request
+ * with good arguments, the arena lock free, tags at hand, a busy hash with
  * room, and a free list that holds a fitting segment at its head
- * (vmem_find_fast): one hold of the lock, a carve.  Everything else
- * (a busy lock included) is vmem_xalloc_slow.
+ * (vmem_find_fast): one hold of the lock, a carve.  Everything else (a
+ * busy lock included) is vmem_xalloc_slow.
  */
 int
-vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
-    vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
-    vmem_addr_t maxaddr, int flags, vmem_addr_t *addrp)
+vmem_arena_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 {
 	struct vmem_btag *bt;
 	vmem_size_t qmask, rsize;
@@ -1189,8 +1187,7 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 	strat = flags & VMEM_FITMASK;
 	if (strat == 0)
 		strat = M_BESTFIT;
-	if (__predict_true((align | phase | nocross | minaddr) == 0 &&
-	    maxaddr == VMEM_ADDR_MAX && addrp != NULL && size - 1 < ~qmask &&
+	if (__predict_true(addrp != NULL && size - 1 < ~qmask &&
 	    (flags & (M_NOWAIT | M_WAITOK)) != (M_NOWAIT | M_WAITOK) &&
 	    (strat == M_FIRSTFIT || strat == M_BESTFIT)) &&
 	    kmem_spin_trylock_inl(&vm->vm_lock, true)) {
@@ -1205,10 +1202,21 @@ vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
 			kmem_spin_unlock_bad(&vm->vm_lock);
 		if (__predict_true(bt != NULL))
 			return (0);
-		/* No constraint: say so, so that nothing else stays live. */
-		return (vmem_xalloc_slow(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
-		    VMEM_ADDR_MAX, flags, addrp));
 	}
+	return (vmem_xalloc_slow(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
+	    VMEM_ADDR_MAX, flags, addrp));
+}
+
+/* Without constraints, vmem_arena_alloc; else the general allocator. */
+int
+vmem_xalloc(vmem_t *vm, vmem_size_t size, vmem_size_t align,
+    vmem_size_t phase, vmem_size_t nocross, vmem_addr_t minaddr,
+    vmem_addr_t maxaddr, int flags, vmem_addr_t *addrp)
+{
+
+	if ((align | phase | nocross | minaddr) == 0 &&
+	    maxaddr == VMEM_ADDR_MAX)
+		return (vmem_arena_alloc(vm, size, flags, addrp));
 	return (vmem_xalloc_slow(vm, size, align, phase, nocross, minaddr,
 	    maxaddr, flags, addrp));
 }

@@ -328,8 +328,7 @@ take:
 	    memory_order_release);
 	return (0);
 arena:
-	return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
-	    flags, addrp));
+	return (vmem_arena_alloc(vm, size, flags, addrp));
 }
 
 /*
@@ -398,7 +397,7 @@ push:
 /*
  * The fast path: one swap to own this hart's loaded slot for the size, a
  * pop, a release store; no lock.  Everything else is qc_alloc_slow, and a
- * size that is not cached (or arguments to refuse) go to vmem_xalloc.
+ * size that is not cached (or arguments to refuse) go to vmem_arena_alloc.
  */
 int
 vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
@@ -410,8 +409,7 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 
 	if (__predict_false(size - 1 >= __atomic_load_n(&vm->vm_qfast,
 	    __ATOMIC_RELAXED) || addrp == NULL || vmem_flags_bad(flags)))
-		return (vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
-		    VMEM_ADDR_MAX, flags, addrp));
+		return (vmem_arena_alloc(vm, size, flags, addrp));
 	cpu = kmem_cpuid();
 	idx = (size - 1) >> vm->vm_quantum_shift;
 	slot = &vm->vm_qload[cpu][idx];
