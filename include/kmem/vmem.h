@@ -214,7 +214,7 @@ void vmem_set_backend(vmem_backend_alloc_t *allocfn,
 #define VMEM_FLWORDS		((VMEM_NFREELIST + 63) / 64)
 #define VMEM_HASH0_SHIFT	6
 #define VMEM_HASH0_SIZE		(1U << VMEM_HASH0_SHIFT)
-#define VMEM_QLEAF_BUCKETS	64	/* round table: leaf lists */
+#define VMEM_QLEAF_BUCKETS	32	/* round table: leaf lists */
 
 struct vmem_btag;
 struct vmem_qleaf;
