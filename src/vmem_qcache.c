@@ -40,13 +40,15 @@
  *                           held e (it owns the round);
  *   QE_OUT -> QE_CACHED     vmem_free (or vmem_round_claim under the
  *                           lock), compare-and-swap;
- *   QE_CACHED -> 0          vmem_rounds_free, lock held, by the drainer
- *                           that took e out of a magazine, before it frees
- *                           the segment;
+ *   QE_CACHED -> 0          vmem_rounds_free, lock held, by whoever owns
+ *                           the round in the cache (a drainer, or a free
+ *                           that found no room), before it frees the
+ *                           segment;
  *   QE_OUT -> 0             vmem_xfree of a round, lock held, by
  *                           compare-and-swap.
- * Hence e == QE_OUT(i) exactly while a caller holds a busy segment of i+1
- * quanta at a.  A vmem_free(a, size) whose swap from QE_OUT(size's index)
+ * Hence e == QE_OUT(i) exactly while a caller holds the round at a, a
+ * busy segment of i+1 quanta that the cache handed out (other busy
+ * segments have entry 0).  A vmem_free(a, size) whose swap from QE_OUT(size's index)
  * succeeds therefore frees a live round of that size, and the swap makes
  * the cache its only owner: of two frees of one round, racing or not, at
  * most one swap succeeds.  Every other case (no leaf, an entry that is 0,
