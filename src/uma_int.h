@@ -191,8 +191,9 @@ uma_item_check(uma_zone_t zone, const void *item, bool release,
 	w = vm_page_uma_lookup(DMAP_TO_PHYS(item), &m);
 	if (__predict_false(w < 0 || (w & UMA_W_LARGE) != 0))
 		return (UMA_ITEM_NOTSLAB);
-	s = (struct uma_slab *)(trunc_page((uintptr_t)item) +
-	    ptoa(w & UMA_W_TOEND) - sizeof(struct uma_slab));
+	/* A slab page's word is its UMA_W_TOEND count alone. */
+	s = (struct uma_slab *)(trunc_page((uintptr_t)item) + ptoa(w) -
+	    sizeof(struct uma_slab));
 	*sp = s;
 	z = s->us_zone;
 	if (__predict_false(zone != NULL ? z != zone : !z->uz_malloc))
