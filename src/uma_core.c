@@ -46,6 +46,7 @@
 #include "uma_int.h"
 
 _Static_assert(sizeof(struct uma_zone) <= PAGE_SIZE, "a zone is one page");
+_Static_assert(MAXMEMDOM < UMA_ANYHART, "UMA_ANYHART is no domain");
 
 static struct kmem_spin uma_zones_lock = KMEM_SPIN_INITIALIZER("uma zones");
 static struct uma_zone *uma_zones;
@@ -186,6 +187,8 @@ slab_alloc(uma_zone_t zone, struct uma_zdom *ud, int domain)
 	memset(s, 0, sizeof(*s));
 	s->us_zone = zone;
 	s->us_domain = (uint8_t)domain;
+	s->us_hartdom = (zone->uz_flags & UMA_ZONE_ROUNDROBIN) != 0 ?
+	    UMA_ANYHART : (uint8_t)domain;
 	item = (char *)base;
 	for (i = 0; i < zone->uz_ipers; i++, item += zone->uz_size)
 		*(void **)item = i + 1 < zone->uz_ipers ?
@@ -688,6 +691,7 @@ uma_zinit_static(uma_zone_t zone, const char *name, size_t size,
 		d = cpu < md_ncpus() ? md_cpu_domain(cpu) : 0;
 		c->uc_domain = d >= 0 && d < vm_ndomains ? (uint32_t)d : 0;
 		c->uc_ft = (flags & UMA_ZONE_ROUNDROBIN) == 0;
+		c->uc_hartdom = c->uc_ft ? (uint8_t)c->uc_domain : UMA_ANYHART;
 	}
 	kmem_spin_lock(&uma_zones_lock);
 	zone->uz_link = uma_zones;

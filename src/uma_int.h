@@ -58,7 +58,8 @@ struct uma_slab {
 	uint16_t	us_nfree;
 	uint8_t		us_domain;
 	uint8_t		us_list;	/* UMA_SL_* */
-	uint32_t	us_pad;
+	uint8_t		us_hartdom;	/* = uc_hartdom of harts that cache it */
+	uint8_t		us_pad[3];
 };
 #define UMA_SL_NONE	0	/* every item out */
 #define UMA_SL_PART	1
@@ -71,8 +72,16 @@ struct uma_cache {
 	uintptr_t	uc_slabmask;	/* slab bytes - 1 */
 	uint64_t	uc_recip;	/* 2^40 / size, rounded up */
 	uint32_t	uc_domain;	/* this hart's domain */
+	uint8_t		uc_hartdom;	/* its domain, or UMA_ANYHART (RR) */
 	bool		uc_ft;		/* items go back to their domain */
 } __attribute__((aligned(64)));
+/*
+ * A FIRSTTOUCH item may go in a hart's buckets only if its slab is of the
+ * hart's domain; a ROUNDROBIN item in any hart's.  So us_hartdom is the
+ * slab's domain or UMA_ANYHART, and uc_hartdom the hart's domain or
+ * UMA_ANYHART: one compare in the free fast path.
+ */
+#define UMA_ANYHART	0xff
 
 /* A zone's state in one domain. */
 struct uma_zdom {
@@ -263,9 +272,9 @@ uma_cache_pop(uma_zone_t zone, void **itemp)
 /*
  * The free fast path, for an item uma_item_check released (dtor run):
  * push it on this hart's alloc bucket.  false (nothing done) when the
- * bucket is full, missing or busy, or the slab is of another domain than
- * this hart's (FIRSTTOUCH items go back to their own domain; ROUNDROBIN
- * ones then take the slow path too): uma_zfree_slow handles those.
+ * bucket is full, missing or busy, or the item is a FIRSTTOUCH one of
+ * another domain than this hart's (it goes back to its own domain):
+ * uma_zfree_slow handles those.
  */
 static inline __attribute__((__always_inline__)) bool
 uma_cache_push(uma_zone_t zone, const struct uma_slab *s, void *item)
@@ -274,7 +283,7 @@ uma_cache_push(uma_zone_t zone, const struct uma_slab *s, void *item)
 	uintptr_t h;
 
 	c = &zone->uz_cpu[kmem_cpuid()];
-	if (__predict_false(s->us_domain != c->uc_domain))
+	if (__predict_false(s->us_hartdom != c->uc_hartdom))
 		return (false);
 	h = slot_take(&c->uc_alloc);
 	if (__predict_false(ub_miss(h))) {
