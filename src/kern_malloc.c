@@ -200,7 +200,7 @@ large_pages(const void *addr, const char *fn, vm_page_t *mp)
  * line: kern_free's fast path makes no call that returns.
  */
 static __attribute__((__noinline__)) void
-free_large(void *addr, struct malloc_type *type, int why,
+kern_free_slow(void *addr, struct malloc_type *type, int why,
     const struct uma_slab *s)
 {
 	vm_page_t m;
@@ -250,9 +250,10 @@ kern_malloc(size_t size, struct malloc_type *type, int flags)
 }
 
 /*
- * The block at addr, checked exactly: a live zone item, else free_large
- * (NULL, a large block or a panic).  An address outside the direct map is
- * never in a slab page (its "physical address" is not RAM).
+ * The block at addr, checked exactly: a live zone item, else
+ * kern_free_slow (NULL, a large block or a panic).  An address outside
+ * the direct map is never in a slab page (its "physical address" is not
+ * RAM).
  */
 void
 kern_free(void *addr, struct malloc_type *type)
@@ -263,7 +264,7 @@ kern_free(void *addr, struct malloc_type *type)
 
 	why = uma_item_check(NULL, addr, true, &s);
 	if (__predict_false(why != UMA_ITEM_OK)) {
-		free_large(addr, type, why, s);
+		kern_free_slow(addr, type, why, s);
 		return;
 	}
 	zone = s->us_zone;
