@@ -46,17 +46,20 @@ static struct malloc_type *malloc_types;
 
 /* ------------------------------------------------------------- set-up */
 
+/* Make the zones, once (any hart; later calls take no lock). */
 static void
 malloc_init(void)
 {
 	static struct kmem_spin once = KMEM_SPIN_INITIALIZER("malloc init");
-	static bool done;
+	static _Atomic bool done;
 	uma_zone_t z;
 	u_int i, s;
 
+	if (atomic_load_explicit(&done, memory_order_acquire))
+		return;
 	uma_startup();
 	kmem_spin_lock(&once);
-	if (!done) {
+	if (!atomic_load_explicit(&done, memory_order_relaxed)) {
 		for (i = 0, s = 0; i < KMEM_NZONES; i++) {
 			z = &kmem_zone_store[i];
 			(void)uma_zinit_static(z, kmem_zone_names[i],
@@ -69,7 +72,7 @@ malloc_init(void)
 				__atomic_store_n(&kmem_zone_tab[s], z,
 				    __ATOMIC_RELEASE);
 		}
-		done = true;
+		atomic_store_explicit(&done, true, memory_order_release);
 	}
 	kmem_spin_unlock(&once);
 }
@@ -219,8 +222,10 @@ kern_free_slow(void *addr, struct malloc_type *type, int why,
 /* --------------------------------------------------------- malloc(9) */
 
 /*
- * kern_malloc, every case: the zones made on the first call, sizes above
- * KMEM_ZMAX from kmem_malloc_domainset, the statistics (failures too).
+ * kern_malloc, every case: M_ZERO (this hart's bucket first, as the fast
+ * path, then zero the block), the zones made on the first call, sizes
+ * above KMEM_ZMAX from kmem_malloc_domainset, the statistics (failures
+ * too).
  */
 void *
 kern_malloc_slow(size_t size, struct malloc_type *type, int flags)
@@ -228,6 +233,11 @@ kern_malloc_slow(size_t size, struct malloc_type *type, int flags)
 	uma_zone_t zone;
 	void *p;
 
+	if ((flags & M_ZERO) != 0 &&
+	    malloc_cache_alloc(size, type, flags & ~M_ZERO, &p)) {
+		kmem_zero(p, kmem_zone_for(size)->uz_size);
+		return (p);
+	}
 	if (size <= KMEM_ZMAX) {
 		malloc_init();
 		zone = kmem_zone_for(size);
