@@ -1339,7 +1339,7 @@ vmem_free_done(vmem_t *vm)
  * so that it is an ordinary busy segment; if the cache holds it, it was
  * freed already: panic.
  */
-static __attribute__((noinline)) void
+static void
 vmem_round_unmark(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr,
     vmem_size_t size)
 {
@@ -1355,10 +1355,11 @@ vmem_round_unmark(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr,
 /*
  * vmem_xfree's slow path.  t NULL: take the arena lock (waiting) and free
  * [addr, addr + size) in full: an invalid free panics, a quantum-cache
- * round is first taken from its caller (vmem_round_unmark).  Otherwise the lock is held and t is the free
- * segment the fast path's coalesce left.  Then the rare ends of a free:
- * give t's span back if it is a wholly free imported span, trim the tag
- * cache, wake waiters, shrink the hash.  Drops the lock.
+ * round is first taken from its caller (vmem_round_unmark).  Otherwise
+ * the lock is held and t is the free segment the fast path's coalesce
+ * left.  Then the rare ends of a free: give t's span back if it is a
+ * wholly free imported span, trim the tag cache, wake waiters, shrink the
+ * hash.  Drops the lock.
  */
 static __attribute__((noinline)) void
 vmem_xfree_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
@@ -1455,7 +1456,7 @@ vmem_rounds_alloc(vmem_t *vm, vmem_size_t size, vmem_round_t **ents,
 		if ((e = vmem_round_entry(vm, addr)) == NULL) {
 			if (!vmem_qleaf_add(vm, addr))
 				break;
-			i--;		/* the lock was dropped: find again */
+			i--;	/* the lock was dropped: find again */
 			continue;
 		}
 		KASSERT(atomic_load_explicit(e, memory_order_relaxed) == 0,

@@ -257,7 +257,7 @@ vmem_get_stats(vmem_t *vm, struct vmem_stats *vs)
 	for (bt = vm->vm_seghead; bt != NULL; bt = bt->bt_snext) {
 		if (bt->bt_type == BT_TYPE_BUSY) {
 			vs->vs_nbusy++;
-			/* A round the cache holds: bt_round, entry QE_CACHED. */
+			/* A round the cache holds: entry QE_CACHED. */
 			if (bt->bt_round && (atomic_load_explicit(
 			    vmem_round_entry(vm, bt->bt_start),
 			    memory_order_relaxed) & 1) != 0) {

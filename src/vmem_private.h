@@ -28,9 +28,10 @@
 /*
  * Check every internal invariant of vm (segment list order and tiling of
  * spans, coalescing, free lists and their bitmap, the busy hash, the
- * round table against the rounds, the counters, the tag cache; vm_stale, the one segment allowed on a list
- * above its class, must be a free segment of vm).  Returns 0, or -1 with
- * a description in why.  Takes the arena lock; changes nothing.
+ * round table against the rounds, the counters, the tag cache; vm_stale,
+ * the one segment allowed on a list above its class, must be a free
+ * segment of vm).  Returns 0, or -1 with a description in why.  Takes the
+ * arena lock; changes nothing.
  */
 int vmem_check(vmem_t *vm, char *why, size_t whylen);
 
@@ -91,7 +92,7 @@ struct vmem_btag {
 	vmem_size_t		bt_size;
 	uint8_t			bt_type;
 	uint8_t			bt_fl;		/* free list index */
-	uint8_t			bt_round;	/* a quantum-cache round */
+	uint8_t			bt_round;	/* quantum-cache round */
 };
 
 #define BT_END(bt)	((bt)->bt_start + (bt)->bt_size - 1)

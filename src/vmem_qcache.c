@@ -8,9 +8,10 @@
  * under a spin lock) and, per hart, a loaded slot and a previous slot, each
  * holding one magazine (Bonwick's loaded and previous magazines): both
  * fast paths use the loaded one, so a hart that allocates and frees in
- * turn stays on its fast paths.  A round is a busy segment of the arena (its tag
- * marked bt_round) whose owner, a caller or the cache, is written in its
- * entry of the arena's round table (vmem_private.h): QE_OUT or QE_CACHED.
+ * turn stays on its fast paths.  A round is a busy segment of the arena
+ * (its tag marked bt_round) whose owner, a caller or the cache, is written
+ * in its entry of the arena's round table (vmem_private.h): QE_OUT or
+ * QE_CACHED.
  * A magazine stores pointers to the entries of the rounds it holds.
  *
  * A magazine is 256 bytes, 256-aligned, and is named by a handle: the
@@ -48,10 +49,10 @@
  *                           compare-and-swap.
  * Hence e == QE_OUT(i) exactly while a caller holds the round at a, a
  * busy segment of i+1 quanta that the cache handed out (other busy
- * segments have entry 0).  A vmem_free(a, size) whose swap from QE_OUT(size's index)
- * succeeds therefore frees a live round of that size, and the swap makes
- * the cache its only owner: of two frees of one round, racing or not, at
- * most one swap succeeds.  Every other case (no leaf, an entry that is 0,
+ * segments have entry 0).  A vmem_free(a, size) whose swap from
+ * QE_OUT(size's index) succeeds therefore frees a live round of that
+ * size, and the swap makes the cache its only owner: of two frees of one
+ * round, racing or not, at most one swap succeeds.  Every other case (no leaf, an entry that is 0,
  * QE_CACHED or of another size, an address off the quantum) fails the
  * swap and goes to vmem_round_claim, which decides under the arena lock
  * with the busy hash, exactly as vmem_xfree does, and panics naming
@@ -87,7 +88,8 @@ _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 #define MAG_BUSY	((uintptr_t)0)
 #define MAG_NONE	((uintptr_t)VMEM_MAG_SIZE)
 /* A magazine with a free slot (not BUSY, not NONE, not full). */
-#define MAG_ROOM(h)	((h) > MAG_NONE && (((h) + MAG_ROUND) & MAG_MASK) != 0)
+#define MAG_ROOM(h)	\
+	((h) > MAG_NONE && (((h) + MAG_ROUND) & MAG_MASK) != 0)
 
 /* Rounds a refill takes from the arena in one call: bounds its cost. */
 #define QC_FILL_ROUNDS	4
@@ -449,9 +451,9 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	e = (addr & vm->vm_quantum_mask) == 0 ? vmem_round_entry(vm, addr) :
 	    NULL;
 	w = QE_OUT(idx);
-	if (__predict_false(e == NULL || !atomic_compare_exchange_strong_explicit(
-	    e, &w, QE_CACHED(idx), memory_order_acq_rel,
-	    memory_order_relaxed))) {
+	if (__predict_false(e == NULL ||
+	    !atomic_compare_exchange_strong_explicit(e, &w, QE_CACHED(idx),
+	    memory_order_acq_rel, memory_order_relaxed))) {
 		qc_free_slow(vm, addr, size, NULL, 0);
 		return;
 	}
