@@ -4,8 +4,9 @@
  * (test/lib/vm_phys_model.h).  The first input byte picks the machine
  * shape (one of the small ones: 16 MiB laid out as 1 to 4 domains); the
  * rest, 8 bytes per word, are the random words of the steps, and once they
- * run out a generator seeded by the whole input goes on, so every input
- * runs VMM_FUZZ_STEPS operations.  vm_phys is booted again only when the
+ * run out a generator seeded by the whole input goes on: every input runs
+ * VMM_FUZZ_MIN_STEPS operations more than it has words, at most
+ * VMM_FUZZ_MAX_STEPS (short inputs are quick; long ones run thousands).  vm_phys is booted again only when the
  * shape changes or a run failed: after a run everything is freed and the
  * free lists must equal boot's (vmm_free_all), which is the state the next
  * input starts from.  After every step the free counts are checked against
@@ -23,7 +24,8 @@
 
 static struct vmm V;
 
-#define VMM_FUZZ_STEPS	1024
+#define VMM_FUZZ_MIN_STEPS	256
+#define VMM_FUZZ_MAX_STEPS	4096
 
 static uint64_t
 fz_word(void *arg)
@@ -39,7 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int booted = -1;
 	struct fz_input f;
-	int steps, shape;
+	size_t n, steps;
+	int shape;
 
 	if (size < 1)
 		return (0);
@@ -50,10 +53,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		booted = shape;
-		V.full_every = VMM_FUZZ_STEPS * 1000UL;	/* vmm_free_all */
+		V.full_every = ~0UL;		/* vmm_free_all checks */
 	}
 	fz_init(&f, data + 1, size - 1);
-	for (steps = 0; steps < VMM_FUZZ_STEPS; steps++)
+	n = VMM_FUZZ_MIN_STEPS + (size - 1) / 8;
+	for (steps = 0; steps < n && steps < VMM_FUZZ_MAX_STEPS; steps++)
 		if (!vmm_step(&V, fz_word, &f)) {
 			fprintf(stderr, "fuzz_vm_phys: %s\n", V.err);
 			abort();
