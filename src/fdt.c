@@ -285,6 +285,25 @@ fdt_reg_entry(const struct fdt_walk *w, const struct fdt_node *parent,
 	(void)fdt_cells(w, off + 4 * parent->ac, parent->sc, size);
 }
 
+/*
+ * The entries of n's reg with a nonzero size, one a call: *i is the index
+ * to look at next (0 to start; nent is fdt_reg_entries()'s).  Returns
+ * false when none is left.
+ */
+static bool
+fdt_reg_next(const struct fdt_walk *w, const struct fdt_node *parent,
+    const struct fdt_node *n, uint32_t nent, uint32_t *i, uint64_t *base,
+    uint64_t *size)
+{
+
+	while (*i < nent) {
+		fdt_reg_entry(w, parent, n, (*i)++, base, size);
+		if (*size != 0)
+			return (true);
+	}
+	return (false);
+}
+
 /* Does a string list (riscv,isa-extensions or compatible) hold s? */
 static bool
 fdt_strlist_has(const struct fdt_walk *w, const struct fdt_span *sp,
@@ -437,10 +456,8 @@ fdt_close_memory(struct fdt_walk *w, const struct fdt_node *parent,
 		return (error);
 	if ((error = fdt_reg_entries(w, parent, n, &nent)) != 0)
 		return (error);
-	for (i = 0; i < nent; i++) {
-		fdt_reg_entry(w, parent, n, i, &base, &size);
-		if (size == 0)
-			continue;
+	i = 0;
+	while (fdt_reg_next(w, parent, n, nent, &i, &base, &size)) {
 		if (base + size < base)
 			return (fdt_fail(w, FDT_ERR_BADVALUE,
 			    "memory range wraps past 2^64"));
@@ -495,10 +512,8 @@ fdt_close_resmem_child(struct fdt_walk *w, int idx)
 		return (0);
 	if ((error = fdt_reg_entries(w, parent, n, &nent)) != 0)
 		return (error);
-	for (i = 0; i < nent; i++) {
-		fdt_reg_entry(w, parent, n, i, &base, &size);
-		if (size == 0)
-			continue;
+	i = 0;
+	while (fdt_reg_next(w, parent, n, nent, &i, &base, &size)) {
 		/*
 		 * /reserved-memory should say "ranges;" (identity); without
 		 * ranges its children are taken as physical addresses, since

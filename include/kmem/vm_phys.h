@@ -34,8 +34,8 @@ extern int vm_ndomains;
  * Build segments and domains from physmem, allocate the page metadata
  * (physmem_early_alloc, each domain's in that domain), put free memory on
  * the buddy lists and close the early allocator (physmem.early_closed).
- * Prints one line: pages, metadata bytes per page and in total, and the
- * instructions the initialisation took.  Boot hart, once, after
+ * Prints one line: domains, segments, pages and the metadata's bytes per
+ * page and in total.  Boot hart, once, after
  * physmem_init() (on the target after paging is on: RAM is reached only
  * through PHYS_TO_DMAP).
  *

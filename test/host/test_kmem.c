@@ -12,6 +12,7 @@
 
 #include <kmem.h>
 #include "host.h"
+#include "host_boot.h"
 #include "tap.h"
 
 static struct fdt_machine M;
@@ -84,18 +85,8 @@ faults(vm_offset_t va, int access)
 static void
 boot(int ndomains)
 {
-	struct host_machine_cfg cfg = {
-		.ndomains = ndomains,
-		.mem_per_domain = 64UL << 20,
-		.ncpus = 2 * ndomains,
-		.isa = FDT_ISA_SVPBMT,
-		.hole = ndomains > 1 ? 2UL << 20 : 0,
-	};
-	struct kmem_boot_info bi = { .machine = &M, .quiet = true };
 
-	host_machine_init(&cfg, &M);
-	host_thread_register();
-	ok(kmem_startup(&bi) == 0 && (kmem_up & KMEM_UP_KMEM) != 0 &&
+	ok(host_boot(&M, ndomains) == 0 && (kmem_up & KMEM_UP_KMEM) != 0 &&
 	    vm_ndomains == ndomains, "kmem_startup brings every layer up on "
 	    "%d domain(s)", ndomains);
 }

@@ -15,6 +15,7 @@
 
 #include <kmem.h>
 #include "host.h"
+#include "host_boot.h"
 #include "tap.h"
 
 static struct fdt_machine M;
@@ -252,17 +253,9 @@ count_arena(vmem_t *vm, void *arg)
 static void
 boot(int ndomains)
 {
-	struct host_machine_cfg cfg = {
-		.ndomains = ndomains,
-		.mem_per_domain = 64UL << 20,
-		.ncpus = 2 * ndomains,
-		.isa = FDT_ISA_SVPBMT,
-	};
-	struct kmem_boot_info bi = { .machine = &M, .quiet = true };
 
-	host_machine_init(&cfg, &M);
-	host_thread_register();
-	ok(kmem_startup(&bi) == 0, "kmem_startup on %d domain(s)", ndomains);
+	ok(host_boot(&M, ndomains) == 0, "kmem_startup on %d domain(s)",
+	    ndomains);
 }
 
 static void

@@ -15,6 +15,7 @@
 
 #include <kmem.h>
 #include "host.h"
+#include "host_boot.h"
 #include "tap.h"
 #include "uma_settle.h"
 #include "uma_model.h"
@@ -33,17 +34,8 @@ static struct fdt_machine M;
 static void
 boot(int ndomains)
 {
-	struct host_machine_cfg cfg = {
-		.ndomains = ndomains,
-		.mem_per_domain = 64UL << 20,
-		.ncpus = 2 * ndomains,
-		.hole = ndomains > 1 ? 2UL << 20 : 0,
-	};
-	struct kmem_boot_info bi = { .machine = &M, .quiet = true };
 
-	host_machine_init(&cfg, &M);
-	host_thread_register();
-	ok(kmem_startup(&bi) == 0 && vm_ndomains == ndomains,
+	ok(host_boot(&M, ndomains) == 0 && vm_ndomains == ndomains,
 	    "kmem up on %d domain(s)", ndomains);
 }
 

@@ -55,6 +55,18 @@ rc=$?; check "kmem-mkimage makes its SD-card image (exit $rc)" $rc
 rc=$?; grep -q "U-Boot 20" run.log && grep -q "2 NUMA nodes" run.log
 check "through U-Boot on virt --numa 2 --smp 4 it sees both nodes and passes (exit $rc)" $(( rc != 0 || $? != 0 ))
 
+# Library mode with one compiler line, as the README shows: examples/rtos
+# (its own entry, trap vector and linker script) against kmem-core.pc.
+cp -r "$src/examples/rtos" rtos &&
+  riscv64-unknown-elf-gcc rtos/*.c rtos/entry.S -T rtos/rtos.ld \
+    $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags --libs kmem-core) \
+    -nostartfiles -o rtos.elf >build.log 2>&1
+rc=$?; check "pkg-config: examples/rtos builds against kmem-core with one compiler line" $rc
+((rc == 0)) || tail -10 build.log | sed 's/^/# /'
+"$P/bin/kmem-qemu-run" rtos.elf --numa 2 --smp 4 --mem 512M >run.log 2>&1
+rc=$?; check "pkg-config examples/rtos passes on --numa 2 --smp 4 (exit $rc)" $rc
+((rc == 0)) || grep -E 'FAIL|panic|fault|\*\*\*' run.log | head -5 | sed 's/^/# /'
+
 # CMake, as RTOS builds use it: the installed toolchain file and
 # find_package(kmem); a payload with kmem::kmem and examples/rtos (library
 # mode, its own entry and linker script) with kmem::core.
