@@ -5,8 +5,8 @@
  * fdt_parse() and fdt_chosen_bootargs() must give (host/fdt compares
  * whole DTBs with libfdt; this file is about the branches those never
  * reach: 64-bit hart ids, 8-byte timebases, ranges that do not cover a
- * child, more devices than the table holds, broken structure blocks
- * around /chosen, and the small helpers).
+ * child, more devices than the table holds, a property given twice,
+ * broken structure blocks around /chosen, and the small helpers).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +36,7 @@ struct shape {
 	uint64_t	hartid;
 	bool		chosen;
 	const char	*bootargs;
+	bool		model_twice;	/* a second "model" (not allowed) */
 };
 
 static void
@@ -61,6 +62,8 @@ make(const struct shape *s)
 	fdt_property_u32(fdt, "#address-cells", 2);
 	fdt_property_u32(fdt, "#size-cells", 2);
 	fdt_property_string(fdt, "model", "edge");
+	if (s->model_twice)
+		fdt_property_string(fdt, "model", "second");
 	if (s->chosen) {
 		fdt_begin_node(fdt, "chosen");
 		fdt_property_string(fdt, "stdout-path", "/soc/uart");
@@ -214,6 +217,12 @@ parse_edges(void)
 	ok(rv == -FDT_ERR_BADVALUE && strstr(msg, "ranges") != NULL,
 	    "a reserved-memory child outside the parent's ranges: BADVALUE "
 	    "\"%s\"", msg);
+	s.root = NULL;
+	s.model_twice = true;
+	ok(parse(&s, &msg) == 0 && strcmp(M.model, "edge") == 0,
+	    "a property given twice: the first counts, as in libfdt (\"%s\")",
+	    M.model);
+	s.model_twice = false;
 	s.root = many_devices;
 	rv = parse(&s, &msg);
 	ok(rv == 0 && M.ndevs == FDT_MAX_DEVS && M.devs_dropped == 4,
