@@ -3,8 +3,9 @@
  * Waiting for free pages, on the host twin: vm_wait_domain() and
  * vm_wait() return at once while pages are free (or for a domain that
  * does not exist); once every page is taken they sleep until another
- * hart frees one, and with no other hart that could, they panic naming
- * the caller instead of sleeping forever.
+ * hart frees one (VM_ALLOC_WAITFAIL allocations then answer NULL), and
+ * with no other hart that could, they panic naming the caller instead
+ * of sleeping forever.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -123,6 +124,21 @@ main(void)
 	    "a page, and the page is there");
 	if (pg != NULL)
 		held[nheld++] = pg;
+	give_back();
+
+	/* VM_ALLOC_WAITFAIL: one sleep, then NULL; the caller retries. */
+	take_all(0);
+	start_freer();
+	pg = vm_page_alloc_noobj_domain(0, VM_ALLOC_WAITFAIL);
+	pthread_join(freer, NULL);
+	ok(pg == NULL, "vm_page_alloc_noobj_domain(VM_ALLOC_WAITFAIL) on an "
+	    "empty domain sleeps once and answers NULL");
+	take_all(0);			/* the page just freed */
+	start_freer();
+	pg = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_WAITFAIL, 1, 0,
+	    ~(vm_paddr_t)0, PAGE_SIZE, 0, VM_MEMATTR_DEFAULT);
+	pthread_join(freer, NULL);
+	ok(pg == NULL, "... and so does the contiguous allocator");
 	give_back();
 
 	take_all(-1);
