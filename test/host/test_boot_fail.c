@@ -3,7 +3,8 @@
  * Boot on machines that cannot boot, and the boot-only helpers, on the
  * host twin.  One case per run (each boots a fresh process):
  *   host_boot_fail no_ram | beyond_dmap | bootstrap_free | no_pt_memory |
- *                  satp_refused | sv48_refused | bad_image | nomap_dmap
+ *                  satp_refused | sv48_refused | bad_image | nomap_dmap |
+ *                  loud
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "host.h"
 #include "tap.h"
 #include "expect_panic.h"
+#include "capture.h"
 
 static struct fdt_machine M;
 static struct kmem_boot_info BI;	/* edit() may change it too */
@@ -70,6 +72,18 @@ bad_image(struct fdt_machine *m)
 #define DMAP_KVA(pa)	(DMAP_MIN_ADDRESS + ((pa) - HOST_RAM_BASE))
 #define NOMAP_OFF	(1UL << 20)
 #define NOMAP_SIZE	(64UL << 10)
+static char out[16384];
+
+/* Print everything; an FDT blob of 6 000 bytes 16 MiB into RAM. */
+static void
+loud(struct fdt_machine *m)
+{
+
+	BI.quiet = false;
+	BI.fdt_pa = m->mem[0].base + (16UL << 20);
+	BI.fdt_size = 6000;
+}
+
 static bool
 translates(vm_offset_t va)
 {
@@ -189,6 +203,24 @@ main(int argc, char **argv)
 		ok(strcmp(kmem_fault_region(DMAP_KVA(pa)), "DMAP hole "
 		    "(no-map reserved range)") == 0, "the fault report calls it "
 		    "a DMAP hole");
+	} else if (strcmp(c, "loud") == 0) {
+		/* Not quiet, with the FDT blob in RAM: the machine and the map
+		   are printed, the blob's pages adopted (kmem_bootstrap_free
+		   can return them). */
+		capture_begin();
+		rv = boot(loud);
+		capture_end(out, sizeof(out));
+		ok(rv == 0, "kmem_startup, not quiet, with an FDT blob");
+		ok(strstr(out, "fdt: kmem host twin") != NULL &&
+		    strstr(out, "physmem: 1 domain, RAM") != NULL,
+		    "it prints the machine and the memory map");
+		ok(strstr(out, "  FDT blob") != NULL, "the blob's pages are "
+		    "listed as an early allocation (adopted)");
+		before = vm_free_count();
+		kmem_bootstrap_free(PHYS_TO_DMAP(BI.fdt_pa),
+		    round_page(BI.fdt_size));
+		ok(vm_free_count() == before + 2, "kmem_bootstrap_free of the "
+		    "blob's pages frees both (%u)", vm_free_count() - before);
 	} else
 		ok(0, "unknown case \"%s\"", c);
 	return (tap_done());
