@@ -4,7 +4,8 @@
  * attributes recorded as runs of pages (runs that grow at either end,
  * split in the middle, shrink and vanish; more runs than the table holds
  * panics naming pmap_page_set_memattr and the address, with nothing
- * changed), bad arguments that panic, and what other pmaps get.
+ * changed), bad arguments that panic, what other pmaps get, device
+ * mappings until their table is full, and calls that map nothing.
  */
 #include <stdio.h>
 
@@ -108,6 +109,40 @@ bad_arguments(void)
 	vm_page_free(m);
 }
 
+/* Device mappings until the table is full; empty calls do nothing. */
+static void
+devmaps_and_empty_calls(void)
+{
+	void *p[40];
+	vm_offset_t va;
+	int i, n;
+
+	p[0] = pmap_mapdev(0x50000000UL, 2 * PAGE_SIZE);
+	ok(p[0] != NULL && pmap_mapdev(0x50000000UL + PAGE_SIZE, PAGE_SIZE) ==
+	    NULL, "a range overlapping one already mapped: NULL");
+	pmap_unmapdev(p[0], 2 * PAGE_SIZE);
+	for (n = 0; n < 40; n++) {
+		p[n] = pmap_mapdev(0x40000000UL + (vm_paddr_t)n * 0x10000,
+		    PAGE_SIZE);
+		if (p[n] == NULL)
+			break;
+	}
+	ok(n > 0 && n < 40, "pmap_mapdev answers NULL once its table is "
+	    "full (after %d mappings)", n);
+	for (i = 0; i < n; i++)
+		pmap_unmapdev(p[i], PAGE_SIZE);
+	p[0] = pmap_mapdev(0x40000000UL, PAGE_SIZE);
+	ok(p[0] != NULL, "with the table emptied, pmap_mapdev works again");
+	pmap_unmapdev(p[0], PAGE_SIZE);
+	va = kva_alloc(PAGE_SIZE);
+	pmap_kenter(va, 0, 0x80000000UL, VM_MEMATTR_DEFAULT);
+	pmap_qremove(va, 0);
+	pmap_qenter(va, NULL, 0);
+	ok(pmap_kextract(va) == 0, "pmap_kenter of 0 bytes, pmap_qenter and "
+	    "pmap_qremove of 0 pages map nothing");
+	kva_free(va, PAGE_SIZE);
+}
+
 int
 main(void)
 {
@@ -116,5 +151,6 @@ main(void)
 	ok(host_boot(&m, 1) == 0, "kmem boots");
 	runs();
 	bad_arguments();
+	devmaps_and_empty_calls();
 	return (tap_done());
 }
