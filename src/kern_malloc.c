@@ -7,6 +7,10 @@
  * in static storage, made on the first call (any hart).  Size to zone is
  * one load from kmem_zone_tab, indexed by (size + 15) / 16; an entry is
  * NULL until the zones exist, which sends that call to the slow path.
+ * kern_malloc is one inline fast path (uma_int.h: malloc_cache_alloc,
+ * shared with libc's malloc) and one slow function, kern_malloc_slow;
+ * kern_free is one checked path, uma_int.h's uma_cache_push or else
+ * uma_zfree_slow.
  * Above KMEM_ZMAX, kmem_malloc_domainset() gives pages; the first page
  * carries the UMA mark with UMA_W_LARGE and the page count in its word, so
  * kern_free needs no size and tells these apart from anything else.
@@ -34,7 +38,7 @@ static const char *const kmem_zone_names[KMEM_NZONES] = {
 	"malloc-4096", "malloc-8192", "malloc-16384",
 };
 static struct uma_zone kmem_zone_store[KMEM_NZONES];
-static uma_zone_t kmem_zone_tab[KMEM_ZMAX / 16 + 1];
+uma_zone_t kmem_zone_tab[KMEM_ZMAX / 16 + 1];
 
 static struct kmem_spin malloc_types_lock =
     KMEM_SPIN_INITIALIZER("malloc types");
@@ -42,17 +46,20 @@ static struct malloc_type *malloc_types;
 
 /* ------------------------------------------------------------- set-up */
 
+/* Make the zones, once (any hart; later calls take no lock). */
 static void
 malloc_init(void)
 {
 	static struct kmem_spin once = KMEM_SPIN_INITIALIZER("malloc init");
-	static bool done;
+	static _Atomic bool done;
 	uma_zone_t z;
 	u_int i, s;
 
+	if (atomic_load_explicit(&done, memory_order_acquire))
+		return;
 	uma_startup();
 	kmem_spin_lock(&once);
-	if (!done) {
+	if (!atomic_load_explicit(&done, memory_order_relaxed)) {
 		for (i = 0, s = 0; i < KMEM_NZONES; i++) {
 			z = &kmem_zone_store[i];
 			(void)uma_zinit_static(z, kmem_zone_names[i],
@@ -65,17 +72,9 @@ malloc_init(void)
 				__atomic_store_n(&kmem_zone_tab[s], z,
 				    __ATOMIC_RELEASE);
 		}
-		done = true;
+		atomic_store_explicit(&done, true, memory_order_release);
 	}
 	kmem_spin_unlock(&once);
-}
-
-static inline uma_zone_t
-kmem_zone_for(size_t size)
-{
-
-	return (__atomic_load_n(&kmem_zone_tab[(size + 15) >> 4],
-	    __ATOMIC_ACQUIRE));
 }
 
 /* ---------------------------------------------------------- statistics */
@@ -93,40 +92,18 @@ malloc_type_register(struct malloc_type *type)
 	kmem_spin_unlock(&malloc_types_lock);
 }
 
-/* One statistic of this hart: an atomic add (an interrupt may count too). */
-static inline void
-mt_count(uint64_t *field, uint64_t n)
-{
-
-	__atomic_fetch_add(field, n, __ATOMIC_RELAXED);
-}
-
 /* Account an allocation of bytes (0: a failure) to type, this hart. */
-static inline void
+static void
 mt_alloc(struct malloc_type *type, size_t bytes)
 {
-	struct malloc_type_stats *st;
 
-	if (__predict_false(atomic_load_explicit(&type->ks_registered,
-	    memory_order_relaxed) == 0))
+	if (atomic_load(&type->ks_registered) == 0)
 		malloc_type_register(type);
-	st = &type->ks_stats[kmem_cpuid()];
-	if (__predict_false(bytes == 0)) {
-		mt_count(&st->mts_failures, 1);
-		return;
-	}
-	mt_count(&st->mts_memalloced, bytes);
-	mt_count(&st->mts_numallocs, 1);
-}
-
-static inline void
-mt_free(struct malloc_type *type, size_t bytes)
-{
-	struct malloc_type_stats *st;
-
-	st = &type->ks_stats[kmem_cpuid()];
-	mt_count(&st->mts_memfreed, bytes);
-	mt_count(&st->mts_numfrees, 1);
+	if (bytes == 0)
+		__atomic_fetch_add(&type->ks_stats[kmem_cpuid()].mts_failures,
+		    1, __ATOMIC_RELAXED);
+	else
+		mt_count_alloc(type, bytes);
 }
 
 void
@@ -220,30 +197,47 @@ large_pages(const void *addr, const char *fn, vm_page_t *mp)
 	return ((u_long)w & ~UMA_W_LARGE);
 }
 
-static __attribute__((noinline)) void
-free_large(void *addr, struct malloc_type *type)
+/*
+ * kern_free of an address that is no zone item (uma_item_check answered
+ * why): NULL, a large block (outside the direct map), or a panic.  Out of
+ * line: kern_free's fast path makes no call that returns.
+ */
+static __attribute__((__noinline__)) void
+kern_free_slow(void *addr, struct malloc_type *type, int why,
+    const struct uma_slab *s)
 {
 	vm_page_t m;
 	u_long npages;
 
+	if (addr == NULL)
+		return;
+	if (VIRT_IN_DMAP(addr))
+		uma_bad_item("kern_free", addr, why, NULL, s);
 	npages = large_pages(addr, "kern_free", &m);
 	vm_page_uma_clear(m);
-	mt_free(type, ptoa(npages));
+	mt_count_free(type, ptoa(npages));
 	kmem_free((vm_offset_t)addr, ptoa(npages));
 }
 
 /* --------------------------------------------------------- malloc(9) */
 
 /*
- * kern_malloc's way out: the zones do not exist yet, or the size is
- * above KMEM_ZMAX.
+ * kern_malloc, every case: M_ZERO (this hart's bucket first, as the fast
+ * path, then zero the block), the zones made on the first call, sizes
+ * above KMEM_ZMAX from kmem_malloc_domainset, the statistics (failures
+ * too).
  */
-static __attribute__((noinline)) void *
-malloc_slow(size_t size, struct malloc_type *type, int flags)
+void *
+kern_malloc_slow(size_t size, struct malloc_type *type, int flags)
 {
 	uma_zone_t zone;
 	void *p;
 
+	if ((flags & M_ZERO) != 0 &&
+	    malloc_cache_alloc(size, type, flags & ~M_ZERO, &p)) {
+		kmem_zero(p, kmem_zone_for(size)->uz_size);
+		return (p);
+	}
 	if (size <= KMEM_ZMAX) {
 		malloc_init();
 		zone = kmem_zone_for(size);
@@ -258,46 +252,53 @@ malloc_slow(size_t size, struct malloc_type *type, int flags)
 void *
 kern_malloc(size_t size, struct malloc_type *type, int flags)
 {
-	uma_zone_t zone;
 	void *p;
 
-	if (__predict_false(size > KMEM_ZMAX ||
-	    (zone = kmem_zone_for(size)) == NULL))
-		return (malloc_slow(size, type, flags));
-	p = uma_zalloc_inl(zone, NULL, flags);
-	mt_alloc(type, p != NULL ? zone->uz_size : 0);
-	return (p);
+	if (__predict_true(malloc_cache_alloc(size, type, flags, &p)))
+		return (p);
+	return (kern_malloc_slow(size, type, flags));
 }
 
+/*
+ * The block at addr, checked exactly: a live zone item, else
+ * kern_free_slow (NULL, a large block or a panic).  An address outside
+ * the direct map is never in a slab page (its "physical address" is not
+ * RAM).
+ */
 void
 kern_free(void *addr, struct malloc_type *type)
 {
 	struct uma_slab *s;
 	uma_zone_t zone;
+	int why;
 
-	if (addr == NULL)
-		return;
-	if (__predict_false(!VIRT_IN_DMAP(addr))) {
-		free_large(addr, type);
+	why = uma_item_check(NULL, addr, true, &s);
+	if (__predict_false(why != UMA_ITEM_OK)) {
+		kern_free_slow(addr, type, why, s);
 		return;
 	}
-	s = uma_item_slab(NULL, addr, "kern_free", true);
 	zone = s->us_zone;
-	mt_free(type, zone->uz_size);
-	uma_zfree_inl(zone, s, addr);
+	mt_count_free(type, zone->uz_size);
+	if (__predict_true(uma_cache_push(zone, s, addr)))
+		return;
+	uma_zfree_slow(zone, s, addr, NULL, false);
 }
 
 size_t
 kern_malloc_usable_size(const void *addr)
 {
+	struct uma_slab *s;
 	vm_page_t m;
+	int why;
 
 	if (addr == NULL)
 		return (0);
 	if (!VIRT_IN_DMAP(addr))
 		return (ptoa(large_pages(addr, "kern_malloc_usable_size", &m)));
-	return (uma_item_slab(NULL, addr, "kern_malloc_usable_size",
-	    false)->us_zone->uz_size);
+	why = uma_item_check(NULL, addr, false, &s);
+	if (why != UMA_ITEM_OK)
+		uma_bad_item("kern_malloc_usable_size", addr, why, NULL, s);
+	return (s->us_zone->uz_size);
 }
 
 void

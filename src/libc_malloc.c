@@ -23,7 +23,7 @@
 #include <kmem/malloc.h>
 #include <kmem/vm_param.h>
 
-#include "kmem_private.h"
+#include "uma_int.h"
 
 #ifdef KMEM_HOST
 #define LIBC(name)	kmem_libc_##name
@@ -58,11 +58,18 @@ enomem(void *p)
 	return (p);
 }
 
+/*
+ * malloc(9)'s inline fast path, else its slow function: errno is set
+ * only on failure, which only the slow function sees.
+ */
 void *
 LIBC(malloc)(size_t size)
 {
+	void *p;
 
-	return (enomem(kern_malloc(size, M_LIBC, M_NOWAIT)));
+	if (__predict_true(malloc_cache_alloc(size, M_LIBC, M_NOWAIT, &p)))
+		return (p);
+	return (enomem(kern_malloc_slow(size, M_LIBC, M_NOWAIT)));
 }
 
 void

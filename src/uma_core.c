@@ -23,6 +23,11 @@
  * set when the item goes to a user and cleared (atomically, checked) when
  * it comes back: a double free is caught exactly.
  *
+ * Each operation is one inline fast path (uma_int.h: uma_cache_pop,
+ * uma_cache_push, used by uma_zalloc_arg/uma_zfree_arg here and by
+ * malloc(9)) and one out-of-line slow function (uma_zalloc_slow,
+ * uma_zfree_slow) that handles every other case.
+ *
  * Memory pressure: a failing slab allocation first empties every hart's
  * buckets and the depot of that zone into the slabs; the vm_lowmem
  * handler does UMA_RECLAIM_DRAIN_CPU for every zone, which also frees the
@@ -41,6 +46,7 @@
 #include "uma_int.h"
 
 _Static_assert(sizeof(struct uma_zone) <= PAGE_SIZE, "a zone is one page");
+_Static_assert(MAXMEMDOM < UMA_ANYHART, "UMA_ANYHART is no domain");
 
 static struct kmem_spin uma_zones_lock = KMEM_SPIN_INITIALIZER("uma zones");
 static struct uma_zone *uma_zones;
@@ -74,8 +80,12 @@ static void
 bucket_free(uintptr_t h)
 {
 	struct uma_slab *s;
+	int why;
 
-	s = uma_item_slab(uma_bucket_zone, ub_base(h), "bucket_free", true);
+	why = uma_item_check(uma_bucket_zone, ub_base(h), true, &s);
+	if (why != UMA_ITEM_OK)
+		uma_bad_item("bucket_free", ub_base(h), why, uma_bucket_zone,
+		    s);
 	zone_free_direct(uma_bucket_zone, s, ub_base(h));
 }
 
@@ -172,11 +182,13 @@ slab_alloc(uma_zone_t zone, struct uma_zdom *ud, int domain)
 		return (NULL);
 	base = PHYS_TO_DMAP(VM_PAGE_TO_PHYS(m));
 	for (i = 0; i < npages; i++)
-		vm_page_uma_set(m + i, i | zone->uz_slabshift << UMA_W_SHIFT);
+		vm_page_uma_set(m + i, npages - i);
 	s = slab_hdr(zone, base);
 	memset(s, 0, sizeof(*s));
 	s->us_zone = zone;
 	s->us_domain = (uint8_t)domain;
+	s->us_hartdom = (zone->uz_flags & UMA_ZONE_ROUNDROBIN) != 0 ?
+	    UMA_ANYHART : (uint8_t)domain;
 	item = (char *)base;
 	for (i = 0; i < zone->uz_ipers; i++, item += zone->uz_size)
 		*(void **)item = i + 1 < zone->uz_ipers ?
@@ -289,22 +301,29 @@ item_slab(uma_zone_t zone, void *item)
 }
 
 void
-uma_bad_free(const char *fn, void *item, const char *what, const char *zname)
+uma_bad_item(const char *fn, const void *item, int why, uma_zone_t zone,
+    const struct uma_slab *s)
 {
 
-	panic("%s: %p is not a live allocation: %s%s%s", fn, item, what,
-	    zname != NULL ? ", zone " : "", zname != NULL ? zname : "");
-}
-
-void
-uma_wrong_zone(const char *fn, void *item, uma_zone_t z, uma_zone_t zone)
-{
-
-	if (zone == NULL)
-		panic("%s: %p is not a live allocation: an item of zone %s, "
-		    "not a malloc block", fn, item, z->uz_name);
-	panic("%s: %p is an item of zone %s, not of zone %s", fn, item,
-	    z->uz_name, zone->uz_name);
+	switch (why) {
+	case UMA_ITEM_NOTSLAB:
+		panic("%s: %p is not a live allocation: not in a UMA slab "
+		    "page", fn, item);
+	case UMA_ITEM_ZONE:
+		if (zone == NULL)
+			panic("%s: %p is not a live allocation: an item of "
+			    "zone %s, not a malloc block", fn, item,
+			    s->us_zone->uz_name);
+		panic("%s: %p is an item of zone %s, not of zone %s", fn,
+		    item, s->us_zone->uz_name, zone->uz_name);
+	case UMA_ITEM_INNER:
+		panic("%s: %p is not a live allocation: not the start of an "
+		    "item, zone %s", fn, item, s->us_zone->uz_name);
+	default:
+		panic("%s: %p is not a live allocation: already free (double "
+		    "free) or never allocated, zone %s", fn, item,
+		    s->us_zone->uz_name);
+	}
 }
 
 /* ------------------------------------------------------ direct paths */
@@ -613,7 +632,8 @@ zone_slabshift(size_t size)
 		if (bytes < size + sizeof(struct uma_slab))
 			continue;
 		n = (bytes - sizeof(struct uma_slab)) / size;
-		if (n > UMA_LIVE_WORDS * 64)
+		/* Every offset's item index has a live bit. */
+		if (bytes / size > UMA_LIVE_WORDS * 64)
 			continue;
 		if ((bytes - n * size) * 8 <= bytes || k >= 7)
 			return (k);
@@ -668,10 +688,10 @@ uma_zinit_static(uma_zone_t zone, const char *name, size_t size,
 		atomic_init(&c->uc_free, UB_NONE);
 		c->uc_slabmask = zone->uz_slabmask;
 		c->uc_recip = zone->uz_recip;
-		c->uc_size = (uint32_t)size;
 		d = cpu < md_ncpus() ? md_cpu_domain(cpu) : 0;
-		c->uc_domain = d >= 0 && d < vm_ndomains ? d : 0;
+		c->uc_domain = d >= 0 && d < vm_ndomains ? (uint32_t)d : 0;
 		c->uc_ft = (flags & UMA_ZONE_ROUNDROBIN) == 0;
+		c->uc_hartdom = c->uc_ft ? (uint8_t)c->uc_domain : UMA_ANYHART;
 	}
 	kmem_spin_lock(&uma_zones_lock);
 	zone->uz_link = uma_zones;
@@ -744,18 +764,27 @@ uma_zdestroy(uma_zone_t zone)
 
 /* ---------------------------------------------------------- allocation */
 
-void *
-uma_item_ctor(uma_zone_t zone, void *item, void *arg, int flags)
+/*
+ * Run the ctor on item and zero it for M_ZERO.  A failing ctor sends the
+ * item back without the dtor (nothing leaks) and gives NULL.
+ */
+static void *
+item_ctor(uma_zone_t zone, void *item, void *arg, int flags)
 {
+	struct uma_slab *s;
+	int why;
 
-	if (__predict_false(zone->uz_ctor != NULL) &&
+	if (zone->uz_ctor != NULL &&
 	    zone->uz_ctor(item, (int)zone->uz_size, arg, flags) != 0) {
-		/* Back without the dtor: nothing leaks. */
-		uma_zfree_inl(zone, uma_item_slab(zone, item,
-		    "uma_zalloc_arg", true), item);
+		why = uma_item_check(zone, item, true, &s);
+		KMEM_CHECK(why == UMA_ITEM_OK, ("uma_zalloc_arg: zone %s: "
+		    "item %p lost its live bit in the ctor", zone->uz_name,
+		    item));
+		if (!uma_cache_push(zone, s, item))
+			uma_zfree_slow(zone, s, item, arg, false);
 		return (NULL);
 	}
-	if (__predict_false((flags & M_ZERO) != 0))
+	if ((flags & M_ZERO) != 0)
 		kmem_zero(item, zone->uz_size);
 	return (item);
 }
@@ -826,31 +855,33 @@ bucket_fill(uma_zone_t zone, int domain, uintptr_t *hp, int flags)
 }
 
 /*
- * uma_zalloc_arg's way out of its fast path.  h is what the alloc slot
- * held: UB_BUSY (the slot is someone else's: use the slabs), or we own
- * the slot and h is UB_NONE or an empty bucket.  Then: swap with the free
- * bucket if it has items, else a full bucket from the depot, else fill
- * from the slabs; when nothing is left, the slabs directly (which drain
- * every hart's buckets and wait as the flags say).
+ * uma_zalloc_arg, every case (the fast path only pops for plain flags and
+ * no ctor).  From this hart's alloc bucket; when it is empty, swap with
+ * the free bucket if that has items, else a full bucket from the depot,
+ * else fill from the slabs; when nothing is left, the slabs directly
+ * (which drain every hart's buckets and wait as the flags say).  A busy
+ * slot (an interrupt handler that stopped its owner, or a drainer) sends
+ * the call to the slabs directly.
  */
 void *
-uma_zalloc_slow(uma_zone_t zone, void *arg, int flags, struct uma_cache *c,
-    uintptr_t h)
+uma_zalloc_slow(uma_zone_t zone, void *arg, int flags)
 {
-	uintptr_t f;
+	struct uma_cache *c;
+	uintptr_t f, h;
 	void *item;
 	int domain;
 
-	if (!UMA_FLAGS_OK(flags)) {
-		if (h != UB_BUSY)
-			slot_give(&c->uc_alloc, h);
+	if (!UMA_FLAGS_OK(flags))
 		return (NULL);
-	}
+	c = &zone->uz_cpu[kmem_cpuid()];
 	/* FIRSTTOUCH: this hart's domain; ROUNDROBIN: each in turn. */
-	domain = c->uc_ft ? c->uc_domain :
+	domain = c->uc_ft ? (int)c->uc_domain :
 	    (int)(atomic_fetch_add(&zone->uz_rr, 1) % (u_int)vm_ndomains);
+	h = slot_take(&c->uc_alloc);
 	if (h == UB_BUSY)
 		goto direct;
+	if (ub_valid(h) && ub_count(h) != 0)
+		goto pop;
 	if (zone->uz_direct)
 		goto give_direct;
 	f = slot_take(&c->uc_free);
@@ -869,27 +900,39 @@ give_direct:
 	slot_give(&c->uc_alloc, h);
 direct:
 	item = zone_alloc_direct(zone, domain, flags, true);
-	return (item != NULL ? uma_item_ctor(zone, item, arg, flags) : NULL);
+	return (item != NULL ? item_ctor(zone, item, arg, flags) : NULL);
 pop:
 	h -= sizeof(void *);
 	item = *(void **)h;
 	slot_give(&c->uc_alloc, h);
 	item_set_live(c, item);
-	return (uma_item_ctor(zone, item, arg, flags));
+	return (item_ctor(zone, item, arg, flags));
+}
+
+/* uma_zalloc_arg and uma_zalloc: the fast path or uma_zalloc_slow. */
+static inline __attribute__((__always_inline__)) void *
+zalloc(uma_zone_t zone, void *arg, int flags)
+{
+	void *item;
+
+	if (__predict_true(UMA_FLAGS_PLAIN(flags) && zone->uz_ctor == NULL) &&
+	    uma_cache_pop(zone, &item))
+		return (item);
+	return (uma_zalloc_slow(zone, arg, flags));
 }
 
 void *
 uma_zalloc_arg(uma_zone_t zone, void *arg, int flags)
 {
 
-	return (uma_zalloc_inl(zone, arg, flags));
+	return (zalloc(zone, arg, flags));
 }
 
 void *
 uma_zalloc(uma_zone_t zone, int flags)
 {
 
-	return (uma_zalloc_arg(zone, NULL, flags));
+	return (zalloc(zone, NULL, flags));
 }
 
 void *
@@ -903,32 +946,45 @@ uma_zalloc_domain(uma_zone_t zone, void *arg, int domain, int flags)
 	    !UMA_FLAGS_OK(flags))
 		return (NULL);
 	item = zone_alloc_direct(zone, domain, flags, false);
-	return (item != NULL ? uma_item_ctor(zone, item, arg, flags) : NULL);
+	return (item != NULL ? item_ctor(zone, item, arg, flags) : NULL);
 }
 
 /* ---------------------------------------------------------------- free */
 
 /*
- * uma_zfree's way out of its fast path: h is what the alloc slot held
- * (UB_BUSY: not ours; else UB_NONE or a full bucket, and we own it), or
- * the item belongs to another domain.  Then: push on the free bucket if
- * it has room; else the full free bucket goes to the depot (or back to
- * the slabs when the depot is full) and an empty one takes its place.
+ * uma_zfree_arg after the check, every case (the fast path only pushes
+ * without a dtor): run the dtor (when dtor), then push on this hart's
+ * alloc bucket if it has room and the item is of this hart's domain (or
+ * the zone is ROUNDROBIN), else on the free bucket; a full free bucket
+ * goes to the depot (or back to the slabs when the depot is full) and an
+ * empty one takes its place.  A busy slot, a direct zone or an item of
+ * another domain goes straight to its slab.
  */
 void
-uma_zfree_slow(uma_zone_t zone, struct uma_slab *s, void *item,
-    struct uma_cache *c, uintptr_t h)
+uma_zfree_slow(uma_zone_t zone, struct uma_slab *s, void *item, void *arg,
+    bool dtor)
 {
+	struct uma_cache *c;
 	struct uma_zdom *ud;
-	uintptr_t e, f;
+	uintptr_t e, f, h;
 
-	if (h == UB_BUSY || zone->uz_direct ||
-	    (c->uc_ft && s->us_domain != c->uc_domain))
-		goto direct;
+	if (dtor && zone->uz_dtor != NULL)
+		zone->uz_dtor(item, (int)zone->uz_size, arg);
+	c = &zone->uz_cpu[kmem_cpuid()];
+	if (zone->uz_direct || (c->uc_ft && s->us_domain != c->uc_domain))
+		goto slabs;
+	h = slot_take(&c->uc_alloc);
+	if (h == UB_BUSY)
+		goto slabs;
+	if (!ub_miss(h)) {
+		*(void **)h = item;
+		slot_give(&c->uc_alloc, h + sizeof(void *));
+		return;
+	}
 	f = slot_take(&c->uc_free);
 	if (f == UB_BUSY)
 		goto direct;
-	if (f != UB_NONE && (f & UB_MASK) != UB_FULL) {
+	if (!ub_miss(f)) {
 		*(void **)f = item;
 		slot_give(&c->uc_free, f + sizeof(void *));
 		slot_give(&c->uc_alloc, h);
@@ -950,7 +1006,7 @@ uma_zfree_slow(uma_zone_t zone, struct uma_slab *s, void *item,
 		e = f;
 	}
 	if (e == UB_NONE)
-		e = bucket_alloc(c->uc_domain);
+		e = bucket_alloc((int)c->uc_domain);
 	if (e != UB_NONE) {
 		*(void **)e = item;
 		e += sizeof(void *);
@@ -961,42 +1017,44 @@ uma_zfree_slow(uma_zone_t zone, struct uma_slab *s, void *item,
 		return;
 	goto slabs;
 direct:
-	if (h != UB_BUSY)
-		slot_give(&c->uc_alloc, h);
+	slot_give(&c->uc_alloc, h);
 slabs:
 	zone_free_direct(zone, s, item);
 }
 
-/* uma_zfree_arg of a zone with a dtor (out of line: a call in the middle
- * of the fast path would cost it a stack frame). */
-static __attribute__((__noinline__)) void
-uma_zfree_dtor(uma_zone_t zone, struct uma_slab *s, void *item, void *arg)
+/*
+ * uma_zfree_arg and uma_zfree: check and release the item exactly, then
+ * the fast path or uma_zfree_slow.
+ */
+static inline __attribute__((__always_inline__)) void
+zfree(uma_zone_t zone, void *item, void *arg)
 {
+	struct uma_slab *s;
+	int why;
 
-	zone->uz_dtor(item, (int)zone->uz_size, arg);
-	uma_zfree_inl(zone, s, item);
+	if (item == NULL)
+		return;
+	why = uma_item_check(zone, item, true, &s);
+	if (__predict_false(why != UMA_ITEM_OK))
+		uma_bad_item("uma_zfree_arg", item, why, zone, s);
+	if (__predict_true(zone->uz_dtor == NULL) &&
+	    uma_cache_push(zone, s, item))
+		return;
+	uma_zfree_slow(zone, s, item, arg, true);
 }
 
 void
 uma_zfree_arg(uma_zone_t zone, void *item, void *arg)
 {
-	struct uma_slab *s;
 
-	if (item == NULL)
-		return;
-	s = uma_item_slab(zone, item, "uma_zfree_arg", true);
-	if (__predict_false(zone->uz_dtor != NULL)) {
-		uma_zfree_dtor(zone, s, item, arg);
-		return;
-	}
-	uma_zfree_inl(zone, s, item);
+	zfree(zone, item, arg);
 }
 
 void
 uma_zfree(uma_zone_t zone, void *item)
 {
 
-	uma_zfree_arg(zone, item, NULL);
+	zfree(zone, item, NULL);
 }
 
 /* ------------------------------------------------------ limits, stats */

@@ -8,20 +8,30 @@
  * bucket is named by a handle, the address of its next free slot, so the
  * handle alone says where the items end and how many there are
  * ((h & 255) / 8).  A hart's slot holds a handle, UB_NONE (no bucket) or
- * UB_BUSY (someone took the slot): neither is a multiple of 8.
+ * UB_BUSY (someone took the slot): neither is a multiple of 8, and both
+ * have a low byte above UB_LAST, so one test of the low byte tells a pop
+ * "no item" (of h - 8) and a push "no room" (of h): ub_miss().
  *
  * A slab is 2^k pages (k = uz_slabshift), aligned to its size, items from
  * its start, its header (struct uma_slab) in its last bytes.  Each page of
- * a slab carries the UMA mark and, in its page word (kmem/vm_page.h),
- * its index in the slab (bits 0..7) and k (bits 8..11).  A malloc(9)
- * allocation above the largest zone has the UMA mark on its first page
- * with UMA_W_LARGE and its page count in the word.
+ * a slab carries the UMA mark and, in its page word (kmem/vm_page.h), how
+ * many pages there are from it to the slab's end (1..2^k), so the header
+ * is one shift and add away.  A malloc(9) allocation above the largest
+ * zone has the UMA mark on its first page with UMA_W_LARGE and its page
+ * count in the word.
+ *
+ * A slab has a live bit per item: set when the item goes to a user,
+ * cleared (atomically, checked) when it comes back.  A slab never has more
+ * than 256 item starts (slab bytes / size <= 256, zone_slabshift), so any
+ * offset in a slab names a bit of us_live, and the bits past the last item
+ * stay 0.
  */
 #ifndef KMEM_UMA_INT_H
 #define KMEM_UMA_INT_H
 
 #include <stdatomic.h>
 
+#include <kmem/malloc.h>
 #include <kmem/uma.h>
 #include <kmem/vm_page.h>
 
@@ -30,25 +40,26 @@
 #define UB_BYTES	256
 #define UB_MASK		(UB_BYTES - 1)
 #define UB_FULL		(UMA_BUCKET_ITEMS * sizeof(void *))	/* h & UB_MASK */
-#define UB_NONE		((uintptr_t)2)
-#define UB_BUSY		((uintptr_t)1)
+#define UB_LAST		(UB_FULL - sizeof(void *))	/* one item / slot left */
+#define UB_BUSY		((uintptr_t)0xf9)
+#define UB_NONE		((uintptr_t)0xfa)
 
 #define UMA_W_LARGE	0x04000000U	/* bit 26 of the page word */
-#define UMA_W_IDX	0xffU
-#define UMA_W_SHIFT	8
+#define UMA_W_TOEND	0xffU		/* pages from this one to the slab end */
 #define UMA_RECIP_SHIFT	40
 #define UMA_LIVE_WORDS	4		/* at most 256 items per slab */
 #define UMA_MIN_ITEM	16
 
 struct uma_slab {
+	_Atomic uint64_t us_live[UMA_LIVE_WORDS];	/* bit i: item i live */
 	struct uma_slab	*us_next, *us_prev;	/* partial or free list */
 	struct uma_zone	*us_zone;
 	void		*us_freelist;	/* free items, linked through them */
 	uint16_t	us_nfree;
 	uint8_t		us_domain;
 	uint8_t		us_list;	/* UMA_SL_* */
-	uint32_t	us_pad;
-	_Atomic uint64_t us_live[UMA_LIVE_WORDS];	/* bit i: item i live */
+	uint8_t		us_hartdom;	/* = uc_hartdom of harts that cache it */
+	uint8_t		us_pad[3];
 };
 #define UMA_SL_NONE	0	/* every item out */
 #define UMA_SL_PART	1
@@ -60,10 +71,17 @@ struct uma_cache {
 	_Atomic uintptr_t uc_free;
 	uintptr_t	uc_slabmask;	/* slab bytes - 1 */
 	uint64_t	uc_recip;	/* 2^40 / size, rounded up */
-	uint32_t	uc_size;
-	int32_t		uc_domain;	/* this hart's domain */
+	uint32_t	uc_domain;	/* this hart's domain */
+	uint8_t		uc_hartdom;	/* its domain, or UMA_ANYHART (RR) */
 	bool		uc_ft;		/* items go back to their domain */
 } __attribute__((aligned(64)));
+/*
+ * A FIRSTTOUCH item may go in a hart's buckets only if its slab is of the
+ * hart's domain; a ROUNDROBIN item in any hart's.  So us_hartdom is the
+ * slab's domain or UMA_ANYHART, and uc_hartdom the hart's domain or
+ * UMA_ANYHART: one compare in the free fast path.
+ */
+#define UMA_ANYHART	0xff
 
 /* A zone's state in one domain. */
 struct uma_zdom {
@@ -112,16 +130,29 @@ void uma_startup(void);
 uma_zone_t uma_zinit_static(uma_zone_t zone, const char *name, size_t size,
     uma_ctor ctor, uma_dtor dtor, uma_init zinit, uma_fini zfini, int align,
     uint32_t flags);
-/* The out-of-line halves of the fast paths below. */
-void *uma_zalloc_slow(uma_zone_t zone, void *arg, int flags,
-    struct uma_cache *c, uintptr_t h);
+/*
+ * The out-of-line halves of the fast paths below: the general, checked
+ * code for every case.  uma_zalloc_slow is uma_zalloc_arg entire.
+ * uma_zfree_slow puts back an item uma_item_check released, running the
+ * dtor first when dtor is true (false: a ctor failed, FreeBSD's
+ * SKIP_DTOR).
+ */
+void *uma_zalloc_slow(uma_zone_t zone, void *arg, int flags);
 void uma_zfree_slow(uma_zone_t zone, struct uma_slab *s, void *item,
-    struct uma_cache *c, uintptr_t h);
-void *uma_item_ctor(uma_zone_t zone, void *item, void *arg, int flags);
-__kmem_noreturn void uma_bad_free(const char *fn, void *item,
-    const char *what, const char *zname);
-__kmem_noreturn void uma_wrong_zone(const char *fn, void *item, uma_zone_t z,
-    uma_zone_t zone);
+    void *arg, bool dtor);
+
+/* Why an address is not a live item (uma_item_check). */
+#define UMA_ITEM_OK		0
+#define UMA_ITEM_NOTSLAB	1	/* not in a UMA slab page */
+#define UMA_ITEM_ZONE		2	/* an item of another zone */
+#define UMA_ITEM_INNER		3	/* not the start of an item */
+#define UMA_ITEM_DEAD		4	/* already free or never allocated */
+/*
+ * Panic naming fn and item with why's explanation; zone as given to
+ * uma_item_check, s the slab it found (UMA_ITEM_NOTSLAB: none).
+ */
+__kmem_noreturn void uma_bad_item(const char *fn, const void *item, int why,
+    uma_zone_t zone, const struct uma_slab *s);
 
 static inline uintptr_t
 slot_take(_Atomic uintptr_t *slot)
@@ -135,6 +166,60 @@ slot_give(_Atomic uintptr_t *slot, uintptr_t h)
 {
 
 	atomic_store_explicit(slot, h, memory_order_release);
+}
+
+/* Of h - 8: the bucket has no item; of h: it has no room (see above). */
+static inline bool
+ub_miss(uintptr_t h)
+{
+
+	return ((h & UB_MASK) > UB_LAST);
+}
+
+/*
+ * Is item a live item of zone (zone NULL: of any malloc(9) zone)?  Asked
+ * of the page's metadata, exactly: UMA_ITEM_OK when it is, and then *sp
+ * is its slab and, when release, its live bit is cleared (the item is the
+ * caller's to put back); else the reason (UMA_ITEM_*), nothing changed.
+ */
+static inline __attribute__((__always_inline__)) int
+uma_item_check(uma_zone_t zone, const void *item, bool release,
+    struct uma_slab **sp)
+{
+	_Atomic uint64_t *word;
+	struct uma_slab *s;
+	uma_zone_t z;
+	uintptr_t off;
+	vm_page_t m;
+	uint64_t bit, old;
+	u_long idx;
+	int32_t w;
+
+	*sp = NULL;
+	/* Outside the direct map the "physical address" is not RAM. */
+	w = vm_page_uma_lookup(DMAP_TO_PHYS(item), &m);
+	if (__predict_false(w < 0 || (w & UMA_W_LARGE) != 0))
+		return (UMA_ITEM_NOTSLAB);
+	/* A slab page's word is its UMA_W_TOEND count alone. */
+	s = (struct uma_slab *)(trunc_page((uintptr_t)item) + ptoa(w) -
+	    sizeof(struct uma_slab));
+	*sp = s;
+	z = s->us_zone;
+	if (__predict_false(zone != NULL ? z != zone : !z->uz_malloc))
+		return (UMA_ITEM_ZONE);
+	off = (uintptr_t)item & z->uz_slabmask;
+	idx = (off * z->uz_recip) >> UMA_RECIP_SHIFT;
+	if (__predict_false(idx * z->uz_size != off))
+		return (UMA_ITEM_INNER);
+	word = &s->us_live[idx >> 6];
+	bit = 1UL << (idx & 63);
+	if (release)
+		old = atomic_fetch_and_explicit(word, ~bit,
+		    memory_order_relaxed);
+	else
+		old = atomic_load_explicit(word, memory_order_relaxed);
+	return (__predict_true((old & bit) != 0) ? UMA_ITEM_OK :
+	    UMA_ITEM_DEAD);
 }
 
 /* Mark an item live in its slab (it came from a bucket or a slab). */
@@ -152,103 +237,131 @@ item_set_live(const struct uma_cache *c, void *item)
 	    memory_order_relaxed);
 }
 
-/*
- * The slab of a live item, checked exactly from the page's metadata:
- * panics naming fn and the address unless item is the start of a live
- * item of zone (zone NULL: of a malloc(9) zone).  release: clear its live bit (a
- * free); else only look (usable size).
- */
-static inline __attribute__((__always_inline__)) struct uma_slab *
-uma_item_slab(uma_zone_t zone, const void *item, const char *fn,
-    bool release)
-{
-	struct uma_slab *s;
-	uma_zone_t z;
-	uintptr_t base, off;
-	vm_page_t m;
-	uint64_t bit, old;
-	u_long idx;
-	int32_t w;
-
-	/* Outside the direct map the "physical address" is not RAM. */
-	w = vm_page_uma_lookup(DMAP_TO_PHYS(item), &m);
-	if (__predict_false(w < 0 || (w & UMA_W_LARGE) != 0))
-		uma_bad_free(fn, (void *)(uintptr_t)item,
-		    "not in a UMA slab page", NULL);
-	base = trunc_page((uintptr_t)item) - ptoa(w & UMA_W_IDX);
-	s = (struct uma_slab *)(base + (PAGE_SIZE << (w >> UMA_W_SHIFT)) -
-	    sizeof(struct uma_slab));
-	z = s->us_zone;
-	if (__predict_false(zone != NULL ? z != zone : !z->uz_malloc))
-		uma_wrong_zone(fn, (void *)(uintptr_t)item, z, zone);
-	off = (uintptr_t)item - base;
-	idx = (off * z->uz_recip) >> UMA_RECIP_SHIFT;
-	if (__predict_false(idx * z->uz_size != off || idx >= z->uz_ipers))
-		uma_bad_free(fn, (void *)(uintptr_t)item,
-		    "not the start of an item", z->uz_name);
-	bit = 1UL << (idx & 63);
-	if (release)
-		old = atomic_fetch_and_explicit(&s->us_live[idx >> 6], ~bit,
-		    memory_order_relaxed);
-	else
-		old = atomic_load_explicit(&s->us_live[idx >> 6],
-		    memory_order_relaxed);
-	if (__predict_false((old & bit) == 0))
-		uma_bad_free(fn, (void *)(uintptr_t)item, "already free "
-		    "(double free) or never allocated", z->uz_name);
-	return (s);
-}
-
 /* flags have exactly one of M_NOWAIT and M_WAITOK. */
 #define UMA_FLAGS_OK(flags)	\
 	((u_int)(((flags) & (M_NOWAIT | M_WAITOK)) - 1) <= 1)
+/* flags are M_NOWAIT or M_WAITOK and nothing else (the fast paths). */
+#define UMA_FLAGS_PLAIN(flags)	((u_int)(flags) - 1 <= 1)
 
 /*
- * uma_zalloc_arg's fast path: pop from this hart's alloc bucket.
- * Anything else (no bucket, empty, busy, bad flags) goes to
- * uma_zalloc_slow with what the slot held.
+ * The allocation fast path: pop an item from this hart's alloc bucket
+ * into *itemp and mark it live.  false (nothing done) when the bucket is
+ * empty, missing or busy: the caller's slow function handles that, and
+ * ctors and flags.
  */
-static inline void *
-uma_zalloc_inl(uma_zone_t zone, void *arg, int flags)
+static inline __attribute__((__always_inline__)) bool
+uma_cache_pop(uma_zone_t zone, void **itemp)
 {
 	struct uma_cache *c;
 	uintptr_t h;
-	void *item;
 
 	c = &zone->uz_cpu[kmem_cpuid()];
 	h = slot_take(&c->uc_alloc);
-	if (__predict_false((h & UB_MASK) == 0 || (h & 7) != 0 ||
-	    !UMA_FLAGS_OK(flags)))
-		return (uma_zalloc_slow(zone, arg, flags, c, h));
+	if (__predict_false(ub_miss(h - sizeof(void *)))) {
+		if (h != UB_BUSY)
+			slot_give(&c->uc_alloc, h);
+		return (false);
+	}
 	h -= sizeof(void *);
-	item = *(void **)h;
+	*itemp = *(void **)h;
 	slot_give(&c->uc_alloc, h);
-	item_set_live(c, item);
-	if (__predict_false(zone->uz_ctor != NULL || (flags & M_ZERO) != 0))
-		return (uma_item_ctor(zone, item, arg, flags));
-	return (item);
+	item_set_live(c, *itemp);
+	return (true);
 }
 
 /*
- * uma_zfree's fast path for an item uma_item_slab released (dtor run):
- * push on this hart's alloc bucket while it has room and the item is of
- * this hart's domain (FIRSTTOUCH).  Else uma_zfree_slow.
+ * The free fast path, for an item uma_item_check released (dtor run):
+ * push it on this hart's alloc bucket.  false (nothing done) when the
+ * bucket is full, missing or busy, or the item is a FIRSTTOUCH one of
+ * another domain than this hart's (it goes back to its own domain):
+ * uma_zfree_slow handles those.
  */
-static inline void
-uma_zfree_inl(uma_zone_t zone, struct uma_slab *s, void *item)
+static inline __attribute__((__always_inline__)) bool
+uma_cache_push(uma_zone_t zone, const struct uma_slab *s, void *item)
 {
 	struct uma_cache *c;
 	uintptr_t h;
 
 	c = &zone->uz_cpu[kmem_cpuid()];
+	if (__predict_false(s->us_hartdom != c->uc_hartdom))
+		return (false);
 	h = slot_take(&c->uc_alloc);
-	if (__predict_false((h & 7) != 0 || (h & UB_MASK) == UB_FULL ||
-	    (c->uc_ft && s->us_domain != c->uc_domain))) {
-		uma_zfree_slow(zone, s, item, c, h);
-		return;
+	if (__predict_false(ub_miss(h))) {
+		if (h != UB_BUSY)
+			slot_give(&c->uc_alloc, h);
+		return (false);
 	}
 	*(void **)h = item;
 	slot_give(&c->uc_alloc, h + sizeof(void *));
+	return (true);
+}
+
+/* ------------------------------------------- malloc(9)'s fast path */
+
+/*
+ * Size to zone (src/kern_malloc.c): entry (size + 15) / 16; NULL until
+ * the zones exist.
+ */
+extern uma_zone_t kmem_zone_tab[KMEM_ZMAX / 16 + 1];
+
+/* The zone for size (at most KMEM_ZMAX), NULL before the zones exist. */
+static inline uma_zone_t
+kmem_zone_for(size_t size)
+{
+
+	return (__atomic_load_n(&kmem_zone_tab[(size + 15) >> 4],
+	    __ATOMIC_ACQUIRE));
+}
+
+/* kern_malloc, every case (the fast path below handles the common one). */
+void *kern_malloc_slow(size_t size, struct malloc_type *type, int flags);
+
+/*
+ * Count an allocation / a free of bytes to type on this hart: atomic
+ * adds, so an interrupt handler on this hart may count too (an add is one
+ * instruction either way); summed on demand by malloc_type_stats.
+ */
+static inline void
+mt_count_alloc(struct malloc_type *type, size_t bytes)
+{
+	struct malloc_type_stats *st;
+
+	st = &type->ks_stats[kmem_cpuid()];
+	__atomic_fetch_add(&st->mts_memalloced, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&st->mts_numallocs, 1, __ATOMIC_RELAXED);
+}
+
+static inline void
+mt_count_free(struct malloc_type *type, size_t bytes)
+{
+	struct malloc_type_stats *st;
+
+	st = &type->ks_stats[kmem_cpuid()];
+	__atomic_fetch_add(&st->mts_memfreed, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&st->mts_numfrees, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * kern_malloc's fast path (libc's malloc uses it too): plain flags, at
+ * most KMEM_ZMAX bytes, a type already registered, the zones made, an
+ * item in this hart's bucket: pop it into *pp and count it.  false
+ * (nothing done) otherwise: the caller goes to kern_malloc_slow.
+ */
+static inline __attribute__((__always_inline__)) bool
+malloc_cache_alloc(size_t size, struct malloc_type *type, int flags,
+    void **pp)
+{
+	uma_zone_t zone;
+
+	if (__predict_false(size > KMEM_ZMAX || !UMA_FLAGS_PLAIN(flags) ||
+	    atomic_load_explicit(&type->ks_registered,
+	    memory_order_relaxed) == 0))
+		return (false);
+	zone = kmem_zone_for(size);
+	if (__predict_false(zone == NULL || !uma_cache_pop(zone, pp)))
+		return (false);
+	mt_count_alloc(type, zone->uz_size);
+	return (true);
 }
 
 #endif /* KMEM_UMA_INT_H */

@@ -29,6 +29,7 @@ struct malloc_type_stats {
 	uint64_t	mts_numallocs;	/* allocations */
 	uint64_t	mts_numfrees;	/* frees */
 	uint64_t	mts_failures;	/* allocations that returned NULL */
+	uint64_t	mts_spare[3];	/* a hart's counters fill one line */
 };
 
 struct malloc_type {
@@ -36,7 +37,8 @@ struct malloc_type {
 	const char	*ks_longdesc;
 	struct malloc_type *ks_next;	/* every type (registered on use) */
 	_Atomic int	ks_registered;
-	struct malloc_type_stats ks_stats[MAXCPU];	/* per hart */
+	/* Per hart, one cache line each. */
+	struct malloc_type_stats ks_stats[MAXCPU] __attribute__((aligned(64)));
 };
 
 /*

@@ -520,6 +520,48 @@ test_policies(void)
 	uma_zdestroy(ft);
 }
 
+/*
+ * A free of another domain's item: a FIRSTTOUCH one goes back to its
+ * domain's slab, a ROUNDROBIN one into this hart's alloc bucket (the fast
+ * path).
+ */
+static void
+test_cross_domain_free(void)
+{
+	uma_zone_t rr, ft;
+	uintptr_t r0, r1, f0, f1;
+	void *keep_rr, *keep_ft, *p, *q;
+	u_int cpu;
+	int other;
+
+	if (vm_ndomains < 2)
+		return;
+	cpu = md_cpuid();
+	other = (md_cpu_domain(cpu) + 1) % vm_ndomains;
+	rr = uma_zcreate("xrr", 64, NULL, NULL, NULL, NULL, 0,
+	    UMA_ZONE_ROUNDROBIN);
+	ft = uma_zcreate("xft", 64, NULL, NULL, NULL, NULL, 0, 0);
+	keep_rr = uma_zalloc(rr, M_WAITOK);	/* this hart gets buckets */
+	keep_ft = uma_zalloc(ft, M_WAITOK);
+	p = uma_zalloc_domain(rr, NULL, other, M_WAITOK);
+	q = uma_zalloc_domain(ft, NULL, other, M_WAITOK);
+	r0 = atomic_load(&rr->uz_cpu[cpu].uc_alloc);
+	f0 = atomic_load(&ft->uz_cpu[cpu].uc_alloc);
+	uma_zfree(rr, p);
+	uma_zfree(ft, q);
+	r1 = atomic_load(&rr->uz_cpu[cpu].uc_alloc);
+	f1 = atomic_load(&ft->uz_cpu[cpu].uc_alloc);
+	ok(r1 == r0 + sizeof(void *) && f1 == f0 &&
+	    vm_phys_domain(DMAP_TO_PHYS(p)) == other &&
+	    vm_phys_domain(DMAP_TO_PHYS(q)) == other,
+	    "another domain's item: ROUNDROBIN goes into this hart's bucket, "
+	    "FIRSTTOUCH back to its own domain");
+	uma_zfree(rr, keep_rr);
+	uma_zfree(ft, keep_ft);
+	uma_zdestroy(rr);
+	uma_zdestroy(ft);
+}
+
 /* Fault injection: every n-th page allocation refused; no leak. */
 static void
 test_fault_injection(void)
@@ -637,6 +679,7 @@ main(int argc, char **argv)
 	test_bad_frees();
 	test_busy_slot();
 	test_policies();
+	test_cross_domain_free();
 	test_fault_injection();
 	test_threads(2 * nd - 1);
 	return (tap_done());
