@@ -724,7 +724,10 @@ fdt_prop(struct fdt_walk *w, const char *name, uint32_t off, uint32_t len)
 	if (isstr && !fdt_span_is_strings(w, &sp))
 		return (fdt_fail(w, FDT_ERR_BADSTRING,
 		    "string property value is not NUL-terminated"));
-	*slot = sp;
+	/* A name given twice (the spec forbids it): the first counts, as
+	   libfdt's fdt_getprop() finds it. */
+	if (!slot->present)
+		*slot = sp;
 	return (0);
 }
 

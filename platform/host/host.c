@@ -533,6 +533,16 @@ md_pt_barrier(void)
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
+/* A hart that keeps satp's mode Bare whatever is written (tests). */
+static bool satp_refused;
+
+void
+host_satp_refuse(bool refuse)
+{
+
+	satp_refused = refuse;
+}
+
 bool
 md_satp_write(uint64_t satp)
 {
@@ -541,7 +551,8 @@ md_satp_write(uint64_t satp)
 
 	pthread_once(&tlb_once, tlb_init);
 	mode = satp >> 60;
-	if (mode != 0 && mode != 8 && !(mode == 9 && cfg.mmu >= FDT_MMU_SV48))
+	if (mode != 0 && (satp_refused || (mode != 8 &&
+	    !(mode == 9 && cfg.mmu >= FDT_MMU_SV48))))
 		return (false);
 	atomic_store(&cur_satp, satp);
 	for (i = 0; i < MAXCPU; i++)

@@ -83,6 +83,9 @@ void host_store64(vm_offset_t va, uint64_t v);
 uint8_t host_load8(vm_offset_t va);
 void host_store8(vm_offset_t va, uint8_t v);
 
+/* Tests: with refuse, md_satp_write keeps Bare for every mode. */
+void host_satp_refuse(bool refuse);
+
 /* Current root page table (set by md_satp_write), and TLB counters. */
 uint64_t host_satp(void);
 struct host_tlb_stats {

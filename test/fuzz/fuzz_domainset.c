@@ -2,10 +2,10 @@
 /*
  * fuzz_domainset: libFuzzer drives the domain-set iterators.
  *
- * A page allocator of 4 domains (vm_phys_model.h's 4-domain machine)
+ * A page allocator of 4 domains of 4 MiB (vm_phys_model.h's small one)
  * boots once.  Each input, a byte per choice, alternates between pushing
- * domains below their free-page minimum or back (holding and returning
- * pages) and iterating a set (RR, FT, IL, PREF(d), FIXED(d), d also past
+ * domains below their free-page minimum or back (holding runs of 32 pages,
+ * single pages once runs are gone, and returning them) and iterating a set (RR, FT, IL, PREF(d), FIXED(d), d also past
  * the machine, below MAXMEMDOM) with the policy or the page iterator, M_NOWAIT.  The
  * model's rules (kmem/domainset.h): every domain the set allows is visited
  * exactly once and nothing else is; pass 1 visits only domains not below
@@ -29,8 +29,22 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct vmm V;
-static vm_page_t held[MAXMEMDOM][FZ_HOLD];
+/* Held runs: 32 pages each where the domain has them, else one. */
+static struct {
+	vm_page_t	m;
+	u_long		n;
+} held[MAXMEMDOM][FZ_HOLD];
 static int nheld[MAXMEMDOM];
+
+static void
+give_back(int d)
+{
+
+	while (nheld[d] > 0) {
+		nheld[d]--;
+		vm_page_free_contig(held[d][nheld[d]].m, held[d][nheld[d]].n);
+	}
+}
 
 #define FAIL(...) do {							\
 	fprintf(stderr, "fuzz_domainset: " __VA_ARGS__);		\
@@ -122,10 +136,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool booted;
 	vm_page_t m;
 	size_t i;
+	u_long n;
 	int c, d, k;
 
 	if (!booted) {
-		if (!vmm_boot(&V, 2, 1))	/* 4 domains, 8 MiB each */
+		if (!vmm_boot_small(&V, 2, 1))	/* 4 domains, 4 MiB each */
 			FAIL("boot: %s", V.err);
 		booted = true;
 	}
@@ -137,23 +152,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   or give them back. */
 			d %= vm_ndomains;
 			if ((c & 1) != 0)
-				for (k = 0; k < 1 + (c >> 1) % 32 * 64 &&
+				for (k = 0; k < 1 + (c >> 1) % 32 * 2 &&
 				    nheld[d] < FZ_HOLD; k++) {
-					m = vm_page_alloc_noobj_domain(d,
-					    VM_ALLOC_NOWAIT);
+					n = 32;
+					m = vm_page_alloc_noobj_contig_domain(d,
+					    VM_ALLOC_NOWAIT, n, 0,
+					    ~(vm_paddr_t)0, 0, 0,
+					    VM_MEMATTR_DEFAULT);
+					if (m == NULL) {
+						n = 1;
+						m = vm_page_alloc_noobj_domain(
+						    d, VM_ALLOC_NOWAIT);
+					}
 					if (m == NULL)
 						break;
-					held[d][nheld[d]++] = m;
+					held[d][nheld[d]].m = m;
+					held[d][nheld[d]++].n = n;
 				}
 			else
-				while (nheld[d] > 0)
-					vm_page_free(held[d][--nheld[d]]);
+				give_back(d);
 			continue;
 		}
 		iterate(pick(c, d), (c >> 3) % 2 != 0, (u_long)data[i + 1] << 9);
 	}
 	for (d = 0; d < vm_ndomains; d++)
-		while (nheld[d] > 0)
-			vm_page_free(held[d][--nheld[d]]);
+		give_back(d);
 	return (0);
 }

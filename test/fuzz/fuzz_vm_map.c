@@ -5,14 +5,17 @@
  *
  * The host twin boots once and carves a 4 MiB submap (2 MiB aligned).
  * Each input, two bytes per choice (a generator seeded by the input goes
- * on when they run out, up to FZ_STEPS operations), inserts exact ranges
+ * on when they run out: FZ_MIN_STEPS operations more than the input
+ * holds, at most FZ_MAX_STEPS), inserts exact ranges
  * (vm_map_insert, also unaligned, empty, outside the map or overlapping),
  * finds space (vm_map_find with VMFS_NO_SPACE / ANY / SUPER and a limit,
  * vm_map_findspace), deletes ranges that split, cover or miss entries, and
  * asks vm_map_range_is_entry.  Each answer is compared with the model's,
  * and after every operation the map's entry count and size must be the
- * model's and every model entry must be exactly one map entry.  The map
- * is emptied at the end of each input.  Any disagreement aborts.
+ * model's (kept up to date from the pages that changed) and every model
+ * entry that touches a changed page must be exactly one map entry; at the
+ * end of each input every model entry is checked, then the map is
+ * emptied.  Any disagreement aborts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,8 @@
 #include "host.h"
 #include "fuzz_input.h"
 
-#define FZ_STEPS	400
+#define FZ_MIN_STEPS	64
+#define FZ_MAX_STEPS	400
 #define FZ_PAGES	1024		/* 4 MiB */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,6 +36,8 @@ static struct vm_map map;
 static vm_offset_t lo;
 static uint16_t own[FZ_PAGES];		/* entry id per page, 0: free */
 static uint16_t nid;
+static long m_nent, m_pages;		/* the model's entries and pages */
+static long chg_s, chg_e;		/* pages this step changed */
 
 #define FAIL(...) do {							\
 	fprintf(stderr, "fuzz_vm_map: " __VA_ARGS__);			\
@@ -56,12 +62,13 @@ m_find(long p, long n, long align)
 
 	if (p < 0)
 		p = 0;
-	for (s = (p + align - 1) / align * align; s + n <= FZ_PAGES;
-	    s += align) {
+	for (s = (p + align - 1) / align * align; s + n <= FZ_PAGES;) {
 		for (i = 0; i < n && own[s + i] == 0; i++)
 			;
 		if (i == n)
 			return (s);
+		/* Page s + i is taken: the next candidate starts after it. */
+		s = (s + i + align) / align * align;
 	}
 	return (-1);
 }
@@ -77,17 +84,28 @@ m_free(long s, long n)
 	return (true);
 }
 
+/* Model entries: maximal runs of one id.  Is [p, e) one map entry? */
 static void
-m_take(long s, long n)
+check_entry(long p, long e)
 {
-	long i;
 
-	nid = nid == 0xffff ? 1 : nid + 1;
-	for (i = 0; i < n; i++)
-		own[s + i] = nid;
+	vm_map_lock(&map);
+	if (!vm_map_range_is_entry(&map, lo + ptoa(p), lo + ptoa(e)))
+		FAIL("model entry [%ld, %ld) is not one map entry", p, e);
+	vm_map_unlock(&map);
 }
 
-/* Model entries: maximal runs of one id. */
+static void
+check_counts(void)
+{
+
+	if (map.nentries != m_nent || map.size != (vm_size_t)ptoa(m_pages))
+		FAIL("map has %d entries / %lu bytes, model %ld / %lu",
+		    map.nentries, (u_long)map.size, m_nent,
+		    (u_long)ptoa(m_pages));
+}
+
+/* Every model entry is one map entry, and the counts agree (O(pages)). */
 static void
 check(void)
 {
@@ -101,16 +119,64 @@ check(void)
 			continue;
 		nent++;
 		pages += s - p;
-		vm_map_lock(&map);
-		if (!vm_map_range_is_entry(&map, lo + ptoa(p), lo + ptoa(s)))
-			FAIL("model entry [%ld, %ld) is not one map entry", p,
-			    s);
-		vm_map_unlock(&map);
+		check_entry(p, s);
 	}
-	if (map.nentries != nent || map.size != (vm_size_t)ptoa(pages))
-		FAIL("map has %d entries / %lu bytes, model %ld / %lu",
-		    map.nentries, (u_long)map.size, nent,
-		    (u_long)ptoa(pages));
+	if (nent != m_nent || pages != m_pages)
+		FAIL("model counts %ld entries / %ld pages, pages say %ld / %ld",
+		    m_nent, m_pages, nent, pages);
+	check_counts();
+}
+
+/* Entries starting in [p, e) and pages taken there: sign -1 before a
+   change of [p, e), +1 after, so that m_nent and m_pages follow it. */
+static void
+m_count(long p, long e, long sign)
+{
+
+	for (; p < e; p++) {
+		if (own[p] == 0)
+			continue;
+		m_pages += sign;
+		if (p == 0 || own[p - 1] != own[p])
+			m_nent += sign;
+	}
+}
+
+static void
+m_take(long s, long n)
+{
+	long i, e;
+
+	e = s + n < FZ_PAGES ? s + n + 1 : FZ_PAGES;
+	m_count(s, e, -1);
+	nid++;			/* fresh: at most FZ_MAX_STEPS per input */
+	for (i = 0; i < n; i++)
+		own[s + i] = nid;
+	m_count(s, e, 1);
+	chg_s = s;
+	chg_e = s + n;
+}
+
+/* Pages [s, e) changed: counts and the entries touching them. */
+static void
+check_changed(long s, long e)
+{
+	long p, q;
+
+	check_counts();
+	p = s > 0 ? s - 1 : 0;
+	e = e < FZ_PAGES ? e + 1 : FZ_PAGES;
+	while (p < e) {
+		if (own[p] == 0) {
+			p++;
+			continue;
+		}
+		for (q = p; q > 0 && own[q - 1] == own[p]; q--)
+			;
+		for (p++; p < FZ_PAGES && own[p] == own[q]; p++)
+			;
+		check_entry(q, p);
+	}
 }
 
 /* An address around the map: mostly inside, sometimes out or unaligned. */
@@ -130,9 +196,10 @@ step(void)
 {
 	u_long op, w1, w2;
 	vm_offset_t a, b, got;
-	long s, n, ms, mn;
+	long s, e, n, ms, mn;
 	int rv, want, fs;
 
+	chg_s = -1;
 	op = r16();
 	w1 = r16();
 	w2 = r16();
@@ -206,12 +273,17 @@ step(void)
 			FAIL("delete [0x%lx, 0x%lx): %d, model %d", a, b, rv,
 			    want);
 		if (rv == KERN_SUCCESS) {
+			e = ms + n < FZ_PAGES ? ms + n + 1 : FZ_PAGES;
+			m_count(ms, e, -1);
 			/* Split pieces keep distinct ids: renumber both ends. */
 			for (s = ms; s < ms + n; s++)
 				own[s] = 0;
+			m_count(ms, e, 1);
+			chg_s = ms;
+			chg_e = ms + n;
 			if (ms > 0 && own[ms - 1] != 0) {
 				uint16_t old = own[ms - 1];
-				nid = nid == 0xffff ? 1 : nid + 1;
+				nid++;
 				for (s = ms - 1; s >= 0 && own[s] == old; s--)
 					own[s] = nid;
 			}
@@ -233,7 +305,10 @@ step(void)
 			    b, rv, want);
 		break;
 	}
-	check();
+	if (chg_s >= 0)
+		check_changed(chg_s, chg_e);
+	else
+		check_counts();
 }
 
 int
@@ -244,7 +319,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct kmem_boot_info bi = { .machine = &M, .quiet = true };
 	vm_offset_t min, max;
-	int s;
+	size_t s, steps;
 
 	if (lo == 0) {
 		host_machine_init(&cfg, &M);
@@ -256,13 +331,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lo = min;
 	}
 	fz_init(&F, data, size);
-	for (s = 0; s < FZ_STEPS; s++)
+	nid = 0;
+	steps = FZ_MIN_STEPS + size / 6;
+	for (s = 0; s < steps && s < FZ_MAX_STEPS; s++)
 		step();
+	check();
 	vm_map_lock(&map);
 	if (vm_map_delete(&map, lo, lo + ptoa(FZ_PAGES)) != KERN_SUCCESS)
 		FAIL("emptying the map failed");
 	vm_map_unlock(&map);
 	memset(own, 0, sizeof(own));
+	m_nent = m_pages = 0;
 	check();
 	return (0);
 }

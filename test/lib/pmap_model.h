@@ -52,6 +52,12 @@ struct pm_model {
 	 */
 	u_long		ts, te;
 	void		(*warm)(struct pm_model *);
+	/* Pages the last step changed, the 2 MiB slots changed since the
+	   last pm_check_dirty (a bit each), and superpages per slot as last
+	   checked. */
+	u_long		cs, ce;
+	u_int		dirty;
+	u_long		sp_slot[PM_SLOTS];
 };
 
 /* Fill this hart's TLB with the pages [ts, te) (faults are fine). */
@@ -73,6 +79,8 @@ pm_touch(struct pm_model *pm, u_long s, u_long e)
 
 	pm->ts = s;
 	pm->te = e - s > 64 ? s + 64 : e;
+	pm->cs = s;
+	pm->ce = e;
 	if (pm->warm != NULL)
 		pm->warm(pm);
 	else
@@ -137,6 +145,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 		pa = pm->pool + (r(arg) % (PM_POOL / L2_SIZE)) * L2_SIZE;
 		prot = (vm_prot_t)(1 + r(arg) % 7);
 		pm_touch(pm, s * 512 + r(arg) % 448, s * 512 + 512);
+		pm->cs = s * 512;
 		rv = pmap_enter(kernel_pmap, pm->base + s * L2_SIZE,
 		    PHYS_TO_VM_PAGE(pa), prot, prot | PMAP_ENTER_WIRED, 1);
 		if (rv != KERN_SUCCESS) {
@@ -193,6 +202,7 @@ pm_step(struct pm_model *pm, uint32_t (*r)(void *), void *arg)
 		}
 		prot = (vm_prot_t)(r(arg) % 8);
 		pm_touch(pm, e - s > 64 ? s + r(arg) % (e - s - 63) : s, e);
+		pm->cs = s;
 		if (op == 4)
 			pmap_remove(kernel_pmap, pm->base + ptoa(s),
 			    pm->base + ptoa(e));
@@ -273,6 +283,44 @@ pm_check_page(struct pm_model *pm, u_long i, bool leaves, u_long *sp)
 	return (true);
 }
 
+/* Check 2 MiB slot k (leaves, superpages, the KVA shadow). */
+static inline bool
+pm_check_slot(struct pm_model *pm, u_long k)
+{
+	u_long i, sp;
+
+	sp = 0;
+	for (i = k * 512; i < k * 512 + 512; i++)
+		if (!pm_check_page(pm, i, true, &sp))
+			return (false);
+	pm->sp_slot[k] = sp;
+	if (pmap_check_shadow_for_test(pm->base + k * L2_SIZE, pm->base +
+	    (k + 1) * L2_SIZE) != 0) {
+		snprintf(pm->why, sizeof(pm->why), "the KVA shadow slots "
+		    "disagree with the L2 entries of slot %lu", k);
+		return (false);
+	}
+	return (true);
+}
+
+/* The superpages of the window (as last checked) against the pmap's. */
+static inline bool
+pm_check_superpages(struct pm_model *pm)
+{
+	u_long k, sp;
+
+	for (k = sp = 0; k < PM_SLOTS; k++)
+		sp += pm->sp_slot[k];
+	if (sp != kernel_pmap->pm_superpages ||
+	    kernel_pmap->pm_spare < kernel_pmap->pm_superpages) {
+		snprintf(pm->why, sizeof(pm->why), "superpages: %lu in the "
+		    "window, pmap counts %lu, spare %lu", sp,
+		    kernel_pmap->pm_superpages, kernel_pmap->pm_spare);
+		return (false);
+	}
+	return (true);
+}
+
 /*
  * Check the window against the model on this hart: the pages the step
  * touched first (their translations are in this hart's TLB: a missing
@@ -283,31 +331,73 @@ pm_check_page(struct pm_model *pm, u_long i, bool leaves, u_long *sp)
 static inline bool
 pm_check(struct pm_model *pm, bool leaves)
 {
-	u_long i, sp, dummy;
+	u_long i, k, dummy;
 
 	if (pm->why[0] != '\0')
 		return (false);
 	for (i = pm->ts; i < pm->te; i++)
 		if (!pm_check_page(pm, i, false, &dummy))
 			return (false);
-	sp = 0;
-	for (i = 0; i < PM_PAGES; i++)
-		if (!pm_check_page(pm, i, leaves, &sp))
-			return (false);
-	if (leaves && pmap_check_shadow_for_test(pm->base, pm->base +
-	    ptoa(PM_PAGES)) != 0) {
-		snprintf(pm->why, sizeof(pm->why), "the KVA shadow slots "
-		    "disagree with the L2 entries");
-		return (false);
+	if (!leaves) {
+		for (i = 0; i < PM_PAGES; i++)
+			if (!pm_check_page(pm, i, false, &dummy))
+				return (false);
+		return (true);
 	}
-	if (leaves && (sp != kernel_pmap->pm_superpages ||
-	    kernel_pmap->pm_spare < kernel_pmap->pm_superpages)) {
-		snprintf(pm->why, sizeof(pm->why), "superpages: %lu in the "
-		    "window, pmap counts %lu, spare %lu", sp,
-		    kernel_pmap->pm_superpages, kernel_pmap->pm_spare);
+	for (k = 0; k < PM_SLOTS; k++)
+		if (!pm_check_slot(pm, k))
+			return (false);
+	return (pm_check_superpages(pm));
+}
+
+/*
+ * After a step, on the hart that made it: the pages it touched (through
+ * this hart's TLB), the pages it changed with their leaves, and the KVA
+ * shadow of their 2 MiB slots, which are marked dirty.  pm_check_dirty
+ * then checks every page of the dirty slots and the superpage count (a
+ * demotion or promotion stays within its slot).  A fuzzer calls the first
+ * after each step and the second once per input: O(changed) per step.
+ */
+static inline bool
+pm_check_changed(struct pm_model *pm)
+{
+	u_long i, k, dummy;
+
+	if (pm->why[0] != '\0')
+		return (false);
+	for (i = pm->ts; i < pm->te; i++)
+		if (!pm_check_page(pm, i, false, &dummy))
+			return (false);
+	for (i = pm->cs; i < pm->ce; i++)
+		if (!pm_check_page(pm, i, true, &dummy))
+			return (false);
+	if (pm->ce <= pm->cs)
+		return (true);
+	for (k = pm->cs / 512; k <= (pm->ce - 1) / 512; k++)
+		pm->dirty |= 1U << k;
+	if (pmap_check_shadow_for_test(pm->base + rounddown2(ptoa(pm->cs),
+	    L2_SIZE), pm->base + roundup2(ptoa(pm->ce), L2_SIZE)) != 0) {
+		snprintf(pm->why, sizeof(pm->why), "the KVA shadow slots "
+		    "disagree with the L2 entries around pages [%lu, %lu)",
+		    pm->cs, pm->ce);
 		return (false);
 	}
 	return (true);
+}
+
+/* Check every page of the dirty slots and the superpages; clean them. */
+static inline bool
+pm_check_dirty(struct pm_model *pm)
+{
+	u_long k;
+
+	if (pm->why[0] != '\0')
+		return (false);
+	for (k = 0; k < PM_SLOTS; k++)
+		if ((pm->dirty & (1U << k)) != 0 && !pm_check_slot(pm, k))
+			return (false);
+	pm->dirty = 0;
+	return (pm_check_superpages(pm));
 }
 
 /* Unmap the whole window and clear the model. */
@@ -319,6 +409,8 @@ pm_clear(struct pm_model *pm)
 	memset(pm->p, 0, sizeof(pm->p));
 	pm->why[0] = '\0';
 	pm->ts = pm->te = 0;
+	pm->cs = pm->ce = 0;
+	memset(pm->sp_slot, 0, sizeof(pm->sp_slot));
 }
 
 #endif /* KMEM_TEST_PMAP_MODEL_H */

@@ -79,6 +79,26 @@ struct vmm_shape {
 	int		custom;		/* 0: as host_machine_init made it */
 };
 
+/*
+ * The fuzzer's machines: all five lay their domains out in one 16 MiB
+ * buffer (vmm_boot_small), so changing shape costs a boot of vm_phys, not
+ * a new machine; 4 096 pages keep the model's scans short.  One domain
+ * holds two blocks of the largest order.
+ */
+#define VMM_SMALL_RAM	(16 * VM_MIB)
+static const struct vmm_shape vmm_small_shapes[] = {
+	{ "small: 1 domain, 16 MiB", 1, 16 * VM_MIB, 0, 0 },
+	{ "small: 2 domains, 6 MiB each, 4 MiB hole", 2, 6 * VM_MIB,
+	    4 * VM_MIB, 0 },
+	{ "small: 4 domains, 4 MiB each", 4, 4 * VM_MIB, 0, 0 },
+	{ "small odd: 3 domains, odd ranges, reserves, adjacent domains", 3,
+	    0, 0, 3 },
+	{ "small odd: 2 domains, one split in two ranges with a hole", 2,
+	    0, 0, 4 },
+};
+#define VMM_NSMALL	((int)(sizeof(vmm_small_shapes) /		\
+	sizeof(vmm_small_shapes[0])))
+
 static const struct vmm_shape vmm_shapes[] = {
 	{ "1 domain, 32 MiB", 1, 32 * VM_MIB, 0, 0 },
 	{ "2 domains, 16 MiB each, 8 MiB hole", 2, 16 * VM_MIB, 8 * VM_MIB, 0 },
@@ -159,7 +179,64 @@ vmm_custom(struct vmm *v, int kind)
 		m->mem[2].base = b + 18 * VM_MIB;
 		m->mem[2].size = 16 * VM_MIB;
 		m->mem[2].domain = 1;
+	} else if (kind == 3) {
+		/* Kind 1 in 16 MiB: domains 0 and 1 touch, 2 has two ranges. */
+		m->nmem = 4;
+		m->mem[0].base = b + 3 * PAGE_SIZE + 123;
+		m->mem[0].size = 4 * VM_MIB + 5 * PAGE_SIZE;
+		m->mem[0].domain = 0;
+		m->mem[1].base = m->mem[0].base + m->mem[0].size;
+		m->mem[1].size = 3 * VM_MIB + 7 * PAGE_SIZE;
+		m->mem[1].domain = 1;
+		m->mem[2].base = b + 9 * VM_MIB + 17 * PAGE_SIZE;
+		m->mem[2].size = 2 * VM_MIB + 3 * PAGE_SIZE;
+		m->mem[2].domain = 2;
+		m->mem[3].base = b + 12 * VM_MIB;
+		m->mem[3].size = 4 * VM_MIB - PAGE_SIZE;
+		m->mem[3].domain = 2;
+		m->ndomains = 3;
+		m->nrsv = 2;
+		r = &m->rsv[0];
+		r->base = b + 2 * VM_MIB + 100;
+		r->size = 3 * PAGE_SIZE;
+		r->nomap = true;
+		snprintf(r->name, sizeof(r->name), "hole-punch");
+		r = &m->rsv[1];
+		r->base = b + 13 * VM_MIB + 5 * PAGE_SIZE;
+		r->size = VM_MIB / 2;
+		snprintf(r->name, sizeof(r->name), "dma-pool");
+	} else if (kind == 4) {
+		/* Kind 2 in 16 MiB. */
+		m->nmem = 3;
+		m->mem[0].base = b;
+		m->mem[0].size = 3 * VM_MIB + 3 * PAGE_SIZE;
+		m->mem[0].domain = 0;
+		m->mem[1].base = b + 4 * VM_MIB + 3 * PAGE_SIZE;
+		m->mem[1].size = 4 * VM_MIB - 3 * PAGE_SIZE;
+		m->mem[1].domain = 0;
+		m->mem[2].base = b + 9 * VM_MIB;
+		m->mem[2].size = 7 * VM_MIB;
+		m->mem[2].domain = 1;
 	}
+}
+
+/* Lay out sh's domains over the one-domain machine in *m (no custom). */
+static void
+vmm_layout(struct fdt_machine *m, const struct vmm_shape *sh)
+{
+	int d, i;
+
+	m->nmem = sh->ndomains;
+	for (d = 0; d < sh->ndomains; d++) {
+		m->mem[d].base = HOST_RAM_BASE + (sh->per_domain + sh->hole) *
+		    (uint64_t)d;
+		m->mem[d].size = sh->per_domain;
+		m->mem[d].domain = d;
+	}
+	m->ndomains = sh->ndomains;
+	m->has_distance = sh->ndomains > 1;
+	for (i = 0; i < m->ncpus; i++)
+		m->cpus[i].domain = i * sh->ndomains / m->ncpus;
 }
 
 static void
@@ -212,43 +289,29 @@ vmm_pacmp(const void *a, const void *b)
 }
 
 /*
- * Boot shape s: machine, junk in RAM, physmem, a few early allocations
- * (as the pmap makes), vm_phys_init.  Returns false with v->err set.
+ * Boot shape sh over the machine in *saved (a new one, RAM filled with
+ * junk, when fresh): physmem, a few early allocations (as the pmap makes),
+ * vm_phys_init.  Returns false with v->err set.
  */
 static bool
-vmm_boot(struct vmm *v, int s, uint64_t seed)
+vmm_boot_on(struct vmm *v, const struct vmm_shape *sh, uint64_t seed,
+    const struct host_machine_cfg *cfg, struct fdt_machine *saved,
+    bool fresh)
 {
-	struct host_machine_cfg cfg;
-	const struct vmm_shape *sh = &vmm_shapes[s];
 	vm_paddr_t pa;
 	u_long i, j;
-	int d, e, error;
+	int e, d, error;
 
-	static struct fdt_machine saved;
-	static int last_shape = -1;
-	bool fresh;
-
-	/*
-	 * A new shape gets a new machine whose RAM is filled with junk; the
-	 * same shape again keeps the RAM (and whatever the last run left in
-	 * it, which is junk too) and boots it again, which is much faster.
-	 */
-	fresh = s != last_shape || seed % 16 == 0;
-	if (fresh) {
-		memset(&cfg, 0, sizeof(cfg));
-		cfg.ndomains = sh->ndomains;
-		cfg.mem_per_domain = sh->per_domain;
-		cfg.hole = sh->hole;
-		cfg.ncpus = 2;
-		host_machine_init(&cfg, &saved);
-		last_shape = s;
-	}
-	v->fm = saved;
+	if (fresh)
+		host_machine_init(cfg, saved);
+	v->fm = *saved;
+	if (cfg->ndomains != sh->ndomains)
+		vmm_layout(&v->fm, sh);
 	if (sh->custom != 0)
 		vmm_custom(v, sh->custom);
 	v->rng = seed * 0x9e3779b97f4a7c15ULL + 1;
-	v->ram_end = HOST_RAM_BASE + (sh->per_domain + sh->hole) *
-	    (uint64_t)sh->ndomains - sh->hole;
+	v->ram_end = HOST_RAM_BASE + (cfg->mem_per_domain + cfg->hole) *
+	    (uint64_t)cfg->ndomains - cfg->hole;
 	v->npg = (u_long)((v->ram_end - HOST_RAM_BASE) >> PAGE_SHIFT);
 	free(v->st);
 	free(v->dom);
@@ -298,6 +361,52 @@ vmm_boot(struct vmm *v, int s, uint64_t seed)
 	return (true);
 }
 
+/*
+ * Boot vmm_shapes[s]: a new machine (RAM filled with junk) when the shape
+ * changes or for one seed in 16; the same shape again keeps the RAM (and
+ * whatever the last run left in it, which is junk too), which is faster.
+ */
+static __attribute__((__unused__)) bool
+vmm_boot(struct vmm *v, int s, uint64_t seed)
+{
+	static struct fdt_machine saved;
+	static int last_shape = -1;
+	const struct vmm_shape *sh = &vmm_shapes[s];
+	struct host_machine_cfg cfg;
+	bool fresh;
+
+	fresh = s != last_shape || seed % 16 == 0;
+	last_shape = s;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ndomains = sh->ndomains;
+	cfg.mem_per_domain = sh->per_domain;
+	cfg.hole = sh->hole;
+	cfg.ncpus = 2;
+	return (vmm_boot_on(v, sh, seed, &cfg, &saved, fresh));
+}
+
+/*
+ * Boot vmm_small_shapes[s]: every small shape lays out its domains over
+ * one 16 MiB machine made (and filled with junk) once per process.
+ */
+static __attribute__((__unused__)) bool
+vmm_boot_small(struct vmm *v, int s, uint64_t seed)
+{
+	static struct fdt_machine saved;
+	static bool made;
+	struct host_machine_cfg cfg;
+	bool fresh;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ndomains = 1;
+	cfg.mem_per_domain = VMM_SMALL_RAM;
+	cfg.ncpus = 2;
+	fresh = !made;
+	made = true;
+	return (vmm_boot_on(v, &vmm_small_shapes[s], seed, &cfg, &saved,
+	    fresh));
+}
+
 /* Check the allocator against the model (counts + internal check). */
 static bool
 vmm_check(struct vmm *v)
@@ -314,6 +423,8 @@ vmm_check(struct vmm *v)
 		VMM_FAIL(v, "step %lu: vm_phys_check failed", v->steps);
 	return (true);
 }
+
+static const uint64_t vmm_zero_page[PAGE_SIZE / 8];
 
 /* Record a new allocation [pa, pa + n pages). */
 static bool
@@ -347,11 +458,13 @@ vmm_took(struct vmm *v, vm_page_t m, u_long n, int domain, int req)
 				VMM_FAIL(v, "VM_ALLOC_ZERO page 0x%lx is not "
 				    "marked zero", (u_long)(pa + ptoa(i)));
 			p = (const uint64_t *)PHYS_TO_DMAP(pa + ptoa(i));
-			for (k = 0; k < PAGE_SIZE / 8; k++)
-				if (p[k] != 0)
-					VMM_FAIL(v, "VM_ALLOC_ZERO page 0x%lx "
-					    "word %lu is 0x%lx", (u_long)(pa +
-					    ptoa(i)), k, (u_long)p[k]);
+			if (memcmp(p, vmm_zero_page, PAGE_SIZE) != 0) {
+				for (k = 0; p[k] == 0; k++)
+					;
+				VMM_FAIL(v, "VM_ALLOC_ZERO page 0x%lx word %lu "
+				    "is 0x%lx", (u_long)(pa + ptoa(i)), k,
+				    (u_long)p[k]);
+			}
 		}
 		if (vm_page_kmem_get(m + i) != 0)
 			VMM_FAIL(v, "fresh page 0x%lx has kmem marks",
@@ -373,24 +486,15 @@ vmm_took(struct vmm *v, vm_page_t m, u_long n, int domain, int req)
 
 /*
  * Could [low, high) of domain d hold a free run with these constraints?
- * Brute force over the model (prefix sums of free pages of d).
+ * Brute force over the model, one pass over the window: at page i, run is
+ * the number of free pages of d ending at i.
  */
 static bool
 vmm_feasible(struct vmm *v, int d, u_long n, vm_paddr_t low, vm_paddr_t high,
     u_long align, vm_paddr_t boundary)
 {
-	static u_long *pre;
-	static u_long npre;
-	u_long i, lo, hi, s, apg, bpg, base;
+	u_long i, lo, hi, s, run, apg, bpg, base;
 
-	if (npre < v->npg + 1) {
-		free(pre);
-		pre = malloc((v->npg + 1) * sizeof(*pre));
-		npre = v->npg + 1;
-	}
-	pre[0] = 0;
-	for (i = 0; i < v->npg; i++)
-		pre[i + 1] = pre[i] + (v->st[i] == MS_FREE && v->dom[i] == d);
 	base = atop(HOST_RAM_BASE);
 	lo = atop(low) + ((low & PAGE_MASK) != 0);
 	hi = atop(high);
@@ -400,10 +504,16 @@ vmm_feasible(struct vmm *v, int d, u_long n, vm_paddr_t low, vm_paddr_t high,
 		hi = base + v->npg;
 	apg = align <= PAGE_SIZE ? 1 : atop(align);
 	bpg = atop(boundary);
-	for (s = roundup2(lo, apg); s >= lo && s + n <= hi; s += apg) {
-		if (bpg != 0 && ((s ^ (s + n - 1)) & ~(bpg - 1)) != 0)
+	for (i = lo, run = 0; i < hi; i++) {
+		if (v->st[i - base] != MS_FREE || v->dom[i - base] != d) {
+			run = 0;
 			continue;
-		if (pre[s - base + n] - pre[s - base] == n)
+		}
+		if (++run < n)
+			continue;
+		s = i + 1 - n;
+		if ((s & (apg - 1)) == 0 && (bpg == 0 ||
+		    ((s ^ i) & ~(bpg - 1)) == 0))
 			return (true);
 	}
 	return (false);
@@ -486,7 +596,6 @@ vmm_step(struct vmm *v, uint64_t (*r)(void *), void *ra)
 	u_long align, n, off;
 	uint64_t x;
 	int d, op, req, i;
-	bool feas;
 
 	v->steps++;
 	x = r(ra);
@@ -494,7 +603,7 @@ vmm_step(struct vmm *v, uint64_t (*r)(void *), void *ra)
 	switch (op) {
 	case 0: case 1: case 2: case 3: case 4:	/* single page */
 		d = vmm_domain(v, x >> 8);
-		req = VM_ALLOC_NOWAIT | ((x >> 20) % 4 == 0 ? VM_ALLOC_ZERO :
+		req = VM_ALLOC_NOWAIT | ((x >> 20) % 8 == 0 ? VM_ALLOC_ZERO :
 		    0);
 		m = vm_page_alloc_noobj_domain(d, req);
 		if (d < 0 || d >= vm_ndomains) {
@@ -513,8 +622,9 @@ vmm_step(struct vmm *v, uint64_t (*r)(void *), void *ra)
 		uint64_t y = r(ra);
 
 		d = vmm_domain(v, x >> 8);
-		n = (y % 8 == 0) ? 1 + (y >> 3) % 3000 :
-		    1 + (y >> 3) % 64;
+		/* Long runs (costly: each page is checked) now and then. */
+		n = (y % 32 == 0) ? 1 + (y >> 5) % (v->npg / 2 < 3000 ?
+		    v->npg / 2 : 3000) : 1 + (y >> 5) % 64;
 		align = 1UL << (PAGE_SHIFT + (y >> 16) % 12);
 		if ((y >> 24) % 8 == 0)
 			align = 0;
@@ -533,7 +643,7 @@ vmm_step(struct vmm *v, uint64_t (*r)(void *), void *ra)
 			    PAGE_SHIFT);
 		}
 		req = VM_ALLOC_NOWAIT | VM_ALLOC_NORECLAIM |
-		    ((y >> 50) % 4 == 0 ? VM_ALLOC_ZERO : 0);
+		    ((y >> 50) % (n > 64 ? 16 : 4) == 0 ? VM_ALLOC_ZERO : 0);
 		m = vm_page_alloc_noobj_contig_domain(d, req, n, low, high,
 		    align, boundary, VM_MEMATTR_DEFAULT);
 		if (d < 0 || d >= vm_ndomains) {
@@ -541,13 +651,13 @@ vmm_step(struct vmm *v, uint64_t (*r)(void *), void *ra)
 				VMM_FAIL(v, "run from invalid domain %d", d);
 			break;
 		}
-		feas = vmm_feasible(v, d, n, low, high, align, boundary);
-		if ((m != NULL) != feas)
+		/* A run handed out is checked below and in vmm_took. */
+		if (m == NULL && vmm_feasible(v, d, n, low, high, align,
+		    boundary))
 			VMM_FAIL(v, "step %lu: contig domain %d n %lu [0x%lx, "
-			    "0x%lx) align 0x%lx boundary 0x%lx: got %p, model "
-			    "says %s", v->steps, d, n, (u_long)low,
-			    (u_long)high, align, (u_long)boundary, (void *)m,
-			    feas ? "possible" : "impossible");
+			    "0x%lx) align 0x%lx boundary 0x%lx: refused, but "
+			    "the model has such a run", v->steps, d, n,
+			    (u_long)low, (u_long)high, align, (u_long)boundary);
 		if (m == NULL)
 			break;
 		{
