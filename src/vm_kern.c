@@ -348,8 +348,15 @@ kmem_alloc_contig_domain(int domain, vm_size_t size, int flags,
 	u_long i, npages;
 	int pflags;
 
+	/*
+	 * The KVA is aligned as the pages are (FreeBSD's is only page
+	 * aligned), so that a block asked to be aligned is aligned where the
+	 * caller uses it: posix_memalign and kern_contigmalloc hand out this
+	 * address.
+	 */
 	arena = kdom[domain].kernel_arena;
-	if (vmem_alloc(arena, size, M_BESTFIT | (flags & (M_NOWAIT |
+	if (vmem_xalloc(arena, size, alignment > PAGE_SIZE ? alignment : 0, 0,
+	    0, VMEM_ADDR_MIN, VMEM_ADDR_MAX, M_BESTFIT | (flags & (M_NOWAIT |
 	    M_WAITOK)), &addr) != 0)
 		return (0);
 	pflags = malloc2vm_flags(flags) | VM_ALLOC_WIRED;

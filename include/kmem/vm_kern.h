@@ -87,7 +87,8 @@ vm_offset_t kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size,
 
 /**
  * Physically contiguous pages in [low, high), starting on a multiple of
- * alignment, not crossing a multiple of boundary (0: none).
+ * alignment, not crossing a multiple of boundary (0: none).  The returned
+ * address is a multiple of alignment too.
  * @retval 0 as kmem_alloc_attr, or alignment/boundary not a power of two,
  *	     or boundary smaller than the size
  */
