@@ -104,8 +104,9 @@ flags_ok(int flags)
 	return (((flags & M_NOWAIT) != 0) != ((flags & M_WAITOK) != 0));
 }
 
+/* size rounded up to whole pages; 0 if size is 0 or the rounding overflows. */
 static vm_size_t
-size_ok(vm_size_t size)
+size_round_page(vm_size_t size)
 {
 
 	if (size == 0 || round_page(size) < size)
@@ -322,8 +323,9 @@ vm_offset_t
 kmem_alloc_attr_domainset(struct domainset *ds, vm_size_t size, int flags,
     vm_paddr_t low, vm_paddr_t high, vm_memattr_t memattr)
 {
-	struct kmem_req r = { KMEM_REQ_ATTR, size_ok(size), flags, low, high,
-	    0, 0, memattr };
+	struct kmem_req r = { .kind = KMEM_REQ_ATTR,
+	    .size = size_round_page(size), .flags = flags, .low = low,
+	    .high = high, .memattr = memattr };
 
 	KMEM_UP("kmem_alloc_attr");
 	if ((flags & M_WAITOK) != 0)
@@ -409,8 +411,10 @@ kmem_alloc_contig_domainset(struct domainset *ds, vm_size_t size, int flags,
     vm_paddr_t low, vm_paddr_t high, u_long alignment, vm_paddr_t boundary,
     vm_memattr_t memattr)
 {
-	struct kmem_req r = { KMEM_REQ_CONTIG, size_ok(size), flags, low,
-	    high, alignment != 0 ? alignment : PAGE_SIZE, boundary, memattr };
+	struct kmem_req r = { .kind = KMEM_REQ_CONTIG,
+	    .size = size_round_page(size), .flags = flags, .low = low,
+	    .high = high, .alignment = alignment != 0 ? alignment : PAGE_SIZE,
+	    .boundary = boundary, .memattr = memattr };
 
 	KMEM_UP("kmem_alloc_contig");
 	if ((flags & M_WAITOK) != 0)
@@ -522,8 +526,9 @@ kmem_malloc_page(int domain, int flags)
 static __attribute__((__noinline__)) vm_offset_t
 kmem_malloc_general(struct domainset *ds, vm_size_t size, int flags)
 {
-	struct kmem_req r = { KMEM_REQ_MALLOC, size_ok(size), flags, 0, 0, 0,
-	    0, VM_MEMATTR_DEFAULT };
+	struct kmem_req r = { .kind = KMEM_REQ_MALLOC,
+	    .size = size_round_page(size), .flags = flags,
+	    .memattr = VM_MEMATTR_DEFAULT };
 
 	KMEM_UP("kmem_malloc");
 	if (r.size == 0 || !flags_ok(flags))
@@ -1054,7 +1059,7 @@ kmap_alloc_wait(vm_map_t map, vm_size_t size)
 
 	KMEM_UP("kmap_alloc_wait");
 	KMEM_MAY_SLEEP("kmap_alloc_wait");
-	size = size_ok(size);
+	size = size_round_page(size);
 	if (size == 0)
 		return (0);
 	if (vm_map_max(map) - vm_map_min(map) < size)
