@@ -106,7 +106,7 @@ __kmem_noreturn void kmem_sleep_in_intr(const char *call);
  * path (try once) is all a hot path inlines; kmem_spin_lock and
  * kmem_spin_unlock (spin.c) are the out-of-line calls that wait and check.
  *
- * kmem_spin_trylock_inl: if l is free, take it exactly as kmem_spin_lock
+ * kmem_spin_try: if l is free, take it exactly as kmem_spin_lock
  * does (interrupts off and their state saved, owner set, acquisition
  * counted when @counted: l is not per-hart) and return true; else put
  * interrupts back and return false.
@@ -114,7 +114,7 @@ __kmem_noreturn void kmem_sleep_in_intr(const char *call);
 extern _Atomic unsigned long kmem_spin_counts[MAXCPU];
 
 static inline bool
-kmem_spin_trylock_inl(struct kmem_spin *l, bool counted)
+kmem_spin_try(struct kmem_spin *l, bool counted)
 {
 	unsigned long saved;
 	int cpu;
@@ -141,7 +141,7 @@ kmem_spin_trylock_inl(struct kmem_spin *l, bool counted)
  * kmem_spin_unlock_bad(), which panics.
  */
 static inline bool
-kmem_spin_unlock_ok_inl(struct kmem_spin *l)
+kmem_spin_release_mine(struct kmem_spin *l)
 {
 	unsigned long saved;
 

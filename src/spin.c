@@ -36,7 +36,7 @@ void
 kmem_spin_lock(struct kmem_spin *l)
 {
 
-	while (!kmem_spin_trylock_inl(l, !l->ks_percpu)) {
+	while (!kmem_spin_try(l, !l->ks_percpu)) {
 		if (__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) ==
 		    kmem_cpuid() + 1)
 			panic("kmem_spin_lock: lock \"%s\" (%p) already held "
@@ -52,7 +52,7 @@ void
 kmem_spin_unlock(struct kmem_spin *l)
 {
 
-	if (__predict_false(!kmem_spin_unlock_ok_inl(l)))
+	if (__predict_false(!kmem_spin_release_mine(l)))
 		kmem_spin_unlock_bad(l);
 }
 

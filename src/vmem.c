@@ -1190,7 +1190,7 @@ vmem_arena_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 	if (__predict_true(addrp != NULL && size - 1 < ~qmask &&
 	    (flags & (M_NOWAIT | M_WAITOK)) != (M_NOWAIT | M_WAITOK) &&
 	    (strat == M_FIRSTFIT || strat == M_BESTFIT)) &&
-	    kmem_spin_trylock_inl(&vm->vm_lock, true)) {
+	    kmem_spin_try(&vm->vm_lock, true)) {
 		rsize = (size + qmask) & ~qmask;
 		vmem_settle(vm);
 		bt = NULL;
@@ -1198,7 +1198,7 @@ vmem_arena_alloc(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp)
 		    vm->vm_nbusytag < 2 * vm->vm_hashsize) &&
 		    (bt = vmem_find_fast(vm, rsize, strat)) != NULL)
 			*addrp = vmem_carve(vm, bt, rsize, true)->bt_start;
-		if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+		if (__predict_false(!kmem_spin_release_mine(&vm->vm_lock)))
 			kmem_spin_unlock_bad(&vm->vm_lock);
 		if (__predict_true(bt != NULL))
 			return (0);
@@ -1398,14 +1398,14 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 {
 	struct vmem_btag *bt, **pp, *t;
 
-	if (__predict_false(!kmem_spin_trylock_inl(&vm->vm_lock, true))) {
+	if (__predict_false(!kmem_spin_try(&vm->vm_lock, true))) {
 		vmem_xfree_slow(vm, addr, size, NULL);
 		return;
 	}
 	bt = vmem_busy_lookup(vm, addr, &pp);
 	if (__predict_false(!vmem_free_ok(vm, bt, size) || bt->bt_round)) {
 		/* A bad free or a round: the slow path, from the start. */
-		if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+		if (__predict_false(!kmem_spin_release_mine(&vm->vm_lock)))
 			kmem_spin_unlock_bad(&vm->vm_lock);
 		vmem_xfree_slow(vm, addr, size, NULL);
 		return;
@@ -1418,7 +1418,7 @@ vmem_xfree(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 		vmem_xfree_slow(vm, addr, size, t);
 		return;
 	}
-	if (__predict_false(!kmem_spin_unlock_ok_inl(&vm->vm_lock)))
+	if (__predict_false(!kmem_spin_release_mine(&vm->vm_lock)))
 		kmem_spin_unlock_bad(&vm->vm_lock);
 }
 
