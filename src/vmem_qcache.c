@@ -52,14 +52,14 @@
  * segments have entry 0).  A vmem_free(a, size) whose swap from
  * QE_OUT(size's index) succeeds therefore frees a live round of that
  * size, and the swap makes the cache its only owner: of two frees of one
- * round, racing or not, at most one swap succeeds.  Every other case (no leaf, an entry that is 0,
- * QE_CACHED or of another size, an address off the quantum) fails the
- * swap and goes to vmem_round_claim, which decides under the arena lock
- * with the busy hash, exactly as vmem_xfree does, and panics naming
- * vmem_free, the arena and the address.  While the lock is held only the
- * two lock-free transitions can happen, so what it reads of e stays true
- * for its decision (a QE_CACHED entry means the cache holds the round: a
- * second free).
+ * round, racing or not, at most one swap succeeds.  Every other case (no
+ * leaf, an entry that is 0, QE_CACHED or of another size, an address off
+ * the quantum) fails the swap and goes to vmem_round_claim, which decides
+ * under the arena lock with the busy hash, exactly as vmem_xfree does,
+ * and panics naming vmem_free, the arena and the address.  While the
+ * lock is held only the two lock-free transitions can happen, so what it
+ * reads of e stays true for its decision (a QE_CACHED entry means the
+ * cache holds the round: a second free).
  */
 #include <kmem/vmem.h>
 
