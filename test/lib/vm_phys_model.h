@@ -134,89 +134,76 @@ vmm_pi(const struct vmm *v, vm_paddr_t pa)
 	return (false);							\
 } while (0)
 
+/* Append a RAM range of domain d, or a reserved range, to *m. */
+static void
+vmm_mem(struct fdt_machine *m, vm_paddr_t base, vm_size_t size, int d)
+{
+
+	m->mem[m->nmem].base = base;
+	m->mem[m->nmem].size = size;
+	m->mem[m->nmem].domain = d;
+	m->nmem++;
+}
+
+static void
+vmm_rsv(struct fdt_machine *m, vm_paddr_t base, vm_size_t size, bool nomap,
+    const char *name)
+{
+	struct fdt_rsv *r = &m->rsv[m->nrsv++];
+
+	r->base = base;
+	r->size = size;
+	r->nomap = nomap;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+}
+
 static void
 vmm_custom(struct vmm *v, int kind)
 {
 	struct fdt_machine *m = &v->fm;
-	vm_paddr_t b = HOST_RAM_BASE;
-	struct fdt_rsv *r;
+	vm_paddr_t b = HOST_RAM_BASE, odd = b + 3 * PAGE_SIZE + 123;
 
+	m->nmem = 0;
 	if (kind == 1) {
-		/* 3 domains over 48 MiB; domain 0 and 1 touch. */
-		m->nmem = 4;
-		m->mem[0].base = b + 3 * PAGE_SIZE + 123;	/* odd start */
-		m->mem[0].size = 13 * VM_MIB + 5 * PAGE_SIZE;
-		m->mem[0].domain = 0;
-		m->mem[1].base = m->mem[0].base + m->mem[0].size;
-		m->mem[1].size = 9 * VM_MIB + 7 * PAGE_SIZE;
-		m->mem[1].domain = 1;
-		m->mem[2].base = b + 30 * VM_MIB + 17 * PAGE_SIZE;
-		m->mem[2].size = 5 * VM_MIB + 3 * PAGE_SIZE;
-		m->mem[2].domain = 2;
-		m->mem[3].base = b + 40 * VM_MIB;
-		m->mem[3].size = 8 * VM_MIB - PAGE_SIZE;
-		m->mem[3].domain = 2;
+		/* 3 domains over 48 MiB; domain 0 and 1 touch; odd start. */
+		vmm_mem(m, odd, 13 * VM_MIB + 5 * PAGE_SIZE, 0);
+		vmm_mem(m, odd + 13 * VM_MIB + 5 * PAGE_SIZE,
+		    9 * VM_MIB + 7 * PAGE_SIZE, 1);
+		vmm_mem(m, b + 30 * VM_MIB + 17 * PAGE_SIZE,
+		    5 * VM_MIB + 3 * PAGE_SIZE, 2);
+		vmm_mem(m, b + 40 * VM_MIB, 8 * VM_MIB - PAGE_SIZE, 2);
 		m->ndomains = 3;
-		m->nrsv = 2;
-		r = &m->rsv[0];
-		r->base = b + 4 * VM_MIB + 100;
-		r->size = 3 * PAGE_SIZE;
-		r->nomap = true;
-		snprintf(r->name, sizeof(r->name), "hole-punch");
-		r = &m->rsv[1];
-		r->base = b + 41 * VM_MIB + 5 * PAGE_SIZE;
-		r->size = 1 * VM_MIB;
-		snprintf(r->name, sizeof(r->name), "dma-pool");
+		m->nrsv = 0;
+		vmm_rsv(m, b + 4 * VM_MIB + 100, 3 * PAGE_SIZE, true,
+		    "hole-punch");
+		vmm_rsv(m, b + 41 * VM_MIB + 5 * PAGE_SIZE, VM_MIB, false,
+		    "dma-pool");
 	} else if (kind == 2) {
 		/* Domain 0: two ranges with a 1 MiB gap; domain 1 after. */
-		m->nmem = 3;
-		m->mem[0].base = b;
-		m->mem[0].size = 6 * VM_MIB + 3 * PAGE_SIZE;
-		m->mem[0].domain = 0;
-		m->mem[1].base = b + 7 * VM_MIB + 3 * PAGE_SIZE;
-		m->mem[1].size = 9 * VM_MIB - 3 * PAGE_SIZE;
-		m->mem[1].domain = 0;
-		m->mem[2].base = b + 18 * VM_MIB;
-		m->mem[2].size = 16 * VM_MIB;
-		m->mem[2].domain = 1;
+		vmm_mem(m, b, 6 * VM_MIB + 3 * PAGE_SIZE, 0);
+		vmm_mem(m, b + 7 * VM_MIB + 3 * PAGE_SIZE,
+		    9 * VM_MIB - 3 * PAGE_SIZE, 0);
+		vmm_mem(m, b + 18 * VM_MIB, 16 * VM_MIB, 1);
 	} else if (kind == 3) {
 		/* Kind 1 in 16 MiB: domains 0 and 1 touch, 2 has two ranges. */
-		m->nmem = 4;
-		m->mem[0].base = b + 3 * PAGE_SIZE + 123;
-		m->mem[0].size = 4 * VM_MIB + 5 * PAGE_SIZE;
-		m->mem[0].domain = 0;
-		m->mem[1].base = m->mem[0].base + m->mem[0].size;
-		m->mem[1].size = 3 * VM_MIB + 7 * PAGE_SIZE;
-		m->mem[1].domain = 1;
-		m->mem[2].base = b + 9 * VM_MIB + 17 * PAGE_SIZE;
-		m->mem[2].size = 2 * VM_MIB + 3 * PAGE_SIZE;
-		m->mem[2].domain = 2;
-		m->mem[3].base = b + 12 * VM_MIB;
-		m->mem[3].size = 4 * VM_MIB - PAGE_SIZE;
-		m->mem[3].domain = 2;
+		vmm_mem(m, odd, 4 * VM_MIB + 5 * PAGE_SIZE, 0);
+		vmm_mem(m, odd + 4 * VM_MIB + 5 * PAGE_SIZE,
+		    3 * VM_MIB + 7 * PAGE_SIZE, 1);
+		vmm_mem(m, b + 9 * VM_MIB + 17 * PAGE_SIZE,
+		    2 * VM_MIB + 3 * PAGE_SIZE, 2);
+		vmm_mem(m, b + 12 * VM_MIB, 4 * VM_MIB - PAGE_SIZE, 2);
 		m->ndomains = 3;
-		m->nrsv = 2;
-		r = &m->rsv[0];
-		r->base = b + 2 * VM_MIB + 100;
-		r->size = 3 * PAGE_SIZE;
-		r->nomap = true;
-		snprintf(r->name, sizeof(r->name), "hole-punch");
-		r = &m->rsv[1];
-		r->base = b + 13 * VM_MIB + 5 * PAGE_SIZE;
-		r->size = VM_MIB / 2;
-		snprintf(r->name, sizeof(r->name), "dma-pool");
+		m->nrsv = 0;
+		vmm_rsv(m, b + 2 * VM_MIB + 100, 3 * PAGE_SIZE, true,
+		    "hole-punch");
+		vmm_rsv(m, b + 13 * VM_MIB + 5 * PAGE_SIZE, VM_MIB / 2, false,
+		    "dma-pool");
 	} else if (kind == 4) {
 		/* Kind 2 in 16 MiB. */
-		m->nmem = 3;
-		m->mem[0].base = b;
-		m->mem[0].size = 3 * VM_MIB + 3 * PAGE_SIZE;
-		m->mem[0].domain = 0;
-		m->mem[1].base = b + 4 * VM_MIB + 3 * PAGE_SIZE;
-		m->mem[1].size = 4 * VM_MIB - 3 * PAGE_SIZE;
-		m->mem[1].domain = 0;
-		m->mem[2].base = b + 9 * VM_MIB;
-		m->mem[2].size = 7 * VM_MIB;
-		m->mem[2].domain = 1;
+		vmm_mem(m, b, 3 * VM_MIB + 3 * PAGE_SIZE, 0);
+		vmm_mem(m, b + 4 * VM_MIB + 3 * PAGE_SIZE,
+		    4 * VM_MIB - 3 * PAGE_SIZE, 0);
+		vmm_mem(m, b + 9 * VM_MIB, 7 * VM_MIB, 1);
 	}
 }
 
