@@ -65,8 +65,13 @@ physmem_widen(uint64_t start, uint64_t size, vm_paddr_t *s, vm_paddr_t *e)
 	return (*e > *s);
 }
 
-/* Sort the RAM ranges by start; clip the overlap of a later one. */
-static int
+/*
+ * Sort the RAM ranges by start; clip the overlap of a later one.  The
+ * table holds every range an FDT can list.
+ */
+_Static_assert(FDT_MAX_MEM <= PHYSMEM_MAX_RANGES,
+    "physmem_add_ram: ram[] holds every FDT memory range");
+static void
 physmem_add_ram(const struct fdt_machine *m)
 {
 	struct physmem_range r, *p;
@@ -83,8 +88,6 @@ physmem_add_ram(const struct fdt_machine *m)
 		if (r.start < m->mem[i].base || r.end <= r.start ||
 		    r.domain < 0 || r.domain >= MAXMEMDOM)
 			continue;
-		if (physmem.nram == PHYSMEM_MAX_RANGES)
-			return (E2BIG);
 		for (j = physmem.nram; j > 0 &&
 		    physmem.ram[j - 1].start > r.start; j--)
 			physmem.ram[j] = physmem.ram[j - 1];
@@ -103,7 +106,6 @@ physmem_add_ram(const struct fdt_machine *m)
 			i--;
 		}
 	}
-	return (0);
 }
 
 /* Split a source region per RAM range into carves, kept sorted. */
@@ -324,8 +326,7 @@ physmem_init(const struct fdt_machine *m, vm_paddr_t fw_start,
 	int error, i;
 
 	memset(&physmem, 0, sizeof(physmem));
-	if ((error = physmem_add_ram(m)) != 0)
-		goto fail;
+	physmem_add_ram(m);
 	if (physmem.nram == 0) {
 		error = EINVAL;
 		goto fail;
@@ -367,11 +368,9 @@ physmem_init(const struct fdt_machine *m, vm_paddr_t fw_start,
 	for (i = 0; i < physmem.nmanaged; i++)
 		physmem.early_top[i] = physmem.managed[i].end;
 
+	/* Sorted and without overlaps: the last range ends highest. */
 	lo = physmem.ram[0].start;
-	hi = 0;
-	for (i = 0; i < physmem.nram; i++)
-		if (physmem.ram[i].end > hi)
-			hi = physmem.ram[i].end;
+	hi = physmem.ram[physmem.nram - 1].end;
 	/* Keep PHYS_TO_DMAP() as it was: move both bases together. */
 	dmap_va_base += (vm_offset_t)(lo - dmap_phys_base);
 	dmap_phys_base = lo;

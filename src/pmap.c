@@ -139,7 +139,6 @@ static int pmap_attr_nruns;
 struct pmap_flush {
 	u_int	n;		/* leaves changed */
 	bool	shoot;		/* something was unmapped or lost rights */
-	bool	all;		/* a non-leaf entry changed: full flush */
 };
 
 /* ---------------------------------------------------------- helpers */
@@ -237,7 +236,7 @@ static void
 flush_leaf(struct pmap_flush *fl, vm_offset_t va, bool shoot)
 {
 
-	if (fl->n < PMAP_TLB_FLUSH_THRESHOLD && !fl->all)
+	if (fl->n < PMAP_TLB_FLUSH_THRESHOLD)
 		kmem_tlb_flush_page(va);
 	fl->n++;
 	if (shoot)
@@ -248,7 +247,7 @@ static void
 flush_finish(struct pmap_flush *fl, vm_offset_t sva, vm_offset_t eva)
 {
 
-	if (fl->all || fl->n > PMAP_TLB_FLUSH_THRESHOLD)
+	if (fl->n > PMAP_TLB_FLUSH_THRESHOLD)
 		md_tlb_flush_all();
 	if (fl->shoot)
 		md_tlb_shootdown(sva, eva);
@@ -622,7 +621,7 @@ static int __attribute__((__noinline__))
 pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
     u_int flags, int8_t psind)
 {
-	struct pmap_flush fl = { 0, false, false };
+	struct pmap_flush fl = { 0, false };
 	pt_entry_t newpte;
 	vm_paddr_t pa;
 	vm_memattr_t ma;
@@ -658,7 +657,7 @@ pmap_enter_slow(pmap_t pmap, vm_offset_t va, vm_page_t m, vm_prot_t prot,
 		if (!pmap_wait_for_pages())
 			panic("pmap_enter: no page-table page for va 0x%lx "
 			    "and waiting would deadlock", va);
-		fl = (struct pmap_flush){ 0, false, false };
+		fl = (struct pmap_flush){ 0, false };
 	}
 }
 
@@ -758,7 +757,7 @@ pmap_kenter_check(const char *fn, vm_offset_t va, vm_size_t size,
 static void __attribute__((__noinline__))
 pmap_kenter_slow(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 {
-	struct pmap_flush fl = { 0, false, false };
+	struct pmap_flush fl = { 0, false };
 
 	if (size == 0)
 		return;
@@ -798,7 +797,7 @@ pmap_kenter(vm_offset_t va, vm_size_t size, vm_paddr_t pa, int mode)
 void
 pmap_qenter(vm_offset_t va, vm_page_t *ma, int count)
 {
-	struct pmap_flush fl = { 0, false, false };
+	struct pmap_flush fl = { 0, false };
 	pt_entry_t newpte, old, *l3p;
 	vm_memattr_t attr;
 	vm_paddr_t pa;
@@ -838,9 +837,11 @@ pmap_qenter(vm_offset_t va, vm_page_t *ma, int count)
 		}
 		kmem_spin_lock(&kernel_pmap->pm_lock);
 		if (pmap_enter_l3_locked(kernel_pmap, v, newpte,
-		    pmap_pa_domain(pa), &fl) != KERN_SUCCESS)
+		    pmap_pa_domain(pa), &fl) != KERN_SUCCESS) {
+			kmem_spin_unlock(&kernel_pmap->pm_lock);
 			panic("pmap_qenter: no page-table page for va 0x%lx",
 			    v);
+		}
 		kmem_spin_unlock(&kernel_pmap->pm_lock);
 	}
 	flush_finish(&fl, va, va + ptoa((u_long)count));
@@ -932,7 +933,7 @@ pmap_range_check(const char *fn, pmap_t pmap, vm_offset_t sva,
 static void __attribute__((__noinline__))
 pmap_remove_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, bool sync)
 {
-	struct pmap_flush fl = { 0, false, false };
+	struct pmap_flush fl = { 0, false };
 
 	pmap_range_check(sync ? "pmap_remove" : "pmap_remove_nosync", pmap, sva,
 	    eva);
@@ -989,7 +990,7 @@ pmap_remove_nosync(pmap_t pmap, vm_offset_t sva, vm_offset_t eva)
 void
 pmap_protect(pmap_t pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
 {
-	struct pmap_flush fl = { 0, false, false };
+	struct pmap_flush fl = { 0, false };
 	pt_entry_t clear;
 
 	pmap_range_check("pmap_protect", pmap, sva, eva);
@@ -1370,7 +1371,7 @@ devmap_find_va(vm_paddr_t pa, vm_size_t size, int *slot)
 void *
 pmap_mapdev_attr(vm_paddr_t pa, vm_size_t size, vm_memattr_t ma)
 {
-	struct pmap_flush fl = { 0, false, false };
+	struct pmap_flush fl = { 0, false };
 	vm_paddr_t spa, epa;
 	vm_offset_t va;
 	int i, slot;
@@ -1422,7 +1423,7 @@ pmap_mapdev(vm_paddr_t pa, vm_size_t size)
 void
 pmap_unmapdev(void *p, vm_size_t size)
 {
-	struct pmap_flush fl = { 0, false, false };
+	struct pmap_flush fl = { 0, false };
 	vm_offset_t va, sva;
 	vm_size_t len;
 	int i;
