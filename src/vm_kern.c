@@ -54,13 +54,6 @@ static struct {
 /* Sizes of 1..KMEM_QCACHE_PAGES pages are quantum cached per domain. */
 #define KMEM_QCACHE_PAGES	4
 
-static bool
-domain_empty(int domain)
-{
-
-	return (vm_domain_free_count(domain) == 0 && VM_DOMAIN_EMPTY(domain));
-}
-
 /* ------------------------------------------------------------ KVA only */
 
 vm_offset_t
@@ -692,7 +685,7 @@ int
 kmem_back(vm_object_t object, vm_offset_t addr, vm_size_t size, int flags)
 {
 	vm_offset_t end, next, start;
-	int domain, rv, n;
+	int domain, rv;
 
 	if (object != kernel_object)
 		return (KERN_INVALID_ARGUMENT);
@@ -700,11 +693,9 @@ kmem_back(vm_object_t object, vm_offset_t addr, vm_size_t size, int flags)
 	rv = KERN_INVALID_ARGUMENT;
 	for (start = addr, end = addr + size; addr < end; addr = next) {
 		if (vm_ndomains > 1) {
+			/* vm_ndomains counts domains with memory only. */
 			domain = (int)((addr >> KVA_QUANTUM_SHIFT) %
 			    (vm_offset_t)vm_ndomains);
-			for (n = 0; domain_empty(domain) && n < vm_ndomains;
-			    n++)
-				domain = (domain + 1) % vm_ndomains;
 			next = roundup2(addr + 1, KVA_QUANTUM);
 			if (next > end || next < start)
 				next = end;
