@@ -12,12 +12,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <kmem.h>
 #include "host.h"
 #include "tap.h"
+#include "child.h"
 #include "expect_panic.h"
 #include "capture.h"
 
@@ -243,22 +242,6 @@ boot_no_page_array(void)
 	    "kmem_startup: page allocator failed (12)") != NULL ? 0 : 1);
 }
 
-/* fn in a child process: its answer (0 when every check held). */
-static int
-child(int (*fn)(void))
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0)
-		exit(fn());
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return (-1);
-	return (WEXITSTATUS(st));
-}
-
 int
 main(void)
 {
@@ -268,11 +251,11 @@ main(void)
 	carves_overflow();
 	managed_overflow();
 	adopt_paths();
-	ok(child(boot_full_carves) == 0, "kmem_startup with more carves than "
-	    "the table holds: E2BIG, \"no usable memory in the FDT\", "
+	ok(run_child(boot_full_carves) == 0, "kmem_startup with more carves "
+	    "than the table holds: E2BIG, \"no usable memory in the FDT\", "
 	    "nothing up");
-	ok(child(boot_no_page_array) == 0, "kmem_startup with a domain that "
-	    "has no page left for its page array: ENOMEM from the page "
+	ok(run_child(boot_no_page_array) == 0, "kmem_startup with a domain "
+	    "that has no page left for its page array: ENOMEM from the page "
 	    "allocator, said so, the pmap up and no pages");
 	return (tap_done());
 }

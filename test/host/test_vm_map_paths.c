@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vm_map at its edges, on the host twin: searches that start below a map
+ * or wrap past the top of the address space, finds that are refused or
+ * run out of map entries (after the entry pool grew by a page), submaps
+ * that cannot be made, deletes that are refused or cover a submap (a
+ * panic naming vm_map_delete), the demand-zero fault resolver's answers
+ * (outside the map, an instruction fetch, a hole, an entry that is not
+ * pageable, a page another hart mapped first), more than one chunk of
+ * pageable pages freed at once, and the misuse that panics with a lock
+ * held (each in a child process).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmem.h>
+#include "host.h"
+#include "host_boot.h"
+#include "tap.h"
+#include "child.h"
+#include "expect_panic.h"
+#include "kmem_account.h"
+
+#define TOP	0xfffffffffffff000UL	/* the last page of the address space */
+
+static void
+searches(void)
+{
+	static struct vm_map pm;
+	/* An entry from min to E, which rounds up to 2 MiB past the top. */
+	vm_offset_t min = TOP - (4UL << 20), E = 0xffffffffffe01000UL, a;
+	int rv;
+
+	vm_map_init(&pm, kernel_pmap, min, TOP);
+	vm_map_lock(&pm);
+	a = vm_map_findspace(&pm, 0, PAGE_SIZE);
+	ok(a == min, "vm_map_findspace from below the map: its start");
+	a = vm_map_findspace(&pm, TOP + 16, PAGE_SIZE);
+	ok(a == TOP, "vm_map_findspace from a start that rounds past the top: "
+	    "the map's end (none)");
+	rv = vm_map_insert(&pm, NULL, 0, min, E, VM_PROT_RW, VM_PROT_RW, 0);
+	vm_map_unlock(&pm);
+	a = min;
+	ok(rv == KERN_SUCCESS && vm_map_find(&pm, NULL, 0, &a, PAGE_SIZE, 0,
+	    VMFS_SUPER_SPACE, VM_PROT_RW, VM_PROT_RW, 0) == KERN_NO_SPACE,
+	    "a 2 MiB aligned find whose next candidate wraps past the top: "
+	    "KERN_NO_SPACE");
+	a = min;
+	ok(vm_map_find(&pm, NULL, 0, &a, 0, 0, VMFS_ANY_SPACE, VM_PROT_RW,
+	    VM_PROT_RW, 0) == KERN_NO_SPACE && vm_map_find(&pm, NULL, 0, &a,
+	    100, 0, VMFS_ANY_SPACE, VM_PROT_RW, VM_PROT_RW, 0) ==
+	    KERN_NO_SPACE && vm_map_find(&pm, NULL, 0, &a, PAGE_SIZE,
+	    min + (2UL << 20), VMFS_ANY_SPACE, VM_PROT_RW, VM_PROT_RW, 0) ==
+	    KERN_NO_SPACE, "vm_map_find of 0 bytes, of a size not page "
+	    "aligned, or with max_addr below the hole: KERN_NO_SPACE");
+	ok(vm_map_find(&pm, NULL, 0, &a, PAGE_SIZE, 0, VMFS_ANY_SPACE,
+	    VM_PROT_RW, VM_PROT_RW, 0) == KERN_SUCCESS && a == E, "and a "
+	    "fitting one lands after the entry");
+	vm_map_lock(&pm);
+	rv = vm_map_delete(&pm, min, min) == KERN_INVALID_ADDRESS &&
+	    vm_map_delete(&pm, min - PAGE_SIZE, min + PAGE_SIZE) ==
+	    KERN_INVALID_ADDRESS && vm_map_delete(&pm, TOP - PAGE_SIZE,
+	    TOP + PAGE_SIZE) == KERN_INVALID_ADDRESS;
+	vm_map_unlock(&pm);
+	ok(rv && vm_map_size(&pm) == E - min + PAGE_SIZE, "vm_map_delete of "
+	    "an empty range or one leaving the map: KERN_INVALID_ADDRESS, "
+	    "nothing removed");
+	vm_map_lock(&pm);
+	rv = vm_map_delete(&pm, min, TOP);
+	vm_map_unlock(&pm);
+	ok(rv == KERN_SUCCESS && vm_map_size(&pm) == 0, "deleting the whole "
+	    "map empties it");
+}
+
+/* Entries until the pool takes a page, then until a page is refused. */
+static void
+entries_run_out(void)
+{
+	static struct vm_map pm;
+	vm_offset_t min = 0x100000000UL, a;
+	u_long pages;
+	int n, rv;
+
+	vm_map_init(&pm, kernel_pmap, min, min + (64UL << 20));
+	pages = vm_map_entry_pages();
+	for (n = 0, rv = KERN_SUCCESS; n < 4096 && vm_map_entry_pages() ==
+	    pages; n++) {
+		a = min;
+		rv = vm_map_find(&pm, NULL, 0, &a, PAGE_SIZE, 0,
+		    VMFS_ANY_SPACE, VM_PROT_RW, VM_PROT_RW, 0);
+	}
+	ok(rv == KERN_SUCCESS && vm_map_entry_pages() == pages + 1, "after "
+	    "%d entries the entry pool takes a page", n);
+	(void)vm_page_fail_after(0, true);
+	for (; n < 4096 && rv == KERN_SUCCESS; n++) {
+		a = min;
+		rv = vm_map_find(&pm, NULL, 0, &a, PAGE_SIZE, 0,
+		    VMFS_ANY_SPACE, VM_PROT_RW, VM_PROT_RW, 0);
+	}
+	(void)vm_page_fail_after(-1, false);
+	ok(rv == KERN_RESOURCE_SHORTAGE && vm_map_size(&pm) == ptoa((u_long)n -
+	    1), "with pages refused, vm_map_find runs out of entries: "
+	    "KERN_RESOURCE_SHORTAGE, the map unchanged (%d entries)", n - 1);
+	vm_map_lock(&pm);
+	(void)vm_map_delete(&pm, min, min + (64UL << 20));
+	vm_map_unlock(&pm);
+	ok(vm_map_size(&pm) == 0, "all deleted");
+}
+
+static struct vm_map sub;
+static vm_offset_t smin, smax;
+
+static void
+delete_submap(void *arg)
+{
+
+	(void)arg;
+	(void)vm_map_delete(kernel_map, smin, smax);
+}
+
+static void
+submaps(void)
+{
+	static struct vm_map other;
+	vm_offset_t a;
+	bool is;
+
+	kmem_subinit(&sub, kernel_map, &smin, &smax, 4UL << 20, false);
+	a = vm_map_min(kernel_map);
+	ok(vm_map_find(kernel_map, NULL, 0, &a, 2 * PAGE_SIZE, 0,
+	    VMFS_ANY_SPACE, VM_PROT_ALL, VM_PROT_ALL, MAP_ACC_NO_CHARGE) ==
+	    KERN_SUCCESS, "a plain entry of the kernel map");
+	vm_map_init(&other, kernel_pmap, a, a + PAGE_SIZE);
+	ok(vm_map_submap(kernel_map, smin, smax, &sub) ==
+	    KERN_INVALID_ARGUMENT && vm_map_submap(kernel_map, smin,
+	    smax - PAGE_SIZE, &other) == KERN_INVALID_ARGUMENT &&
+	    vm_map_submap(kernel_map, a, a + 2 * PAGE_SIZE, &other) ==
+	    KERN_INVALID_ARGUMENT, "vm_map_submap of a range that is already "
+	    "a submap, that is no entry, or with a submap of another range: "
+	    "KERN_INVALID_ARGUMENT");
+	vm_map_init(&other, kernel_pmap, a, a + 2 * PAGE_SIZE);
+	ok(vm_map_submap(kernel_map, a, a + 2 * PAGE_SIZE, &other) ==
+	    KERN_SUCCESS, "with the submap's range it succeeds");
+	vm_map_lock(kernel_map);
+	is = vm_map_range_is_entry(kernel_map, smin, smax);
+	ok(panics(delete_submap, NULL, "vm_map_delete", "covers submap",
+	    NULL) && !is, "vm_map_delete over a submap panics (%s); a submap "
+	    "is not a live entry", panic_msg);
+	vm_map_unlock(kernel_map);
+	ok(vm_map_size(&sub) == 0 && vm_map_min(&sub) == smin, "the submap "
+	    "is still there");
+}
+
+static void
+faults(void)
+{
+	vm_offset_t va, hole;
+	vm_paddr_t pa;
+	u_long used;
+	int i;
+
+	used = swap_reserved();
+	va = kmap_alloc_wait(&sub, 70 * PAGE_SIZE);
+	hole = va + 70 * PAGE_SIZE + PAGE_SIZE;
+	vm_map_lock(&sub);
+	ok(vm_map_insert(&sub, NULL, 0, hole + PAGE_SIZE, hole + 2 * PAGE_SIZE,
+	    VM_PROT_RW, VM_PROT_RW, 0) == KERN_SUCCESS, "an entry that is not "
+	    "pageable");
+	vm_map_unlock(&sub);
+	ok(!kmem_fault_handle(DMAP_MIN_ADDRESS, KMEM_ACC_READ, 0) &&
+	    !kmem_fault_handle(va, KMEM_ACC_EXEC, 0) &&
+	    !kmem_fault_handle(hole, KMEM_ACC_READ, 0) &&
+	    !kmem_fault_handle(hole + PAGE_SIZE, KMEM_ACC_WRITE, 0) &&
+	    !kmem_fault_handle(smax - PAGE_SIZE, KMEM_ACC_READ, 0),
+	    "the fault resolver declines an address outside the kernel map, "
+	    "a fetch, a hole before an entry, an entry that is not pageable "
+	    "and a hole at the end");
+	ok(kmem_fault_handle(va + 8, KMEM_ACC_WRITE, 0) && (pa =
+	    pmap_kextract(va)) != 0 && kmem_fault_handle(va + 16,
+	    KMEM_ACC_READ, 0) && pmap_kextract(va) == pa, "it backs a pageable "
+	    "page, and answers yes without a new page once it is mapped");
+	for (i = 0; i < 70; i++)
+		host_store64(va + ptoa(i), 7 + i);
+	for (i = 0; i < 70 && host_load64(va + ptoa(i)) == (uint64_t)(7 + i);
+	    i++)
+		;
+	ok(i == 70, "70 pageable pages hold what was written");
+	kmap_free_wakeup(&sub, va, 70 * PAGE_SIZE);
+	ok(pmap_kextract(va) == 0 && pmap_kextract(va + ptoa(69)) == 0 &&
+	    swap_reserved() == used, "kmap_free_wakeup frees all 70 (two "
+	    "chunks) and their charge");
+	vm_map_lock(&sub);
+	(void)vm_map_delete(&sub, hole + PAGE_SIZE, hole + 2 * PAGE_SIZE);
+	vm_map_unlock(&sub);
+}
+
+/* ------------------------------- misuse that panics with a lock held */
+
+static int
+child_bad_map_init(void)
+{
+	struct kmem_panic_catch pc;
+	struct vm_map m;
+
+	if (KMEM_PANIC_TRY(&pc)) {
+		vm_map_init(&m, kernel_pmap, 2 * PAGE_SIZE, PAGE_SIZE);
+		return (1);
+	}
+	return (strstr(pc.kp_msg, "vm_map_init: bad range 0x2000-0x1000") !=
+	    NULL ? 0 : 2);
+}
+
+static int
+child_over_release(void)
+{
+	struct kmem_panic_catch pc;
+
+	if (KMEM_PANIC_TRY(&pc)) {
+		swap_release(swap_reserved() + PAGE_SIZE);
+		return (1);
+	}
+	return (strstr(pc.kp_msg, "swap_release: releasing") != NULL ? 0 : 2);
+}
+
+static int
+child_full_map(void)
+{
+	struct kmem_panic_catch pc;
+	vm_offset_t va;
+
+	va = kmap_alloc_wait(&sub, 4UL << 20);
+	if (va == 0)
+		return (3);
+	if (KMEM_PANIC_TRY(&pc)) {
+		(void)kmap_alloc_wait(&sub, PAGE_SIZE);
+		return (1);
+	}
+	return (strstr(pc.kp_msg, "vm_map_unlock_and_wait") != NULL &&
+	    strstr(pc.kp_msg, "is full") != NULL ? 0 : 2);
+}
+
+int
+main(void)
+{
+	struct fdt_machine m;
+	u_long base;
+
+	ok(host_boot(&m, 2) == 0, "kmem boots");
+	base = kmem_accounted();
+	searches();
+	entries_run_out();
+	submaps();
+	faults();
+	ok(kmem_accounted() == base, "every page is free or kmem's own as "
+	    "before (%lu, %lu)", base, kmem_accounted());
+	ok(run_child(child_bad_map_init) == 0, "vm_map_init of an empty range "
+	    "panics naming it");
+	ok(run_child(child_over_release) == 0, "swap_release of more than is "
+	    "charged panics naming it");
+	ok(run_child(child_full_map) == 0, "kmap_alloc_wait on a full map with "
+	    "no other hart to free space panics: the wait can never end");
+	return (tap_done());
+}
