@@ -428,11 +428,10 @@ kva_shadow_set(vm_offset_t va, vm_paddr_t pa)
 
 /*
  * The L2 entry of va (kernel half, not the DMAP), creating the L2 table
- * when alloc is set.  NULL when it is missing and could not be made.
- * pmap locked.
+ * when it is missing.  NULL when it could not be made.  pmap locked.
  */
 static pt_entry_t *
-pmap_l2_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
+pmap_l2_get(pmap_t pmap, vm_offset_t va, int domain)
 {
 	pt_entry_t e, *l1p;
 	vm_paddr_t pa;
@@ -445,8 +444,6 @@ pmap_l2_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 		if ((e & PTE_V) != 0)
 			panic("pmap_l2_get: 1 GiB leaf 0x%lx covers va 0x%lx "
 			    "outside the DMAP", (unsigned long)e, va);
-		if (!alloc)
-			return (NULL);
 		pa = pt_alloc(pmap, domain);
 		if (pa == 0)
 			return (NULL);
@@ -487,17 +484,16 @@ pmap_demote_l2(pmap_t pmap, pt_entry_t *l2p, vm_offset_t va)
 }
 
 /*
- * The L3 PTE of va, creating tables (alloc) and demoting a superpage in
- * the way.  NULL when a table is missing and could not be made.  pmap
- * locked.
+ * The L3 PTE of va, creating tables and demoting a superpage in the way.
+ * NULL when a table is missing and could not be made.  pmap locked.
  */
 static pt_entry_t *
-pmap_l3_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
+pmap_l3_get(pmap_t pmap, vm_offset_t va, int domain)
 {
 	pt_entry_t e, *l2p;
 	vm_paddr_t pa;
 
-	l2p = pmap_l2_get(pmap, va, domain, alloc);
+	l2p = pmap_l2_get(pmap, va, domain);
 	if (l2p == NULL)
 		return (NULL);
 	e = pte_load(l2p);
@@ -505,8 +501,6 @@ pmap_l3_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 		pmap_demote_l2(pmap, l2p, va);
 		e = pte_load(l2p);
 	} else if ((e & PTE_V) == 0) {
-		if (!alloc)
-			return (NULL);
 		pa = pt_alloc(pmap, domain);
 		if (pa == 0)
 			return (NULL);
@@ -529,7 +523,7 @@ pmap_enter_l3_locked(pmap_t pmap, vm_offset_t va, pt_entry_t newpte,
 {
 	pt_entry_t old, *l3p;
 
-	l3p = pmap_l3_get(pmap, va, domain, true);
+	l3p = pmap_l3_get(pmap, va, domain);
 	if (l3p == NULL)
 		return (KERN_RESOURCE_SHORTAGE);
 	old = pte_load(l3p);
@@ -555,7 +549,7 @@ pmap_enter_l2_locked(pmap_t pmap, vm_offset_t va, pt_entry_t newpte,
 	vm_paddr_t l3pa;
 	int i;
 
-	l2p = pmap_l2_get(pmap, va, domain, true);
+	l2p = pmap_l2_get(pmap, va, domain);
 	if (l2p == NULL)
 		return (KERN_RESOURCE_SHORTAGE);
 	old = pte_load(l2p);
@@ -874,7 +868,7 @@ pmap_update_range(pmap_t pmap, vm_offset_t sva, vm_offset_t eva,
 				next = eva;
 			continue;
 		}
-		l2p = pmap_l2_get(pmap, va, -1, false);
+		l2p = pmap_l2_get(pmap, va, -1);	/* L1 valid: no alloc */
 		e = pte_load(l2p);
 		if ((e & PTE_V) == 0)
 			continue;
@@ -1558,8 +1552,7 @@ pmap_boot_dmap(const struct fdt_machine *m, vm_paddr_t s, vm_paddr_t e,
 			return (pmap_boot_dmap(m, re, e, domain, j + 1));
 		return (0);
 	}
-	if (s >= e)
-		return (0);
+	/* s < e: RAM ranges are not empty, and each recursion keeps s < e. */
 	return (pmap_boot_map(kernel_pmap->pm_top, DMAP_MIN_ADDRESS +
 	    (s - dmap_phys_base), s, e - s, PTE_KERN | PTE_R | PTE_W, domain,
 	    true));

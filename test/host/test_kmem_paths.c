@@ -30,9 +30,14 @@ boot(void)
 		.ndomains = 2, .mem_per_domain = 32 * MIB, .ncpus = 2,
 	};
 	struct kmem_boot_info bi = { .machine = &M, .quiet = true };
+	struct kmem_stats st;
 
 	host_machine_init(&cfg, &M);
 	host_thread_register();
+	kmem_stats(&st);
+	ok(st.kernel_arena_alloc == 0 && st.domain_arena_free[0] == 0 &&
+	    st.commit_used == 0, "kmem_stats before kmem_startup: no arena, "
+	    "nothing charged");
 	EXPECT_PANIC((void)kmem_alloc_attr(PAGE_SIZE, M_NOWAIT, 0, ~0UL,
 	    VM_MEMATTR_DEFAULT), "kmem_alloc_attr", "before kmem_startup",
 	    "kmem_alloc_attr before kmem_startup");
@@ -105,10 +110,13 @@ back_paths(void)
 	    PAGE_SIZE, PAGE_SIZE, M_NOWAIT) == KERN_INVALID_ARGUMENT &&
 	    kmem_back_domain(0, kernel_object, VM_MAX_KERNEL_ADDRESS -
 	    PAGE_SIZE, 2 * PAGE_SIZE, M_NOWAIT) == KERN_INVALID_ARGUMENT &&
+	    kmem_back_domain(0, kernel_object, va, -va, M_NOWAIT) ==
+	    KERN_INVALID_ARGUMENT && kmem_back_domain(0, NULL, va, PAGE_SIZE,
+	    M_NOWAIT) == KERN_INVALID_ARGUMENT &&
 	    kmem_back(kernel_object, -L2_SIZE + PAGE_SIZE, PAGE_SIZE,
 	    M_NOWAIT) == KERN_INVALID_ARGUMENT, "kmem_back_domain with domain "
-	    "-1, a size not page aligned, a range below or past the KVA, and "
-	    "kmem_back at the top of the address space: "
+	    "-1, a size not page aligned, a range below or past the KVA or "
+	    "that wraps, another object, and kmem_back at the top of the address space: "
 	    "KERN_INVALID_ARGUMENT");
 
 	/* A quantum whose address selects domain 1. */
@@ -227,6 +235,9 @@ bad_frees(void)
 	EXPECT_PANIC(kmem_unback(kernel_object, va, PAGE_SIZE), "kmem_unback",
 	    expect_hex(a, sizeof(a), va), "kmem_unback of a page never "
 	    "backed");
+	EXPECT_PANIC(kmem_bootstrap_free(va, PAGE_SIZE), "kmem_bootstrap_free",
+	    expect_hex(a, sizeof(a), va), "kmem_bootstrap_free of KVA that "
+	    "maps nothing");
 	kva_free(va, PAGE_SIZE);
 }
 

@@ -84,6 +84,12 @@ entries_run_out(void)
 	int n, rv;
 
 	vm_map_init(&pm, kernel_pmap, min, min + (64UL << 20));
+	vm_map_lock(&pm);
+	rv = vm_map_insert(&pm, NULL, 0, min, min + (128UL << 20), VM_PROT_RW,
+	    VM_PROT_RW, 0);
+	vm_map_unlock(&pm);
+	ok(rv == KERN_NO_SPACE, "vm_map_insert past the map's end: "
+	    "KERN_NO_SPACE");
 	pages = vm_map_entry_pages();
 	for (n = 0, rv = KERN_SUCCESS; n < 4096 && vm_map_entry_pages() ==
 	    pages; n++) {
@@ -140,6 +146,9 @@ submaps(void)
 	    KERN_INVALID_ARGUMENT, "vm_map_submap of a range that is already "
 	    "a submap, that is no entry, or with a submap of another range: "
 	    "KERN_INVALID_ARGUMENT");
+	vm_map_init(&other, kernel_pmap, a + PAGE_SIZE, a + 2 * PAGE_SIZE);
+	ok(vm_map_submap(kernel_map, a, a + 2 * PAGE_SIZE, &other) ==
+	    KERN_INVALID_ARGUMENT, "... or one that starts elsewhere");
 	vm_map_init(&other, kernel_pmap, a, a + 2 * PAGE_SIZE);
 	ok(vm_map_submap(kernel_map, a, a + 2 * PAGE_SIZE, &other) ==
 	    KERN_SUCCESS, "with the submap's range it succeeds");
@@ -170,13 +179,14 @@ faults(void)
 	    "pageable");
 	vm_map_unlock(&sub);
 	ok(!kmem_fault_handle(DMAP_MIN_ADDRESS, KMEM_ACC_READ, 0) &&
+	    !kmem_fault_handle(PAGE_SIZE, KMEM_ACC_READ, 0) &&
 	    !kmem_fault_handle(va, KMEM_ACC_EXEC, 0) &&
 	    !kmem_fault_handle(hole, KMEM_ACC_READ, 0) &&
 	    !kmem_fault_handle(hole + PAGE_SIZE, KMEM_ACC_WRITE, 0) &&
 	    !kmem_fault_handle(smax - PAGE_SIZE, KMEM_ACC_READ, 0),
-	    "the fault resolver declines an address outside the kernel map, "
-	    "a fetch, a hole before an entry, an entry that is not pageable "
-	    "and a hole at the end");
+	    "the fault resolver declines addresses above and below the kernel "
+	    "map, a fetch, a hole before an entry, an entry that is not "
+	    "pageable and a hole at the end");
 	ok(kmem_fault_handle(va + 8, KMEM_ACC_WRITE, 0) && (pa =
 	    pmap_kextract(va)) != 0 && kmem_fault_handle(va + 16,
 	    KMEM_ACC_READ, 0) && pmap_kextract(va) == pa, "it backs a pageable "

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pmap_bootstrap's refusals and its rarer machines, on the host twin
+ * (physmem_init and pmap_bootstrap only, a fresh machine each time): the
+ * pmap before bootstrap, image ranges that are refused, no machine
+ * description, an image outside RAM and the fault report's regions for
+ * it, page-table memory that runs out at each step (the root, the DMAP,
+ * the image; Sv48's second table falling back to Sv39), and no-map
+ * reserved ranges at every place against a RAM range.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <kmem.h>
+#include "host.h"
+#include "pmap_private.h"
+#include "tap.h"
+#include "child.h"
+#include "expect_panic.h"
+
+#define MIB	(1UL << 20)
+#define KIB	(1UL << 10)
+#define RAM	(32 * MIB)
+#define DMAP_KVA(pa)	(DMAP_MIN_ADDRESS + ((pa) - HOST_RAM_BASE))
+
+static struct fdt_machine M;
+static struct kmem_boot_info BI;
+
+/* A fresh 32 MiB machine (its harts' MMU: mmu); the pmap forgotten,
+   paging off. */
+static void
+machine_mmu(int mmu)
+{
+	struct host_machine_cfg cfg = {
+		.ndomains = 1, .mem_per_domain = RAM, .ncpus = 1, .mmu = mmu,
+	};
+
+	pmap_reset_for_test();
+	(void)md_satp_write(0);
+	host_machine_init(&cfg, &M);
+	memset(&BI, 0, sizeof(BI));
+	BI.machine = &M;
+	BI.quiet = true;
+	pmap_want_sv48 = false;
+}
+
+static void
+machine(void)
+{
+
+	machine_mmu(FDT_MMU_SV39);
+}
+
+static int
+bootstrap(void)
+{
+	int rv;
+
+	rv = physmem_init(&M, 0, 0, BI.text_start, BI.data_end, 0, 0);
+	return (rv != 0 ? -rv : pmap_bootstrap(&BI));
+}
+
+/* Early allocations leave only the lowest n pages of RAM. */
+static void
+leave_pages(u_long n)
+{
+
+	(void)physmem_early_alloc(0, RAM - ptoa(n), PAGE_SIZE, "filler");
+}
+
+static int
+kenter_before_bootstrap(void)
+{
+	struct kmem_panic_catch pc;
+
+	if (KMEM_PANIC_TRY(&pc)) {
+		pmap_kenter(VM_MIN_KERNEL_ADDRESS, PAGE_SIZE, HOST_RAM_BASE,
+		    VM_MEMATTR_DEFAULT);
+		return (1);
+	}
+	return (strstr(pc.kp_msg, "before pmap_bootstrap") != NULL ? 0 : 2);
+}
+
+static void
+before(void)
+{
+	vm_offset_t va = VM_MIN_KERNEL_ADDRESS;
+
+	machine();
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	ok(pmap_kextract(va) == 0 && pmap_mapdev(0x40000000UL, PAGE_SIZE) ==
+	    NULL, "before pmap_bootstrap: pmap_kextract answers 0, "
+	    "pmap_mapdev NULL");
+	EXPECT_PANIC(pmap_remove(kernel_pmap, va, va + 2 * PAGE_SIZE),
+	    "pmap_remove", "before pmap_bootstrap", "pmap_remove before "
+	    "pmap_bootstrap");
+	ok(run_child(kenter_before_bootstrap) == 0, "pmap_kenter before "
+	    "pmap_bootstrap panics saying so");
+}
+
+static void
+bad_images(void)
+{
+	static const struct {
+		vm_offset_t	t0, t1, r0, r1, d0, d1;
+		const char	*what;
+	} c[] = {
+		{ 0x200000, 0x201000, 0x201000, VM_MAXUSER_ADDRESS + PAGE_SIZE,
+		    0, 0, "rodata past the lower half" },
+		{ 0x200000, 0x201000, 0, 0, 0x203000, 0x202000,
+		    "data that ends before it starts" },
+		{ 0x200000, 0x204000, 0, 0, 0x203000, 0x205000,
+		    "text and data that overlap" },
+		{ 0x200000, 0x201000, 0x202000, 0x204000, 0x203000, 0x205000,
+		    "rodata and data that overlap" },
+	};
+	u_int i;
+	int rv;
+
+	for (i = 0; i < nitems(c); i++) {
+		machine();
+		BI.text_start = c[i].t0;
+		BI.text_end = c[i].t1;
+		BI.rodata_start = c[i].r0;
+		BI.rodata_end = c[i].r1;
+		BI.data_start = c[i].d0;
+		BI.data_end = c[i].d1;
+		(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+		rv = pmap_bootstrap(&BI);
+		ok(rv == EINVAL && host_satp() == 0, "pmap_bootstrap with %s: "
+		    "EINVAL, paging off (%d)", c[i].what, rv);
+	}
+}
+
+static void
+machines(void)
+{
+	int rv;
+
+	machine_mmu(FDT_MMU_SV48);
+	BI.machine = NULL;
+	pmap_want_sv48 = true;
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	rv = pmap_bootstrap(&BI);
+	ok(rv == 0 && kernel_pmap->pm_levels == 4 && !pmap_has_svpbmt(),
+	    "pmap_bootstrap without a machine description tries Sv48 and "
+	    "has no Svpbmt (%d, %d levels)", rv, kernel_pmap->pm_levels);
+
+	/* An image in the lower half, outside RAM. */
+	machine();
+	BI.text_start = 0x200000;
+	BI.text_end = 0x202000;
+	BI.rodata_start = 0x202000;
+	BI.rodata_end = 0x203000;
+	BI.data_start = 0x203000;
+	BI.data_end = 0x205000;
+	rv = bootstrap();
+	ok(rv == 0 && kernel_pmap->pm_levels == 3, "an image outside RAM is "
+	    "mapped (%d)", rv);
+	ok(strcmp(pmap_fault_region(0x100000), "lower half, outside the "
+	    "image") == 0 && strcmp(pmap_fault_region(0x201000), "image text "
+	    "(read+execute)") == 0 && strcmp(pmap_fault_region(0x202800),
+	    "image rodata (read-only)") == 0 && strcmp(pmap_fault_region(
+	    0x204000), "image data/bss/stack (read-write)") == 0 &&
+	    strcmp(pmap_fault_region(0x300000), "lower half, outside the "
+	    "image") == 0, "the fault report names the image's parts and "
+	    "what lies around them");
+}
+
+static void
+out_of_memory(void)
+{
+	int rv;
+
+	machine();
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	leave_pages(0);
+	rv = pmap_bootstrap(&BI);
+	ok(rv == ENOMEM && host_satp() == 0, "no page for the root table: "
+	    "ENOMEM (%d)", rv);
+
+	/* The root and the KVA shadow (64 pages) fit, the DMAP does not. */
+	machine();
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	leave_pages(65);
+	rv = pmap_bootstrap(&BI);
+	ok(rv == ENOMEM && host_satp() == 0, "no page for the DMAP's table: "
+	    "ENOMEM (%d)", rv);
+
+	/* The DMAP fits, the image's tables do not. */
+	machine();
+	BI.text_start = 0x200000;
+	BI.text_end = 0x201000;
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	leave_pages(66);
+	rv = pmap_bootstrap(&BI);
+	ok(rv == ENOMEM && host_satp() == 0, "no page for the image's "
+	    "tables: ENOMEM (%d)", rv);
+
+	/* Sv48 wanted: its root fits, the lower half's table does not. */
+	machine_mmu(FDT_MMU_SV48);
+	pmap_want_sv48 = true;
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	leave_pages(67);
+	rv = pmap_bootstrap(&BI);
+	ok(rv == 0 && kernel_pmap->pm_levels == 3 && host_satp() >> 60 == 8,
+	    "Sv48's second table cannot be had: Sv39 (%d, %d levels)", rv,
+	    kernel_pmap->pm_levels);
+}
+
+static bool
+translates(vm_paddr_t pa)
+{
+	const char *why;
+	vm_paddr_t got;
+
+	return (host_mmu_translate(DMAP_KVA(pa), KMEM_ACC_READ, &got,
+	    &why) == 0 && got == pa);
+}
+
+static void
+nomap_ranges(void)
+{
+	const vm_paddr_t b = HOST_RAM_BASE, e = HOST_RAM_BASE + RAM;
+	const struct fdt_rsv r[] = {
+		{ .base = b + MIB, .size = 64 * KIB },		/* mapped */
+		{ .base = b + 2 * MIB, .nomap = true },		/* empty */
+		{ .base = b - MIB, .size = 64 * KIB, .nomap = true }, /* below */
+		{ .base = b, .size = 64 * KIB, .nomap = true },	/* at start */
+		{ .base = e - 64 * KIB, .size = 128 * KIB, .nomap = true },
+		{ .base = e - 32 * KIB, .size = ~0UL, .nomap = true }, /* top */
+	};
+	int rv;
+
+	machine();
+	memcpy(M.rsv, r, sizeof(r));
+	M.nrsv = nitems(r);
+	rv = bootstrap();
+	ok(rv == 0, "pmap_bootstrap with no-map ranges around RAM (%d)", rv);
+	ok(!translates(b) && !translates(b + 60 * KIB) &&
+	    translates(b + 64 * KIB), "a no-map range at RAM's start is left "
+	    "out of the DMAP, the page after it is in");
+	ok(!translates(e - PAGE_SIZE) && !translates(e - 64 * KIB) &&
+	    translates(e - 68 * KIB), "one over RAM's end too");
+	ok(translates(b + MIB) && translates(b + 2 * MIB), "a reserved range "
+	    "that may be mapped, and an empty no-map one, stay in the DMAP");
+}
+
+int
+main(void)
+{
+
+	host_thread_register();
+	before();
+	bad_images();
+	machines();
+	out_of_memory();
+	nomap_ranges();
+	return (tap_done());
+}
