@@ -142,25 +142,13 @@ fdt_span_str(const struct fdt_walk *w, const struct fdt_span *s)
 	return ((const char *)w->b + s->off);
 }
 
-/* Read a value of cells 32-bit cells (0..2) at off; false if cells > 2. */
-static bool
-fdt_cells(const struct fdt_walk *w, uint32_t off, int cells, uint64_t *v)
+/* The value of cells 32-bit cells at off; every caller checked 0..2. */
+static uint64_t
+fdt_cells(const struct fdt_walk *w, uint32_t off, int cells)
 {
 
-	switch (cells) {
-	case 0:
-		*v = 0;
-		return (true);
-	case 1:
-		*v = fdt_rd32(w->b + off);
-		return (true);
-	case 2:
-		*v = fdt_rd64(w->b + off);
-		return (true);
-	default:
-		*v = 0;
-		return (false);
-	}
+	return (cells == 0 ? 0 : cells == 1 ? fdt_rd32(w->b + off) :
+	    fdt_rd64(w->b + off));
 }
 
 /* A u32 property; false when absent or not exactly 4 bytes. */
@@ -241,10 +229,10 @@ fdt_translate(const struct fdt_walk *w, int idx, uint64_t *addr,
 			return (false);
 		for (i = 0; i < bus->ranges.len / ent; i++) {
 			off = bus->ranges.off + i * ent;
-			(void)fdt_cells(w, off, bus->ac, &ca);
-			(void)fdt_cells(w, off + 4 * bus->ac, up->ac, &pa);
-			(void)fdt_cells(w, off + 4 * (bus->ac + up->ac),
-			    bus->sc, &sz);
+			ca = fdt_cells(w, off, bus->ac);
+			pa = fdt_cells(w, off + 4 * bus->ac, up->ac);
+			sz = fdt_cells(w, off + 4 * (bus->ac + up->ac),
+			    bus->sc);
 			if (a >= ca && a - ca < sz && size <= sz - (a - ca))
 				break;
 		}
@@ -281,8 +269,8 @@ fdt_reg_entry(const struct fdt_walk *w, const struct fdt_node *parent,
 	uint32_t off;
 
 	off = n->reg.off + i * 4 * (uint32_t)(parent->ac + parent->sc);
-	(void)fdt_cells(w, off, parent->ac, base);
-	(void)fdt_cells(w, off + 4 * parent->ac, parent->sc, size);
+	*base = fdt_cells(w, off, parent->ac);
+	*size = fdt_cells(w, off + 4 * parent->ac, parent->sc);
 }
 
 /*
@@ -409,7 +397,7 @@ fdt_close_cpu(struct fdt_walk *w, const struct fdt_node *parent,
 	    n->reg.len < 4 * (uint32_t)parent->ac)
 		return (fdt_fail(w, FDT_ERR_BADVALUE,
 		    "cpu node without a usable reg (hart id)"));
-	(void)fdt_cells(w, n->reg.off, parent->ac, &id);
+	id = fdt_cells(w, n->reg.off, parent->ac);
 	if (id > UINT32_MAX)
 		return (fdt_fail(w, FDT_ERR_BADVALUE,
 		    "cpu hart id does not fit 32 bits"));
@@ -791,7 +779,7 @@ fdt_check_header(struct fdt_walk *w, const uint8_t *b, size_t len)
 	if (total < hdr)
 		return (fdt_fail(w, FDT_ERR_BADOFFSET,
 		    "totalsize smaller than the header"));
-	if (total > len || len < hdr)
+	if (total > len)		/* so len >= total >= hdr */
 		return (fdt_fail(w, FDT_ERR_TRUNCATED,
 		    "blob shorter than its totalsize"));
 	w->b = b;
