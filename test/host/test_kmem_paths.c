@@ -7,7 +7,8 @@
  * selects, a WAITFAIL page allocation retried, superpages and page-table
  * pages that cannot be had (every page given back), partial unbacking of
  * a superpage, kmap_alloc_wait past the commit limit or without a map
- * entry, and frees of ranges that are no allocation.
+ * entry, frees of ranges that are no allocation, and allocations that
+ * find their page only in kmem_free's batch.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -282,6 +283,60 @@ kmap_paths(void)
 	ok(swap_reserved() == used, "all charges back");
 }
 
+/*
+ * With another hart running, kmem_free batches what it frees.  With every
+ * other page taken, an allocation finds nothing until it flushes the
+ * batch, and then it gets the page that was freed: for kmem_malloc,
+ * kmem_alloc_attr and kmem_alloc_contig alike.
+ */
+static vm_offset_t
+alloc_kind(int kind)
+{
+	int f = M_NOWAIT | M_NORECLAIM;
+
+	if (kind == 0)
+		return (kmem_malloc(PAGE_SIZE, f));
+	if (kind == 1)
+		return (kmem_alloc_attr(PAGE_SIZE, f, 0, ~(vm_paddr_t)0,
+		    VM_MEMATTR_DEFAULT));
+	return (kmem_alloc_contig(PAGE_SIZE, f, 0, ~(vm_paddr_t)0, PAGE_SIZE,
+	    0, VM_MEMATTR_DEFAULT));
+}
+
+static void
+flush_then_retry(void)
+{
+	static const char *const names[] = { "kmem_malloc",
+	    "kmem_alloc_attr", "kmem_alloc_contig" };
+	static vm_page_t all[16384];
+	vm_offset_t va[3], again;
+	vm_paddr_t pa;
+	int kind, n, i;
+
+	ok(host_smp_start(2) == 2, "a second hart runs");
+	for (kind = 0; kind < 3; kind++)
+		va[kind] = alloc_kind(kind);
+	n = 0;
+	for (kind = 0; kind < 3; kind++) {
+		/* Take every free page. */
+		(void)kmem_free_flush();
+		while (n < 16384 && (all[n] = vm_page_alloc_noobj(
+		    VM_ALLOC_NOWAIT)) != NULL)
+			n++;
+		pa = pmap_kextract(va[kind]);
+		kmem_free(va[kind], PAGE_SIZE);
+		again = alloc_kind(kind);
+		ok(va[kind] != 0 && again != 0 && pmap_kextract(again) == pa,
+		    "%s with no free page but one in kmem_free's batch: the "
+		    "batch is flushed and its page comes back", names[kind]);
+		kmem_free(again, PAGE_SIZE);
+	}
+	(void)kmem_free_flush();
+	for (i = 0; i < n; i++)
+		vm_page_free(all[i]);
+	host_smp_stop();
+}
+
 int
 main(void)
 {
@@ -295,6 +350,7 @@ main(void)
 	malloc_page_unmapped();
 	bad_frees();
 	kmap_paths();
+	flush_then_retry();
 	ok(kmem_accounted() == base, "every page is free or kmem's own as "
 	    "before (%lu, %lu)", base, kmem_accounted());
 	ok(vm_phys_check() == 0, "the page allocator is consistent");
