@@ -1438,7 +1438,7 @@ pmap_unmapdev(void *p, vm_size_t size)
 	kmem_spin_lock(&kernel_pmap->pm_lock);
 	for (i = 0; i < ndevmaps; i++)
 		if (devmaps[i].va == sva && devmaps[i].size == len &&
-		    size != 0 && va + size > va)
+		    size != 0)		/* len != size when va + size wraps */
 			break;
 	if (i == ndevmaps) {
 		kmem_spin_unlock(&kernel_pmap->pm_lock);

@@ -4,8 +4,8 @@
  * (physmem_init and pmap_bootstrap only, a fresh machine each time): the
  * pmap before bootstrap, image ranges that are refused, no machine
  * description, an image outside RAM and the fault report's regions for
- * it, page-table memory that runs out at each step (the root, the DMAP,
- * the image; Sv48's second table falling back to Sv39), and no-map
+ * it, no RAM, page-table memory that runs out at each step (the root,
+ * the DMAP, the image; Sv48's tables falling back to Sv39), and no-map
  * reserved ranges at every place against a RAM range.
  */
 #include <errno.h>
@@ -173,6 +173,12 @@ out_of_memory(void)
 	int rv;
 
 	machine();
+	M.nmem = 0;
+	ok(physmem_init(&M, 0, 0, 0, 0, 0, 0) == EINVAL &&
+	    pmap_bootstrap(&BI) == EINVAL && host_satp() == 0,
+	    "pmap_bootstrap with no RAM in the memory map: EINVAL");
+
+	machine();
 	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
 	leave_pages(0);
 	rv = pmap_bootstrap(&BI);
@@ -196,6 +202,27 @@ out_of_memory(void)
 	rv = pmap_bootstrap(&BI);
 	ok(rv == ENOMEM && host_satp() == 0, "no page for the image's "
 	    "tables: ENOMEM (%d)", rv);
+
+	/* Text's tables fit, rodata's (another GiB) do not. */
+	machine();
+	BI.text_start = 0x200000;
+	BI.text_end = 0x201000;
+	BI.rodata_start = 0x40000000;
+	BI.rodata_end = 0x40001000;
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	leave_pages(68);
+	rv = pmap_bootstrap(&BI);
+	ok(rv == ENOMEM && host_satp() == 0, "no page for rodata's tables: "
+	    "ENOMEM (%d)", rv);
+
+	/* Sv48 wanted, no page for its root: Sv39. */
+	machine_mmu(FDT_MMU_SV48);
+	pmap_want_sv48 = true;
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	leave_pages(66);
+	rv = pmap_bootstrap(&BI);
+	ok(rv == 0 && kernel_pmap->pm_levels == 3, "Sv48's root cannot be "
+	    "had: Sv39 (%d, %d levels)", rv, kernel_pmap->pm_levels);
 
 	/* Sv48 wanted: its root fits, the lower half's table does not. */
 	machine_mmu(FDT_MMU_SV48);

@@ -188,8 +188,9 @@ mapdev_paths(void)
 	    "not a device mapping", "pmap_unmapdev of a size that wraps");
 	pmap_unmapdev(p, size);
 	ok(pmap_kextract((vm_offset_t)p) == 0, "pmap_unmapdev unmaps it");
-	ok(pmap_mapdev(0x1000000000UL, 65UL << 30) == NULL, "a device range "
-	    "larger than the DEVMAP: NULL");
+	ok(pmap_mapdev(0x1000000000UL, 65UL << 30) == NULL &&
+	    pmap_mapdev(1UL << 56, PAGE_SIZE) == NULL, "a device range larger "
+	    "than the DEVMAP or beyond 56 bits: NULL");
 }
 
 static void
@@ -209,6 +210,9 @@ bad_ranges(void)
 	EXPECT_PANIC(pmap_qenter(va, ma, 2), "pmap_qenter", "NULL page 1",
 	    "pmap_qenter with a NULL page");
 	ok(pmap_kextract(va) == 0, "... none maps anything");
+	EXPECT_PANIC(pmap_kenter(va, 2 * PAGE_SIZE, (1UL << 56) - PAGE_SIZE,
+	    VM_MEMATTR_DEFAULT), "pmap_kenter", "beyond 56 bits", "pmap_kenter "
+	    "of a physical range that ends beyond 56 bits");
 	EXPECT_PANIC(pmap_qremove(va + 8, 1), "pmap_qremove", "bad range",
 	    "pmap_qremove at a va not page aligned");
 	EXPECT_PANIC(pmap_qremove(va, INT_MAX), "pmap_qremove", "bad range",
