@@ -170,6 +170,28 @@ machines(void)
 static void
 out_of_memory(void)
 {
+	/* Pages left after the early allocator took the rest, the image's
+	   text and rodata, Sv48 wanted, and the answer (levels on success). */
+	static const struct {
+		u_long		pages;
+		vm_offset_t	text, rodata;
+		bool		sv48;
+		int		rv, levels;
+		const char	*what;
+	} c[] = {
+		{ 0, 0, 0, false, ENOMEM, 0, "no page for the root table" },
+		{ 65, 0, 0, false, ENOMEM, 0, "the root and the KVA shadow "
+		    "(64 pages) fit, the DMAP's table does not" },
+		{ 66, 0x200000, 0, false, ENOMEM, 0, "the DMAP fits, the "
+		    "image's tables do not" },
+		{ 68, 0x200000, 0x40000000, false, ENOMEM, 0, "text's tables "
+		    "fit, rodata's (another GiB) do not" },
+		{ 66, 0, 0, true, 0, 3, "Sv48 wanted, no page for its root: "
+		    "Sv39" },
+		{ 67, 0, 0, true, 0, 3, "Sv48 wanted, its root fits, the lower "
+		    "half's table does not: Sv39" },
+	};
+	u_int i;
 	int rv;
 
 	machine();
@@ -177,62 +199,25 @@ out_of_memory(void)
 	ok(physmem_init(&M, 0, 0, 0, 0, 0, 0) == EINVAL &&
 	    pmap_bootstrap(&BI) == EINVAL && host_satp() == 0,
 	    "pmap_bootstrap with no RAM in the memory map: EINVAL");
-
-	machine();
-	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
-	leave_pages(0);
-	rv = pmap_bootstrap(&BI);
-	ok(rv == ENOMEM && host_satp() == 0, "no page for the root table: "
-	    "ENOMEM (%d)", rv);
-
-	/* The root and the KVA shadow (64 pages) fit, the DMAP does not. */
-	machine();
-	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
-	leave_pages(65);
-	rv = pmap_bootstrap(&BI);
-	ok(rv == ENOMEM && host_satp() == 0, "no page for the DMAP's table: "
-	    "ENOMEM (%d)", rv);
-
-	/* The DMAP fits, the image's tables do not. */
-	machine();
-	BI.text_start = 0x200000;
-	BI.text_end = 0x201000;
-	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
-	leave_pages(66);
-	rv = pmap_bootstrap(&BI);
-	ok(rv == ENOMEM && host_satp() == 0, "no page for the image's "
-	    "tables: ENOMEM (%d)", rv);
-
-	/* Text's tables fit, rodata's (another GiB) do not. */
-	machine();
-	BI.text_start = 0x200000;
-	BI.text_end = 0x201000;
-	BI.rodata_start = 0x40000000;
-	BI.rodata_end = 0x40001000;
-	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
-	leave_pages(68);
-	rv = pmap_bootstrap(&BI);
-	ok(rv == ENOMEM && host_satp() == 0, "no page for rodata's tables: "
-	    "ENOMEM (%d)", rv);
-
-	/* Sv48 wanted, no page for its root: Sv39. */
-	machine_mmu(FDT_MMU_SV48);
-	pmap_want_sv48 = true;
-	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
-	leave_pages(66);
-	rv = pmap_bootstrap(&BI);
-	ok(rv == 0 && kernel_pmap->pm_levels == 3, "Sv48's root cannot be "
-	    "had: Sv39 (%d, %d levels)", rv, kernel_pmap->pm_levels);
-
-	/* Sv48 wanted: its root fits, the lower half's table does not. */
-	machine_mmu(FDT_MMU_SV48);
-	pmap_want_sv48 = true;
-	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
-	leave_pages(67);
-	rv = pmap_bootstrap(&BI);
-	ok(rv == 0 && kernel_pmap->pm_levels == 3 && host_satp() >> 60 == 8,
-	    "Sv48's second table cannot be had: Sv39 (%d, %d levels)", rv,
-	    kernel_pmap->pm_levels);
+	for (i = 0; i < nitems(c); i++) {
+		machine_mmu(c[i].sv48 ? FDT_MMU_SV48 : FDT_MMU_SV39);
+		pmap_want_sv48 = c[i].sv48;
+		if (c[i].text != 0) {
+			BI.text_start = c[i].text;
+			BI.text_end = c[i].text + PAGE_SIZE;
+		}
+		if (c[i].rodata != 0) {
+			BI.rodata_start = c[i].rodata;
+			BI.rodata_end = c[i].rodata + PAGE_SIZE;
+		}
+		(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+		leave_pages(c[i].pages);
+		rv = pmap_bootstrap(&BI);
+		ok(rv == c[i].rv && (rv != 0 ? host_satp() == 0 :
+		    kernel_pmap->pm_levels == c[i].levels &&
+		    host_satp() >> 60 == 8), "%lu pages left, %s: %d", c[i].pages,
+		    c[i].what, rv);
+	}
 }
 
 static bool
