@@ -2,12 +2,50 @@
 /*
  * The page layer's lookups at their edges, on the host twin: counts and
  * predicates for a cpu or a domain out of range, the next page at the end
- * of a segment, and a contiguous free of no pages.
+ * of a segment, a contiguous free of no pages; and with every page taken:
+ * vm_wait in an interrupt handler (a panic), vm_wait when the one free
+ * page sits in this hart's cache (drained, no sleep), and an M_WAITOK
+ * contiguous request that can never be met (a panic once waiting could
+ * not help).
  */
 #include <kmem.h>
 #include "host.h"
 #include "host_boot.h"
 #include "tap.h"
+#include "expect_panic.h"
+
+static void
+exhausted(void)
+{
+	static vm_page_t all[32768];
+	vm_page_t m;
+	int n;
+
+	for (n = 0; n < 32768 && (all[n] = vm_page_alloc_noobj(
+	    VM_ALLOC_NOWAIT)) != NULL; n++)
+		;
+	ok(n > 0 && vm_free_count() == 0, "every page taken (%d)", n);
+	kmem_intr_enter();
+	EXPECT_PANIC(vm_wait(), "vm_wait", "interrupt", "vm_wait in an "
+	    "interrupt handler with no free page");
+	kmem_intr_exit();
+	m = all[--n];
+	vm_page_free(m);
+	vm_wait();
+	ok(vm_free_count() == 1 && vm_page_cache_count(0, vm_page_domain(m)) ==
+	    0, "vm_wait with the one free page in this hart's cache drains it "
+	    "and returns");
+	all[n++] = vm_page_alloc_noobj(VM_ALLOC_NOWAIT);
+	m = all[--n];
+	vm_page_free(m);
+	EXPECT_PANIC((void)vm_page_alloc_noobj_contig_domain(vm_page_domain(m),
+	    VM_ALLOC_WAITOK, 2, 0, ~(vm_paddr_t)0, PAGE_SIZE, 0,
+	    VM_MEMATTR_DEFAULT), "vm_page_alloc_noobj_contig_domain",
+	    "can never succeed", "M_WAITOK for two contiguous pages with one "
+	    "free");
+	while (n > 0)
+		vm_page_free(all[--n]);
+}
 
 int
 main(void)
@@ -46,6 +84,7 @@ main(void)
 	ok(vm_free_count() == before, "vm_page_free_contig of 0 pages frees "
 	    "nothing");
 	vm_page_free(pg);
+	exhausted();
 	ok(vm_phys_check() == 0, "the page allocator is consistent");
 	return (tap_done());
 }
