@@ -36,6 +36,41 @@ be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/*
+ * /name (#address-cells ac, #size-cells sc, ranges from 0 to 0x10000000
+ * over 4 KiB) / bus (ranges;) / dev@100 (compatible, reg 0x100 + 0x10).
+ */
+static void
+soc(void *fdt, const char *name, int ac, int sc, const char *compatible)
+{
+	fdt32_t r[8], reg[2] = { cpu_to_fdt32(0x100), cpu_to_fdt32(0x10) };
+	int i, n;
+
+	n = 0;
+	for (i = 1; i < ac; i++)
+		r[n++] = 0;
+	r[n++] = cpu_to_fdt32(0);			/* child address */
+	r[n++] = 0;
+	r[n++] = cpu_to_fdt32(0x10000000);		/* parent address */
+	for (i = 1; i < sc; i++)
+		r[n++] = 0;
+	r[n++] = cpu_to_fdt32(0x1000);			/* size */
+	fdt_begin_node(fdt, name);
+	fdt_property_u32(fdt, "#address-cells", (uint32_t)ac);
+	fdt_property_u32(fdt, "#size-cells", (uint32_t)sc);
+	fdt_property(fdt, "ranges", r, n * 4);
+	fdt_begin_node(fdt, "bus");
+	fdt_property_u32(fdt, "#address-cells", 1);
+	fdt_property_u32(fdt, "#size-cells", 1);
+	fdt_property(fdt, "ranges", NULL, 0);
+	fdt_begin_node(fdt, "dev@100");
+	fdt_property_string(fdt, "compatible", compatible);
+	fdt_property(fdt, "reg", reg, sizeof(reg));
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+}
+
 /* A machine; bootargs of blen bytes (blen < 0: none) in /chosen@0. */
 static size_t
 make(const char *bootargs, int blen)
@@ -70,6 +105,9 @@ make(const char *bootargs, int blen)
 	fdt_property(fdt, "no-map", NULL, 0);
 	fdt_end_node(fdt);
 	fdt_end_node(fdt);
+	soc(fdt, "soc-ok", 1, 1, "x,ok");
+	soc(fdt, "soc-wide", 3, 1, "x,wide-address");
+	soc(fdt, "soc-big", 1, 3, "x,wide-size");
 	fdt_begin_node(fdt, "cpus");
 	fdt_property_u32(fdt, "#address-cells", 1);
 	fdt_property_u32(fdt, "#size-cells", 0);
@@ -117,6 +155,12 @@ parse_answers(void)
 	    M.rsv[0].size == 0x4000 && M.rsv[0].nomap, "a reservation at "
 	    "0x2000 through ranges 0x1000 -> 0x81000000: 0x%lx",
 	    (unsigned long)M.rsv[0].base);
+	ok(rv == 0 && fdt_find_dev(&M, "x,ok") != NULL &&
+	    fdt_find_dev(&M, "x,ok")->base == 0x10000100, "a device behind "
+	    "an identity bus and a bus with ranges: at 0x10000100");
+	ok(rv == 0 && fdt_find_dev(&M, "x,wide-address") == NULL &&
+	    fdt_find_dev(&M, "x,wide-size") == NULL, "behind a bus whose "
+	    "ranges have 3 address or 3 size cells: not a device");
 }
 
 static void
