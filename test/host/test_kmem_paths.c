@@ -7,10 +7,12 @@
  * selects, a WAITFAIL page allocation retried, superpages and page-table
  * pages that cannot be had (every page given back), partial unbacking of
  * a superpage, kmap_alloc_wait past the commit limit or without a map
- * entry, frees of ranges that are no allocation, and allocations that
- * find their page only in kmem_free's batch.
+ * entry, frees of ranges that are no allocation, allocations that find
+ * their page only in kmem_free's batch, and frees while a hart waits.
  */
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -337,6 +339,65 @@ flush_then_retry(void)
 	host_smp_stop();
 }
 
+/* A hart that sleeps in vm_wait until a page is freed. */
+static void *
+waiter(void *arg)
+{
+
+	(void)arg;
+	host_thread_register();
+	vm_wait();
+	host_thread_unregister();
+	return (NULL);
+}
+
+/* Free va (size) while a waiter sleeps; true when the waiter woke. */
+static bool
+free_to_waiter(vm_offset_t va, vm_size_t size)
+{
+	pthread_t t;
+	long spins;
+
+	if (pthread_create(&t, NULL, waiter, NULL) != 0)
+		return (false);
+	for (spins = 0; !vm_page_wanted() && spins < 100000000; spins++)
+		sched_yield();
+	kmem_free(va, size);
+	pthread_join(t, NULL);
+	return (spins < 100000000);
+}
+
+/*
+ * With another hart running kmem_free batches, except when someone waits
+ * for a page: then it frees at once (and wakes the waiter), for one page
+ * and for more.
+ */
+static void
+frees_to_a_waiter(void)
+{
+	static vm_page_t all[16384];
+	vm_offset_t one, two;
+	int n;
+
+	one = kmem_malloc(PAGE_SIZE, M_WAITOK);
+	two = kmem_malloc(2 * PAGE_SIZE, M_WAITOK);
+	(void)kmem_free_flush();
+	for (n = 0; n < 16384 && (all[n] = vm_page_alloc_noobj(
+	    VM_ALLOC_NOWAIT)) != NULL; n++)
+		;
+	ok(free_to_waiter(one, PAGE_SIZE) && pmap_kextract(one) == 0 &&
+	    vm_free_count() == 1, "kmem_free of a page while a hart waits for "
+	    "one: freed at once, the waiter wakes");
+	while (n < 16384 && (all[n] = vm_page_alloc_noobj(VM_ALLOC_NOWAIT)) !=
+	    NULL)
+		n++;
+	ok(free_to_waiter(two, 2 * PAGE_SIZE) && pmap_kextract(two) == 0 &&
+	    vm_free_count() == 2, "kmem_free of two pages while a hart waits: "
+	    "freed at once too");
+	while (n > 0)
+		vm_page_free(all[--n]);
+}
+
 int
 main(void)
 {
@@ -351,6 +412,7 @@ main(void)
 	bad_frees();
 	kmap_paths();
 	flush_then_retry();
+	frees_to_a_waiter();
 	ok(kmem_accounted() == base, "every page is free or kmem's own as "
 	    "before (%lu, %lu)", base, kmem_accounted());
 	ok(vm_phys_check() == 0, "the page allocator is consistent");
