@@ -757,12 +757,15 @@ vm_free_count(void)
 	return (n);
 }
 
+/*
+ * vm_phys numbers only the domains that have managed pages (physmem's
+ * dense numbering), so every valid domain has some.
+ */
 bool
 vm_domain_empty(int domain)
 {
 
-	return (domain < 0 || domain >= vm_ndomains ||
-	    vm_dom[domain].vmd_npages == 0);
+	return (domain < 0 || domain >= vm_ndomains);
 }
 
 bool

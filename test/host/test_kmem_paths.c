@@ -234,6 +234,11 @@ bad_frees(void)
 	EXPECT_PANIC(kmem_free(va, ~(vm_size_t)0 - 2 * PAGE_SIZE), "kmem_free",
 	    "not a kernel memory range", "kmem_free of a size that wraps");
 	kmem_free(va, 2 * PAGE_SIZE);
+	va = kmem_malloc(PAGE_SIZE, M_WAITOK);
+	EXPECT_PANIC(kmem_free(va + 8, PAGE_SIZE), "kmem_free",
+	    "not a kernel memory range", "kmem_free of one page at an address "
+	    "not page aligned");
+	kmem_free(va, PAGE_SIZE);
 	va = kva_alloc(PAGE_SIZE);
 	EXPECT_PANIC(kmem_unback(kernel_object, va, PAGE_SIZE), "kmem_unback",
 	    expect_hex(a, sizeof(a), va), "kmem_unback of a page never "
