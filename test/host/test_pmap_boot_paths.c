@@ -174,22 +174,24 @@ out_of_memory(void)
 	   text and rodata, Sv48 wanted, and the answer (levels on success). */
 	static const struct {
 		u_long		pages;
-		vm_offset_t	text, rodata;
+		vm_offset_t	text, rodata, data;
 		bool		sv48;
 		int		rv, levels;
 		const char	*what;
 	} c[] = {
-		{ 0, 0, 0, false, ENOMEM, 0, "no page for the root table" },
-		{ 65, 0, 0, false, ENOMEM, 0, "the root and the KVA shadow "
+		{ 0, 0, 0, 0, false, ENOMEM, 0, "no page for the root table" },
+		{ 65, 0, 0, 0, false, ENOMEM, 0, "the root and the KVA shadow "
 		    "(64 pages) fit, the DMAP's table does not" },
-		{ 66, 0x200000, 0, false, ENOMEM, 0, "the DMAP fits, the "
+		{ 66, 0x200000, 0, 0, false, ENOMEM, 0, "the DMAP fits, the "
 		    "image's tables do not" },
-		{ 68, 0x200000, 0x40000000, false, ENOMEM, 0, "text's tables "
-		    "fit, rodata's (another GiB) do not" },
-		{ 66, 0, 0, true, 0, 3, "Sv48 wanted, no page for its root: "
+		{ 68, 0x200000, 0x40000000, 0, false, ENOMEM, 0, "text's "
+		    "tables fit, rodata's (another GiB) do not" },
+		{ 68, 0x200000, 0x201000, 0x40000000, false, ENOMEM, 0, "text's "
+		    "and rodata's tables fit, data's (another GiB) do not" },
+		{ 66, 0, 0, 0, true, 0, 3, "Sv48 wanted, no page for its root: "
 		    "Sv39" },
-		{ 67, 0, 0, true, 0, 3, "Sv48 wanted, its root fits, the lower "
-		    "half's table does not: Sv39" },
+		{ 67, 0, 0, 0, true, 0, 3, "Sv48 wanted, its root fits, the "
+		    "lower half's table does not: Sv39" },
 	};
 	u_int i;
 	int rv;
@@ -210,6 +212,10 @@ out_of_memory(void)
 			BI.rodata_start = c[i].rodata;
 			BI.rodata_end = c[i].rodata + PAGE_SIZE;
 		}
+		if (c[i].data != 0) {
+			BI.data_start = c[i].data;
+			BI.data_end = c[i].data + PAGE_SIZE;
+		}
 		(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
 		leave_pages(c[i].pages);
 		rv = pmap_bootstrap(&BI);
@@ -218,6 +224,19 @@ out_of_memory(void)
 		    host_satp() >> 60 == 8), "%lu pages left, %s: %d", c[i].pages,
 		    c[i].what, rv);
 	}
+
+	/* A no-map range 1 MiB into RAM: the DMAP below it needs an L3
+	   table, and only the root, the shadow and the L2 table fit. */
+	machine();
+	M.rsv[0] = (struct fdt_rsv){ .base = HOST_RAM_BASE + MIB,
+	    .size = 64 * KIB, .nomap = true };
+	M.nrsv = 1;
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	(void)physmem_early_alloc(0, RAM - MIB - 64 * KIB, PAGE_SIZE, "top");
+	(void)physmem_early_alloc(0, MIB - ptoa(66), PAGE_SIZE, "bottom");
+	rv = pmap_bootstrap(&BI);
+	ok(rv == ENOMEM && host_satp() == 0, "no page for the DMAP's table "
+	    "below a no-map range: ENOMEM (%d)", rv);
 }
 
 static bool
