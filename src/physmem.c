@@ -71,6 +71,10 @@ physmem_widen(uint64_t start, uint64_t size, vm_paddr_t *s, vm_paddr_t *e)
  */
 _Static_assert(FDT_MAX_MEM <= PHYSMEM_MAX_RANGES,
     "physmem_add_ram: ram[] holds every FDT memory range");
+/* A source is split into at most one carve per RAM range: the firmware's
+   and the image's always fit (physmem_init). */
+_Static_assert(2 * FDT_MAX_MEM <= PHYSMEM_MAX_CARVES,
+    "physmem_init: firmware and image carves always fit");
 static void
 physmem_add_ram(const struct fdt_machine *m)
 {
@@ -336,15 +340,13 @@ physmem_init(const struct fdt_machine *m, vm_paddr_t fw_start,
 	    !physmem_fdt_reserves(m, src.start, src.end)) {
 		src.why = "firmware (OpenSBI)";
 		src.name = NULL;
-		if ((error = physmem_add_carve(&src)) != 0)
-			goto fail;
+		(void)physmem_add_carve(&src);	/* the table is empty */
 	}
 	if (img_end > img_start && physmem_widen(img_start,
 	    img_end - img_start, &src.start, &src.end)) {
 		src.why = "payload image";
 		src.name = NULL;
-		if ((error = physmem_add_carve(&src)) != 0)
-			goto fail;
+		(void)physmem_add_carve(&src);	/* fits after the firmware */
 	}
 	if (physmem_widen(fdt_pa, fdt_size, &src.start, &src.end)) {
 		src.why = "FDT blob";
