@@ -6,7 +6,8 @@
  * that cannot be made, deletes that are refused or cover a submap (a
  * panic naming vm_map_delete), the demand-zero fault resolver's answers
  * (outside the map, an instruction fetch, a hole, an entry that is not
- * pageable, a page another hart mapped first), more than one chunk of
+ * pageable, a page another hart mapped first, an entry freed while the
+ * lowmem handlers ran), more than one chunk of
  * pageable pages freed at once, and the misuse that panics with a lock
  * held (each in a child process).
  */
@@ -206,6 +207,49 @@ faults(void)
 	vm_map_unlock(&sub);
 }
 
+/*
+ * A demand-zero fault with every page taken runs the lowmem handlers and
+ * looks again; when a handler freed the range meanwhile (this one does,
+ * once), the fault is not resolved.
+ */
+static vm_offset_t gone_va;
+
+static void
+free_the_range(void *arg, int flags)
+{
+
+	(void)arg;
+	(void)flags;
+	if (gone_va != 0) {
+		kmap_free_wakeup(&sub, gone_va, PAGE_SIZE);
+		gone_va = 0;
+	}
+}
+
+static void
+fault_loses_its_entry(void)
+{
+	static vm_page_t all[32768];
+	vm_offset_t va;
+	void *tag;
+	bool got;
+	int n;
+
+	va = kmap_alloc_wait(&sub, PAGE_SIZE);
+	tag = vm_lowmem_register(free_the_range, NULL);
+	for (n = 0; n < 32768 && (all[n] = vm_page_alloc_noobj(
+	    VM_ALLOC_NOWAIT)) != NULL; n++)
+		;
+	gone_va = va;
+	got = kmem_fault_handle(va, KMEM_ACC_WRITE, 0);
+	ok(tag != NULL && !got && gone_va == 0 && pmap_kextract(va) == 0,
+	    "a demand-zero fault with no free page whose range a lowmem "
+	    "handler frees: not resolved, nothing mapped");
+	vm_lowmem_deregister(tag);
+	while (n > 0)
+		vm_page_free(all[--n]);
+}
+
 /* ------------------------------- misuse that panics with a lock held */
 
 static int
@@ -263,6 +307,7 @@ main(void)
 	entries_run_out();
 	submaps();
 	faults();
+	fault_loses_its_entry();
 	ok(kmem_accounted() == base, "every page is free or kmem's own as "
 	    "before (%lu, %lu)", base, kmem_accounted());
 	ok(run_child(child_bad_map_init) == 0, "vm_map_init of an empty range "
