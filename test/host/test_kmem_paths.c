@@ -19,6 +19,7 @@
 #include <kmem.h>
 #include "host.h"
 #include "tap.h"
+#include "child.h"
 #include "expect_panic.h"
 #include "kmem_account.h"
 
@@ -403,11 +404,49 @@ frees_to_a_waiter(void)
 		vm_page_free(all[--n]);
 }
 
+/*
+ * Library mode's own bring-up with kmem_init(start > VM_MIN_KERNEL_ADDRESS):
+ * [VM_MIN_KERNEL_ADDRESS, start) is an entry of the kernel map from the
+ * start and no KVA is handed out below start.  (A child process: kmem
+ * comes up once per process.)
+ */
+static int
+kmem_init_above_min(void)
+{
+	struct host_machine_cfg cfg = {
+		.ndomains = 1, .mem_per_domain = 32 * MIB, .ncpus = 1,
+	};
+	struct kmem_boot_info bi = { .machine = &M, .quiet = true };
+	vm_offset_t start = VM_MIN_KERNEL_ADDRESS + 64 * MIB, va[8];
+	int i, low;
+
+	host_machine_init(&cfg, &M);
+	host_thread_register();
+	if (physmem_init(&M, 0, 0, 0, 0, 0, 0) != 0 ||
+	    pmap_bootstrap(&bi) != 0 || vm_phys_init() != 0)
+		return (3);
+	domainset_init();
+	pmap_init();
+	kmem_init(start, VM_MAX_KERNEL_ADDRESS);
+	kmem_up |= KMEM_UP_PHYSMEM | KMEM_UP_PMAP | KMEM_UP_PAGES |
+	    KMEM_UP_VMEM | KMEM_UP_KMEM;
+	for (low = i = 0; i < 8; i++) {
+		va[i] = kmem_malloc((vm_size_t)(i + 1) * PAGE_SIZE, M_WAITOK);
+		low += va[i] < start;
+	}
+	for (i = 0; i < 8; i++)
+		kmem_free(va[i], (vm_size_t)(i + 1) * PAGE_SIZE);
+	return (low == 0 && vm_map_size(kernel_map) >= 64 * MIB ? 0 : 1);
+}
+
 int
 main(void)
 {
 	u_long base;
 
+	ok(run_child(kmem_init_above_min) == 0, "kmem_init with a start above "
+	    "VM_MIN_KERNEL_ADDRESS: the range below it is taken, no KVA is "
+	    "handed out there");
 	boot();
 	base = kmem_accounted();
 	refused();
