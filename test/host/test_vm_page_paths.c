@@ -47,6 +47,55 @@ exhausted(void)
 		vm_page_free(all[--n]);
 }
 
+/*
+ * A contiguous request that reclaim cannot help: each lowmem event frees
+ * one lone page (reclaim made progress), three times, and the request
+ * still fails (M_NOWAIT: NULL).
+ */
+static vm_page_t lone[3];
+static int nlone;
+
+static void
+free_a_lone_page(void *arg, int flags)
+{
+
+	(void)arg;
+	(void)flags;
+	if (nlone > 0)
+		vm_page_free(lone[--nlone]);
+}
+
+static void
+reclaim_cannot_help(void)
+{
+	static vm_page_t all[32768];
+	vm_page_t m;
+	void *tag;
+	int n, i, k;
+
+	for (n = 0; n < 32768 && (all[n] = vm_page_alloc_noobj_domain(0,
+	    VM_ALLOC_NOWAIT)) != NULL; n++)
+		;
+	/* Three pages far apart, then no free page at all. */
+	for (i = 0, k = 0; i < 3; i++, k += 64) {
+		lone[i] = all[k];
+		all[k] = NULL;
+	}
+	nlone = 3;
+	tag = vm_lowmem_register(free_a_lone_page, NULL);
+	m = vm_page_alloc_noobj_contig_domain(0, VM_ALLOC_NOWAIT, 16, 0,
+	    ~(vm_paddr_t)0, PAGE_SIZE, 0, VM_MEMATTR_DEFAULT);
+	vm_lowmem_deregister(tag);
+	ok(m == NULL && nlone == 0 && vm_domain_free_count(0) == 3,
+	    "a 16-page request while each of three reclaims frees one lone "
+	    "page: NULL after the third (%d left)", nlone);
+	for (i = 0; i < n; i++)
+		if (all[i] != NULL)
+			vm_page_free(all[i]);
+	while (nlone > 0)
+		vm_page_free(lone[--nlone]);
+}
+
 int
 main(void)
 {
@@ -85,6 +134,7 @@ main(void)
 	    "nothing");
 	vm_page_free(pg);
 	exhausted();
+	reclaim_cannot_help();
 	ok(vm_phys_check() == 0, "the page allocator is consistent");
 	return (tap_done());
 }
