@@ -189,8 +189,15 @@ mapdev_paths(void)
 	pmap_unmapdev(p, size);
 	ok(pmap_kextract((vm_offset_t)p) == 0, "pmap_unmapdev unmaps it");
 	ok(pmap_mapdev(0x1000000000UL, 65UL << 30) == NULL &&
-	    pmap_mapdev(1UL << 56, PAGE_SIZE) == NULL, "a device range larger "
-	    "than the DEVMAP or beyond 56 bits: NULL");
+	    pmap_mapdev(1UL << 56, PAGE_SIZE) == NULL &&
+	    pmap_mapdev((1UL << 56) - PAGE_SIZE, 2 * PAGE_SIZE) == NULL,
+	    "a device range larger than the DEVMAP, or starting or ending "
+	    "beyond 56 bits: NULL");
+	p = pmap_mapdev(DEV_PA, PAGE_SIZE);
+	EXPECT_PANIC(pmap_unmapdev((char *)p + 8, 0), "pmap_unmapdev",
+	    "not a device mapping", "pmap_unmapdev of 0 bytes inside a "
+	    "one-page device mapping");
+	pmap_unmapdev(p, PAGE_SIZE);
 }
 
 static void
