@@ -146,22 +146,23 @@ machines(void)
 	    "pmap_bootstrap without a machine description tries Sv48 and "
 	    "has no Svpbmt (%d, %d levels)", rv, kernel_pmap->pm_levels);
 
-	/* An image in the lower half, outside RAM. */
+	/* An image in the lower half, outside RAM (its data above it). */
 	machine();
 	BI.text_start = 0x200000;
 	BI.text_end = 0x202000;
 	BI.rodata_start = 0x202000;
 	BI.rodata_end = 0x203000;
-	BI.data_start = 0x203000;
-	BI.data_end = 0x205000;
-	rv = bootstrap();
+	BI.data_start = 0x100000000UL;		/* above RAM */
+	BI.data_end = 0x100002000UL;
+	(void)physmem_init(&M, 0, 0, 0, 0, 0, 0);
+	rv = pmap_bootstrap(&BI);
 	ok(rv == 0 && kernel_pmap->pm_levels == 3, "an image outside RAM is "
 	    "mapped (%d)", rv);
 	ok(strcmp(pmap_fault_region(0x100000), "lower half, outside the "
 	    "image") == 0 && strcmp(pmap_fault_region(0x201000), "image text "
 	    "(read+execute)") == 0 && strcmp(pmap_fault_region(0x202800),
 	    "image rodata (read-only)") == 0 && strcmp(pmap_fault_region(
-	    0x204000), "image data/bss/stack (read-write)") == 0 &&
+	    0x100001000UL), "image data/bss/stack (read-write)") == 0 &&
 	    strcmp(pmap_fault_region(0x300000), "lower half, outside the "
 	    "image") == 0, "the fault report names the image's parts and "
 	    "what lies around them");
