@@ -108,6 +108,26 @@ make(const char *bootargs, int blen)
 	soc(fdt, "soc-ok", 1, 1, "x,ok");
 	soc(fdt, "soc-wide", 3, 1, "x,wide-address");
 	soc(fdt, "soc-big", 1, 3, "x,wide-size");
+	/* ranges whose cells are all 0 wide: /zero (0 cells) / mid (0 and
+	   0 cells, ranges of one cell) / bus (ranges;) / dev. */
+	fdt_begin_node(fdt, "zero");
+	fdt_property_u32(fdt, "#address-cells", 0);
+	fdt_property_u32(fdt, "#size-cells", 0);
+	fdt_begin_node(fdt, "mid");
+	fdt_property_u32(fdt, "#address-cells", 0);
+	fdt_property_u32(fdt, "#size-cells", 0);
+	fdt_property_u32(fdt, "ranges", 0);
+	fdt_begin_node(fdt, "bus");
+	fdt_property_u32(fdt, "#address-cells", 1);
+	fdt_property_u32(fdt, "#size-cells", 1);
+	fdt_property(fdt, "ranges", NULL, 0);
+	fdt_begin_node(fdt, "dev@100");
+	fdt_property_string(fdt, "compatible", "x,zero-cells");
+	fdt_property(fdt, "reg", fwreg, sizeof(fwreg));
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
 	fdt_begin_node(fdt, "cpus");
 	fdt_property_u32(fdt, "#address-cells", 1);
 	fdt_property_u32(fdt, "#size-cells", 0);
@@ -159,8 +179,10 @@ parse_answers(void)
 	    fdt_find_dev(&M, "x,ok")->base == 0x10000100, "a device behind "
 	    "an identity bus and a bus with ranges: at 0x10000100");
 	ok(rv == 0 && fdt_find_dev(&M, "x,wide-address") == NULL &&
-	    fdt_find_dev(&M, "x,wide-size") == NULL, "behind a bus whose "
-	    "ranges have 3 address or 3 size cells: not a device");
+	    fdt_find_dev(&M, "x,wide-size") == NULL &&
+	    fdt_find_dev(&M, "x,zero-cells") == NULL, "behind a bus whose "
+	    "ranges have 3 address or 3 size cells, or none at all: not a "
+	    "device");
 }
 
 static void
