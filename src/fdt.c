@@ -114,7 +114,10 @@ fdt_copystr(char *dst, size_t dstsz, const char *src)
 	dst[n] = '\0';
 }
 
-/* Copy a string list into a fixed buffer as one ' '-separated string. */
+/*
+ * Copy a string list into a fixed buffer as one ' '-separated string.
+ * len >= 1: string properties are checked NUL-terminated when read.
+ */
 static void
 fdt_copylist(char *dst, size_t dstsz, const char *src, uint32_t len)
 {
@@ -124,7 +127,7 @@ fdt_copylist(char *dst, size_t dstsz, const char *src, uint32_t len)
 		len = (uint32_t)dstsz;
 	for (i = 0; i + 1 < len; i++)
 		dst[i] = src[i] == '\0' ? ' ' : src[i];
-	dst[len > 0 ? len - 1 : 0] = '\0';
+	dst[len - 1] = '\0';
 }
 
 /* True when the span holds a NUL-terminated string list (len >= 1). */
