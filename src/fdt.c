@@ -236,12 +236,13 @@ fdt_translate(const struct fdt_walk *w, int idx, uint64_t *addr,
 			pa = fdt_cells(w, off + 4 * bus->ac, up->ac);
 			sz = fdt_cells(w, off + 4 * (bus->ac + up->ac),
 			    bus->sc);
-			if (a >= ca && a - ca < sz && size <= sz - (a - ca))
+			if (a >= ca && a - ca < sz && size <= sz - (a - ca)) {
+				a = a - ca + pa;
 				break;
+			}
 		}
 		if (i == bus->ranges.len / ent)
 			return (false);
-		a = a - ca + pa;
 	}
 	*addr = a;
 	return (true);
