@@ -7,9 +7,9 @@
  * panic naming vm_map_delete), the demand-zero fault resolver's answers
  * (outside the map, an instruction fetch, a hole, an entry that is not
  * pageable, a page another hart mapped first, an entry freed while the
- * lowmem handlers ran), more than one chunk of
- * pageable pages freed at once, and the misuse that panics with a lock
- * held (each in a child process).
+ * lowmem handlers ran), more than one chunk of pageable pages freed at
+ * once, vm_map_init of bad ranges, and the misuse that panics with a
+ * lock held (each in a child process).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -250,21 +250,30 @@ fault_loses_its_entry(void)
 		vm_page_free(all[--n]);
 }
 
-/* ------------------------------- misuse that panics with a lock held */
-
-static int
-child_bad_map_init(void)
+static void
+map_init_bad(void *arg)
 {
-	struct kmem_panic_catch pc;
+	const vm_offset_t *r = arg;
 	struct vm_map m;
 
-	if (KMEM_PANIC_TRY(&pc)) {
-		vm_map_init(&m, kernel_pmap, 2 * PAGE_SIZE, PAGE_SIZE);
-		return (1);
-	}
-	return (strstr(pc.kp_msg, "vm_map_init: bad range 0x2000-0x1000") !=
-	    NULL ? 0 : 2);
+	vm_map_init(&m, kernel_pmap, r[0], r[1]);
 }
+
+static void
+bad_map_init(void)
+{
+	static const vm_offset_t r[3][2] = { { 0x2000, 0x1000 },
+	    { 0x1008, 0x3000 }, { 0x1000, 0x3008 } };
+	int i, n;
+
+	for (n = i = 0; i < 3; i++)
+		n += panics(map_init_bad, (void *)(uintptr_t)r[i],
+		    "vm_map_init: bad range", NULL, NULL);
+	ok(n == 3, "vm_map_init of an empty range, or one not page aligned "
+	    "at either end, panics naming it (%s)", panic_msg);
+}
+
+/* ------------------------------- misuse that panics with a lock held */
 
 static int
 child_over_release(void)
@@ -310,8 +319,7 @@ main(void)
 	fault_loses_its_entry();
 	ok(kmem_accounted() == base, "every page is free or kmem's own as "
 	    "before (%lu, %lu)", base, kmem_accounted());
-	ok(run_child(child_bad_map_init) == 0, "vm_map_init of an empty range "
-	    "panics naming it");
+	bad_map_init();
 	ok(run_child(child_over_release) == 0, "swap_release of more than is "
 	    "charged panics naming it");
 	ok(run_child(child_full_map) == 0, "kmap_alloc_wait on a full map with "
