@@ -18,6 +18,9 @@
  *  - a FIRSTTOUCH item freed on a hart of another domain goes back to
  *    its own domain's slab; a one-item slab; NOFREE and reserve zones
  *    keep their slabs through a drain;
+ *  - a dtor runs on every free (the fast path steps aside); a ctor that
+ *    fails while the slot is busy sends its item back to the slab; with
+ *    no page for buckets, allocations and frees use the slabs directly;
  *  - every misuse of uma_zfree_arg panics naming the item and why.
  */
 #include <errno.h>
@@ -121,12 +124,16 @@ depot_round_trip(void)
 	    z->uz_dom[d].ud_nempty > 0 && uma_zone_get_cur(z) == 300,
 	    "300 allocations take the full buckets back (%u left, %u empty)",
 	    z->uz_dom[d].ud_nfull, z->uz_dom[d].ud_nempty);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+	ok(z->uz_dom[d].ud_nfull == 0 && z->uz_dom[d].ud_nempty == 0 &&
+	    uma_zone_get_cur(z) == 300, "UMA_RECLAIM_DRAIN frees the depot's "
+	    "empty buckets; the 300 items stay out");
 	for (i = 0; i < 300; i++)
 		uma_zfree(z, a[i]);
 	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
 	ok(z->uz_dom[d].ud_nfull == 0 && z->uz_dom[d].ud_nempty == 0 &&
-	    uma_zone_get_cur(z) == 0, "UMA_RECLAIM_DRAIN empties the depot, "
-	    "full and empty buckets");
+	    uma_zone_get_cur(z) == 0, "after the frees a drain empties the "
+	    "depot again");
 	uma_zdestroy(z);
 }
 
@@ -230,21 +237,27 @@ waitok_under_shortage(void)
 	uma_zone_t z;
 	void *p, *q;
 	long counted;
+	int d;
 
 	z = uma_zcreate("paths-wait", 128, NULL, NULL, NULL, NULL, 0,
 	    UMA_ZONE_NOBUCKET);
-	vm_page_fail_after(0, false);
-	q = uma_zalloc_domain(z, NULL, vm_ndomains - 1, M_WAITOK);
-	counted = vm_page_fail_after(0, true);
-	ok(q != NULL && counted == 2 && vm_phys_domain(DMAP_TO_PHYS(
-	    (vm_offset_t)q)) == vm_ndomains - 1, "M_WAITOK in one domain when "
-	    "a slab's page is refused once: it waits and retries (%ld page "
-	    "allocations)", counted);
+	vm_page_fail_after(0, true);
 	pthread_create(&t, NULL, pages_back_later, NULL);
 	p = uma_zalloc(z, M_WAITOK);
 	pthread_join(t, NULL);
 	ok(p != NULL, "M_WAITOK in any domain while every page is refused: "
 	    "it retries until pages come back");
+	d = (vm_phys_domain(DMAP_TO_PHYS((vm_offset_t)p)) + 1) % vm_ndomains;
+	vm_page_fail_after(0, false);
+	q = uma_zalloc_domain(z, NULL, d, M_WAITOK);
+	counted = vm_page_fail_after(-1, false);
+	ok(q != NULL && counted == 2 && vm_phys_domain(DMAP_TO_PHYS(
+	    (vm_offset_t)q)) == d, "M_WAITOK in the other domain when a "
+	    "slab's page is refused once: it waits and retries (%ld page "
+	    "allocations)", counted);
+	ok(uma_zalloc_domain(z, NULL, d, 0) == NULL && uma_zalloc_domain(z,
+	    NULL, d, M_NOWAIT | M_WAITOK) == NULL, "uma_zalloc_domain without "
+	    "exactly one of M_NOWAIT, M_WAITOK: NULL");
 	uma_zfree(z, p);
 	uma_zfree(z, q);
 	uma_zdestroy(z);
@@ -284,10 +297,10 @@ prealloc_retries(void)
 
 	z = uma_zcreate("paths-prealloc", 1024, NULL, NULL, NULL, NULL, 0, 0);
 	vm_page_fail_after(0, false);
-	uma_prealloc(z, 3 * (int)z->uz_ipers);
+	uma_prealloc(z, 4 * (int)z->uz_ipers);
 	vm_page_fail_after(-1, false);
-	ok(zone_slab_count(z) == 3, "uma_prealloc with a page refused once "
-	    "still makes its 3 slabs (%lu)", zone_slab_count(z));
+	ok(zone_slab_count(z) == 4, "uma_prealloc with a page refused once "
+	    "still makes its 4 slabs (%lu)", zone_slab_count(z));
 	uma_zdestroy(z);
 }
 
@@ -391,6 +404,100 @@ firsttouch_and_slabs(void)
 	uma_zdestroy(z);
 }
 
+static int ctors, dtors;
+static bool ctor_fails;
+
+static int
+zctor(void *mem, int size, void *arg, int flags)
+{
+
+	(void)mem;
+	(void)size;
+	(void)arg;
+	(void)flags;
+	ctors++;
+	return (ctor_fails ? ENOMEM : 0);
+}
+
+static void
+zdtor(void *mem, int size, void *arg)
+{
+
+	(void)mem;
+	(void)size;
+	(void)arg;
+	dtors++;
+}
+
+/* A dtor runs on every free; a failing ctor with a busy slot. */
+static void
+ctor_dtor_paths(void)
+{
+	struct uma_cache *c;
+	uma_zone_t z;
+	uintptr_t h;
+	u_long out;
+	void *p;
+	int i;
+
+	z = uma_zcreate("paths-dtor", 64, NULL, zdtor, NULL, NULL, 0, 0);
+	for (i = 0; i < 10; i++) {
+		p = uma_zalloc(z, M_WAITOK);
+		if (i % 2 == 0)
+			uma_zfree(z, p);
+		else
+			uma_zfree_arg(z, p, &i);
+	}
+	ok(dtors == 10 && uma_zone_get_cur(z) == 0, "a zone with a dtor: it "
+	    "runs on each of 10 frees (%d)", dtors);
+	uma_zdestroy(z);
+
+	z = uma_zcreate("paths-ctor", 64, zctor, NULL, NULL, NULL, 0, 0);
+	p = uma_zalloc(z, M_WAITOK);
+	uma_zfree(z, p);
+	c = &z->uz_cpu[kmem_cpuid()];
+	h = slot_take(&c->uc_alloc);
+	out = z->uz_dom[c->uc_domain].ud_out;
+	ctor_fails = true;
+	p = uma_zalloc(z, M_NOWAIT);
+	ctor_fails = false;
+	ok(p == NULL && z->uz_dom[c->uc_domain].ud_out == out, "a ctor that "
+	    "fails with this hart's slot busy: NULL, the item back in its "
+	    "slab");
+	slot_give(&c->uc_alloc, h);
+	uma_zdestroy(z);
+}
+
+/*
+ * No page for new buckets: once the bucket zone's free items are gone,
+ * allocations and frees go to the slabs directly.
+ */
+static void
+bucket_shortage(void)
+{
+	uma_zone_t z[40];
+	void *p[40];
+	int i, got;
+
+	for (i = 0; i < 40; i++) {
+		z[i] = uma_zcreate("paths-nobucket", 64, NULL, NULL, NULL, NULL,
+		    0, 0);
+		uma_prealloc(z[i], 1);
+	}
+	vm_page_fail_after(0, true);
+	for (i = got = 0; i < 40; i++)
+		got += (p[i] = uma_zalloc(z[i], M_NOWAIT)) != NULL;
+	for (i = 0; i < 40; i++)
+		uma_zfree(z[i], p[i]);
+	vm_page_fail_after(-1, false);
+	ok(got == 40 && atomic_load(&z[39]->uz_cpu[kmem_cpuid()].uc_alloc) ==
+	    UB_NONE && uma_zone_get_cur(z[39]) == 0, "40 zones' first items "
+	    "with no page for buckets: all allocated and freed, the last "
+	    "zones without a bucket");
+	for (i = 0; i < 40; i++)
+		uma_zdestroy(z[i]);
+}
+
 static void
 zfree_arg_misuse(void)
 {
@@ -437,6 +544,8 @@ main(void)
 	prealloc_retries();
 	busy_slots();
 	firsttouch_and_slabs();
+	ctor_dtor_paths();
+	bucket_shortage();
 	zfree_arg_misuse();
 	return (tap_done());
 }

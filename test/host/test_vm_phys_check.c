@@ -12,6 +12,8 @@
  * Each case damages one or two words, expects vm_phys_check() to fail
  * with the line that names the damage (or the allocator to panic saying
  * "corrupt lists"), puts the words back and expects the check to pass.
+ * The domain-set iterators are checked on this one-domain machine and
+ * before any domain exists.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -342,13 +344,20 @@ init_answers_bad_maps(void)
 {
 	struct vm_phys_stats st;
 	struct physmem_range r0;
+	struct vm_domainset_iter di;
 	vm_paddr_t base;
 	u_long total;
-	int i;
+	int i, domain, flags;
 
 	ok(vm_phys_init() == EBUSY, "vm_phys_init twice: EBUSY");
+	flags = M_NOWAIT;
 
 	fresh_map();
+	domainset_init();
+	vm_domainset_iter_policy_init(&di, DOMAINSET_RR(), &domain, &flags);
+	ok(vm_domainset_first(DOMAINSET_RR()) == -1 && domain == -1 &&
+	    vm_domainset_iter_policy(&di, &domain) == ENOMEM, "no domain yet: "
+	    "round-robin has no first domain and iterates to ENOMEM");
 	vm_phys_stats(&st);
 	ok(st.ndomains == 0 && st.nsegs == 0 && st.meta_bytes == 0 &&
 	    st.meta_milli_per_page == 0, "stats before vm_phys_init: empty");
@@ -438,6 +447,20 @@ init_answers_bad_maps(void)
 }
 
 static void
+interleave_one_domain(void)
+{
+	struct vm_domainset_iter di;
+	int d0, d1, req;
+
+	req = VM_ALLOC_WAITOK;
+	vm_domainset_iter_page_init(&di, DOMAINSET_IL(), 0, &d0, &req);
+	vm_domainset_iter_page_init(&di, DOMAINSET_IL(), 12345 << 9, &d1,
+	    &req);
+	ok(d0 == 0 && d1 == 0 && (req & VM_ALLOC_NOWAIT) != 0, "interleave "
+	    "over one domain: every stripe in domain 0, each try NOWAIT");
+}
+
+static void
 free_blocks_bad_args(void)
 {
 	vm_paddr_t pa[4];
@@ -465,6 +488,7 @@ main(void)
 		return (tap_done());
 	ok(vm_phys_check() == 0, "a fresh boot checks clean");
 	free_blocks_bad_args();
+	interleave_one_domain();
 	check_finds_list_damage();
 	check_finds_block_damage();
 	check_finds_stray_pages();
