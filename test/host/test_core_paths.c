@@ -137,6 +137,8 @@ lowmem_table(void)
 	t = tag_b;
 	ok(panics(deregister, t + 1, "vm_lowmem_deregister", "is not a lowmem "
 	    "tag", NULL), "a pointer inside a tag is no tag: %s", panic_msg);
+	ok(panics(deregister, NULL, "vm_lowmem_deregister", "is not a lowmem "
+	    "tag", NULL), "NULL is no tag: %s", panic_msg);
 	ok(panics(deregister, &ran_b, "vm_lowmem_deregister", "is not a "
 	    "lowmem tag", NULL), "an address outside the table is no tag: %s",
 	    panic_msg);

@@ -4,7 +4,9 @@
  * tests do not take (host/malloc_edges, host/uma, host/report cover the
  * common ones):
  *  - a type's first allocation and M_ZERO from the fast path; sizes,
- *    flags and alignments the fast path hands on; kern_free(NULL);
+ *    flags and alignments the fast path hands on; kern_free(NULL); a
+ *    busy bucket slot (an interrupted owner) sends malloc and free to
+ *    the slabs;
  *  - kern_malloc_domainset trying each domain of a set in turn while
  *    pages are refused, and counting the failure;
  *  - every misuse of kern_free and kern_malloc_usable_size panics naming
@@ -37,10 +39,12 @@ void *kmem_libc_memalign(size_t align, size_t size);
 void *kmem_libc_pvalloc(size_t size);
 void *kmem_libc_calloc(size_t n, size_t size);
 void kmem_libc_free(void *p);
+void *kmem_libc_malloc(size_t size);
 
 MALLOC_DEFINE(M_PATHS, "paths", "test/host/test_malloc_paths.c");
 MALLOC_DEFINE(M_FRESH, "fresh", "a type used once, late");
 MALLOC_DEFINE(M_NONAME, NULL, "a type without a short name");
+MALLOC_DEFINE(M_ZTYPE, "ztype", "a type first used with M_ZERO");
 
 static char rep[256 * 1024];
 static const char zeros[64];
@@ -59,7 +63,14 @@ fast_path_hands_on(void)
 {
 	struct malloc_type_stats a, b;
 	uint8_t *p, *q;
+	bool none;
 
+	none = kmem_zone_for(40) == NULL;
+	p = kern_malloc(40, M_PATHS, M_WAITOK | M_ZERO);
+	ok(none && kmem_zone_for(40) != NULL && p != NULL && memcmp(p, zeros,
+	    48) == 0, "the first allocation makes the zones; with M_ZERO: 48 "
+	    "zero bytes");
+	kern_free(p, M_PATHS);
 	p = kern_malloc(48, M_PATHS, M_WAITOK);
 	memset(p, 0xee, 48);
 	kern_free(p, M_PATHS);
@@ -94,6 +105,60 @@ fast_path_hands_on(void)
 	    "kern_malloc_aligned: 0, not a power of two, above a page: NULL");
 	ok(kern_mallocarray(5, 0, M_PATHS, M_NOWAIT) != NULL,
 	    "kern_mallocarray of 0-byte elements: a block");
+}
+
+/* M_ZERO beside what the fast path takes: large, a new type, more flags. */
+static void
+zero_beside_fast_path(void)
+{
+	uint8_t *p;
+
+	p = kern_malloc(3 * KMEM_ZMAX, M_PATHS, M_WAITOK | M_ZERO);
+	ok(p != NULL && kern_malloc_usable_size(p) == 3 * KMEM_ZMAX,
+	    "M_ZERO above the zones: a large block");
+	kern_free(p, M_PATHS);
+	p = kern_malloc(200, M_ZTYPE, M_NOWAIT | M_ZERO);
+	ok(p != NULL && memcmp(p, zeros, 64) == 0 &&
+	    atomic_load(&M_ZTYPE->ks_registered) == 1, "M_ZERO as a type's "
+	    "first allocation: zeroed, the type registered");
+	kern_free(p, M_ZTYPE);
+	p = kern_malloc(64, M_PATHS, M_NOWAIT | M_ZERO | M_USE_RESERVE);
+	ok(p != NULL && memcmp(p, zeros, 64) == 0, "M_ZERO with "
+	    "M_USE_RESERVE: zeroed");
+	kern_free(p, M_PATHS);
+}
+
+/* An interrupted owner holds this hart's slot: the slabs serve. */
+static void
+busy_malloc_slot(void)
+{
+	struct uma_cache *c;
+	struct malloc_type_stats a, b;
+	uma_zone_t z;
+	uintptr_t h;
+	void *p, *q, *r;
+	u_long out;
+
+	z = kmem_zone_for(64);
+	c = &z->uz_cpu[kmem_cpuid()];
+	h = slot_take(&c->uc_alloc);
+	out = z->uz_dom[c->uc_domain].ud_out;
+	a = stats(M_PATHS);
+	p = kern_malloc(64, M_PATHS, M_NOWAIT);
+	q = kern_malloc(64, M_PATHS, M_NOWAIT | M_ZERO);
+	r = kmem_libc_malloc(50);
+	ok(p != NULL && q != NULL && r != NULL && p != q && q != r &&
+	    memcmp(q, zeros, 64) == 0 && z->uz_dom[c->uc_domain].ud_out ==
+	    out + 3, "kern_malloc, M_ZERO and libc malloc with the slot busy: "
+	    "three blocks from the slabs");
+	kern_free(p, M_PATHS);
+	kern_free(q, M_PATHS);
+	kmem_libc_free(r);
+	b = stats(M_PATHS);
+	ok(z->uz_dom[c->uc_domain].ud_out == out && b.mts_numallocs ==
+	    a.mts_numallocs + 2 && b.mts_numfrees == a.mts_numfrees + 2,
+	    "their frees go back to the slabs, counted");
+	slot_give(&c->uc_alloc, h);
 }
 
 static void
@@ -186,7 +251,7 @@ report_edges(void)
 	static char longname[700];
 	uma_zone_t z1, z2;
 	vmem_t *vm;
-	size_t need, n0, n1;
+	size_t need, n0, n1, n2;
 	char con[256];
 	void *p;
 
@@ -213,6 +278,9 @@ report_edges(void)
 	    "is reported as ?");
 	capture_begin();
 	n0 = kmem_report_json_buf(NULL, 0);
+	rep[0] = 'x';
+	n2 = kmem_report_json_buf(rep, 0);
+	ok(rep[0] == 'x' && n2 == need, "a report into 0 bytes writes none");
 	n1 = kmem_report_json_buf(rep, 1);
 	capture_end(con, sizeof(con));
 	ok(n0 == need && n1 == need && rep[0] == '\0' && con[0] == '\0',
@@ -231,6 +299,8 @@ main(void)
 
 	ok(host_boot(&m, 2) == 0, "kmem boots on 2 domains");
 	fast_path_hands_on();
+	zero_beside_fast_path();
+	busy_malloc_slot();
 	domainset_under_shortage();
 	bad_frees();
 	libc_limits();

@@ -329,7 +329,8 @@ busy_slots(void)
 	f = slot_take(&c->uc_free);
 	h = atomic_load(&c->uc_alloc);
 	out = z->uz_dom[c->uc_domain].ud_out;
-	uma_zfree(z, p);
+	uma_zfree_arg(z, p, NULL);
+	uma_zfree_arg(z, NULL, NULL);
 	ok(atomic_load(&c->uc_alloc) == h && ub_miss(h) &&
 	    z->uz_dom[c->uc_domain].ud_out == out - 1, "a full alloc bucket "
 	    "and a busy free slot: the free goes to the slab");
