@@ -258,6 +258,20 @@ alloc_order0(void *arg)
 	(void)vm_phys_alloc_block(vmd, 0, &zero);
 }
 
+/* A run the single-block search cannot place: the stretch scan runs. */
+struct run_args {
+	u_long	n, lo, hi;
+};
+
+static void
+alloc_run(void *arg)
+{
+	struct run_args *a = arg;
+	u_long spfn = vm_phys_segs[0].spfn;
+
+	(void)vm_phys_alloc_run(vmd, a->n, spfn + a->lo, spfn + a->hi, 1, 0);
+}
+
 static void
 free_idx(void *arg)
 {
@@ -313,6 +327,29 @@ allocator_panics_on_damage(void)
 	idx = 5000;
 	ok(panics_locked(free_idx, &idx, "vm_phys_free_page", "index 5000 "
 	    "outside the domain's segments", NULL), "freeing an index beyond the domain panics: %s", panic_msg);
+
+	/* The stretch [4081, 4093): 4084 claims to be inside a block. */
+	SAVE(&s, 4084, 4088, 2048);
+	pg[4084].vp_next = VPN_INNER;
+	ok(panics_locked(alloc_run, &(struct run_args){ 12, 4081, 4093 },
+	    "vm_phys_head_at", "after a free block is inside another one",
+	    "corrupt lists"), "a run over free blocks that meets a page "
+	    "marked inner where a block must start panics: %s", panic_msg);
+	restore(&s);
+	/* Inner page 4091's head 4088 says order 1: no block holds it. */
+	pg[4088].vp_info = (pg[4088].vp_info & ~VPI_STATE) | 2;
+	ok(panics_locked(alloc_run, &(struct run_args){ 12, 4081, 4093 },
+	    "vm_phys_block_of", "0x80ffb000 is inside a free block but no "
+	    "free block holds it", "corrupt lists"), "an inner page whose "
+	    "head is too small panics: %s", panic_msg);
+	restore(&s);
+	/* Inner page 3071's head 2048 marked inner too: none up to a chunk. */
+	pg[2048].vp_next = VPN_INNER;
+	ok(panics_locked(alloc_run, &(struct run_args){ 2, 3071, 3073 },
+	    "vm_phys_block_of", "0x80bff000 is inside a free block",
+	    "corrupt lists"), "an inner page with no head below its chunk "
+	    "panics: %s", panic_msg);
+	restore(&s);
 	ok(vm_phys_check() == 0 && vm_domain_free_count(0) == V.nfree[0],
 	    "the panics changed nothing (%u free)", vm_domain_free_count(0));
 }
