@@ -272,6 +272,24 @@ alloc_run(void *arg)
 	(void)vm_phys_alloc_run(vmd, a->n, spfn + a->lo, spfn + a->hi, 1, 0);
 }
 
+/* Damage to the stretch scan: page idx marked inner (state 0) or state. */
+static const struct stretch_case {
+	u_long		idx;
+	uint32_t	state;
+	struct run_args	run;
+	const char	*fn, *want, *what;
+} stretch[] = {
+	{ 4084, 0, { 12, 4081, 4093 }, "vm_phys_head_at", "after a free block "
+	    "is inside another one", "a run over [4081, 4093) that meets a "
+	    "page marked inner where a block must start" },
+	{ 4088, 2, { 12, 4081, 4093 }, "vm_phys_block_of", "0x80ffb000 is "
+	    "inside a free block but no free block holds it", "inner page "
+	    "4091 whose head 4088 says order 1" },
+	{ 2048, 0, { 2, 3071, 3073 }, "vm_phys_block_of", "0x80bff000 is "
+	    "inside a free block", "inner page 3071 whose head 2048 is marked "
+	    "inner too (no head below its chunk)" },
+};
+
 static void
 free_idx(void *arg)
 {
@@ -298,6 +316,7 @@ allocator_panics_on_damage(void)
 {
 	struct saved s;
 	u_long idx;
+	size_t i;
 
 	SAVE(&s, 4092, 4094);
 	pg[4092].vp_info = (pg[4092].vp_info & ~VPI_STATE) | 3;
@@ -328,28 +347,19 @@ allocator_panics_on_damage(void)
 	ok(panics_locked(free_idx, &idx, "vm_phys_free_page", "index 5000 "
 	    "outside the domain's segments", NULL), "freeing an index beyond the domain panics: %s", panic_msg);
 
-	/* The stretch [4081, 4093): 4084 claims to be inside a block. */
-	SAVE(&s, 4084, 4088, 2048);
-	pg[4084].vp_next = VPN_INNER;
-	ok(panics_locked(alloc_run, &(struct run_args){ 12, 4081, 4093 },
-	    "vm_phys_head_at", "after a free block is inside another one",
-	    "corrupt lists"), "a run over free blocks that meets a page "
-	    "marked inner where a block must start panics: %s", panic_msg);
-	restore(&s);
-	/* Inner page 4091's head 4088 says order 1: no block holds it. */
-	pg[4088].vp_info = (pg[4088].vp_info & ~VPI_STATE) | 2;
-	ok(panics_locked(alloc_run, &(struct run_args){ 12, 4081, 4093 },
-	    "vm_phys_block_of", "0x80ffb000 is inside a free block but no "
-	    "free block holds it", "corrupt lists"), "an inner page whose "
-	    "head is too small panics: %s", panic_msg);
-	restore(&s);
-	/* Inner page 3071's head 2048 marked inner too: none up to a chunk. */
-	pg[2048].vp_next = VPN_INNER;
-	ok(panics_locked(alloc_run, &(struct run_args){ 2, 3071, 3073 },
-	    "vm_phys_block_of", "0x80bff000 is inside a free block",
-	    "corrupt lists"), "an inner page with no head below its chunk "
-	    "panics: %s", panic_msg);
-	restore(&s);
+	for (i = 0; i < sizeof(stretch) / sizeof(stretch[0]); i++) {
+		const struct stretch_case *c = &stretch[i];
+
+		SAVE(&s, 4084, 4088, 2048);
+		if (c->state == 0)
+			pg[c->idx].vp_next = VPN_INNER;
+		else
+			pg[c->idx].vp_info = (pg[c->idx].vp_info & ~VPI_STATE) |
+			    c->state;
+		ok(panics_locked(alloc_run, (void *)&c->run, c->fn, c->want,
+		    "corrupt lists"), "%s panics: %s", c->what, panic_msg);
+		restore(&s);
+	}
 	ok(vm_phys_check() == 0 && vm_domain_free_count(0) == V.nfree[0],
 	    "the panics changed nothing (%u free)", vm_domain_free_count(0));
 }
