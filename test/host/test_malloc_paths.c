@@ -47,6 +47,8 @@ MALLOC_DEFINE(M_NONAME, NULL, "a type without a short name");
 MALLOC_DEFINE(M_ZTYPE, "ztype", "a type first used with M_ZERO");
 
 static char rep[256 * 1024];
+/* Memory kmem never gave out: the program's own data. */
+static char not_kmem[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static const char zeros[64];
 
 static struct malloc_type_stats
@@ -204,6 +206,12 @@ bad_frees(void)
 	    "kern_malloc_usable_size", "no malloc block starts there",
 	    "kern_malloc_usable_size of a large block's second page");
 	kern_free(big, M_PATHS);
+	EXPECT_PANIC(kern_free(not_kmem, M_PATHS), "kern_free",
+	    "no malloc block starts there", "kern_free of a page of the "
+	    "program's own data");
+	EXPECT_PANIC((void)kern_malloc_usable_size(not_kmem + 16),
+	    "kern_malloc_usable_size", "no malloc block starts there",
+	    "kern_malloc_usable_size of a static address");
 	p = kern_malloc(64, M_PATHS, M_WAITOK);
 	kern_free(p, M_PATHS);
 	EXPECT_PANIC((void)kern_malloc_usable_size(p),
