@@ -189,9 +189,11 @@ alloc_waitok(void *arg)
 static void
 domainset_paths(void)
 {
+	struct vm_domainset_iter di;
 	vm_offset_t va;
 	vm_page_t m;
 	void *tag;
+	int d, n, req;
 
 	ok(vm_domainset_first(DOMAINSET_PREF(vm_ndomains + 1)) == -1,
 	    "a preference for a domain that does not exist has no first "
@@ -212,7 +214,16 @@ domainset_paths(void)
 	ok(panics(alloc_waitok, NULL, "vm_domainset_iter", "can never "
 	    "succeed", NULL), "WAITOK while pages are refused and nothing more "
 	    "can be freed panics: %s", panic_msg);
+	/* The iterator itself: the domains, one wait, then ENOMEM for good. */
 	vm_page_fail_after(-1, false);
+	held = vm_page_alloc_noobj(VM_ALLOC_WAITOK);
+	req = VM_ALLOC_WAITFAIL;
+	vm_domainset_iter_page_init(&di, DOMAINSET_RR(), 0, &d, &req);
+	for (n = 1; vm_domainset_iter_page(&di, &d) == 0; n++)
+		;
+	ok(n == vm_ndomains && held == NULL && vm_domainset_iter_page(&di,
+	    &d) == ENOMEM, "a WAITFAIL iteration: each domain once, one wait "
+	    "(a page freed), then ENOMEM, and ENOMEM again without a wait");
 	vm_lowmem_deregister(tag);
 }
 
