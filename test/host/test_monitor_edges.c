@@ -133,12 +133,13 @@ number_edges(void)
 
 	failed = monitor_on("alloc 4KB\nalloc 4q\nalloc 0x40000000000G\n"
 	    "page 0x12g\nalloc 1g\nalloc 0x\nalloc 1+\nalloc 1A\n"
-	    "page 0x1Z\n", 0);
-	ok(failed == 9 && count("error: alloc needs a size above 0") == 6 &&
-	    count("error: page needs a physical address") == 2 &&
+	    "page 0x1Z\npage 0x1:\n", 0);
+	ok(failed == 10 && count("error: alloc needs a size above 0") == 6 &&
+	    count("error: page needs a physical address") == 3 &&
 	    strstr(out, "error: kmem_malloc: no memory for that size") != NULL,
 	    "a two-letter or unknown suffix, a size that overflows with its "
-	    "suffix, a sign, a hex digit in a decimal, a letter after F: "
+	    "suffix, a sign, a hex digit in a decimal, a letter after F, a "
+	    "colon: "
 	    "errors; 1g is read (and too big) (%d)",
 	    failed);
 }
