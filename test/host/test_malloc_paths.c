@@ -190,7 +190,7 @@ domainset_under_shortage(void)
 static void
 bad_frees(void)
 {
-	char a[32], *p, *big, *q;
+	char a[32], *p, *big, *q, *alias;
 	vm_offset_t kva;
 	uma_zone_t z;
 
@@ -205,6 +205,13 @@ bad_frees(void)
 	EXPECT_PANIC((void)kern_malloc_usable_size(big + PAGE_SIZE),
 	    "kern_malloc_usable_size", "no malloc block starts there",
 	    "kern_malloc_usable_size of a large block's second page");
+	alias = (char *)PHYS_TO_DMAP(pmap_kextract((vm_offset_t)big));
+	EXPECT_PANIC(kern_free(alias, M_PATHS), "kern_free",
+	    "not in a UMA slab page", "kern_free of a large block's first page "
+	    "through the direct map");
+	EXPECT_PANIC((void)kern_malloc_usable_size(alias),
+	    "kern_malloc_usable_size", "not in a UMA slab page",
+	    "kern_malloc_usable_size of the same");
 	kern_free(big, M_PATHS);
 	EXPECT_PANIC(kern_free(not_kmem, M_PATHS), "kern_free",
 	    "no malloc block starts there", "kern_free of a page of the "

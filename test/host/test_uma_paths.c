@@ -503,7 +503,7 @@ static void
 zfree_arg_misuse(void)
 {
 	uma_zone_t z, z2;
-	char a[32], *p, *big;
+	char a[32], *p, *big, *alias;
 	int local;
 
 	z = uma_zcreate("paths-misuse", 64, NULL, NULL, NULL, NULL, 0, 0);
@@ -524,6 +524,16 @@ zfree_arg_misuse(void)
 	    "already free", "uma_zfree_arg twice");
 	EXPECT_PANIC(uma_zfree(z, big), "uma_zfree_arg",
 	    "not in a UMA slab page", "uma_zfree of a large malloc block");
+	alias = (char *)PHYS_TO_DMAP(pmap_kextract((vm_offset_t)big));
+	EXPECT_PANIC(uma_zfree(z, alias), "uma_zfree_arg",
+	    "not in a UMA slab page", "uma_zfree of a large block's first "
+	    "page through the direct map");
+	EXPECT_PANIC(uma_zfree_arg(z, alias, NULL), "uma_zfree_arg",
+	    "not in a UMA slab page", "uma_zfree_arg of the same");
+	p = uma_zalloc(z, M_WAITOK);
+	EXPECT_PANIC(uma_zfree(z, p + 16), "uma_zfree_arg",
+	    "not the start of an item", "uma_zfree of an inner pointer");
+	uma_zfree(z, p);
 	kern_free(big, M_TEMP);
 	uma_zdestroy(z);
 	uma_zdestroy(z2);
