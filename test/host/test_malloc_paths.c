@@ -140,6 +140,7 @@ busy_malloc_slot(void)
 	uintptr_t h;
 	void *p, *q, *r;
 	u_long out;
+	int d;
 
 	z = kmem_zone_for(64);
 	c = &z->uz_cpu[kmem_cpuid()];
@@ -161,6 +162,15 @@ busy_malloc_slot(void)
 	    a.mts_numallocs + 2 && b.mts_numfrees == a.mts_numfrees + 2,
 	    "their frees go back to the slabs, counted");
 	slot_give(&c->uc_alloc, h);
+
+	/* A block of the other domain goes back to its own slab at once. */
+	d = (c->uc_domain + 1) % (u_int)vm_ndomains;
+	p = kern_malloc_domainset(64, M_PATHS, DOMAINSET_FIXED(d), M_NOWAIT);
+	out = z->uz_dom[d].ud_out;
+	kern_free(p, M_PATHS);
+	ok(p != NULL && z->uz_dom[d].ud_out == out - 1, "kern_free of a "
+	    "block of domain %d on a hart of domain %u: back to its slab", d,
+	    c->uc_domain);
 }
 
 static void
