@@ -67,12 +67,16 @@ fast_path_hands_on(void)
 	uint8_t *p, *q;
 	bool none;
 
+	/* A large block first: the type is registered, no zone made yet. */
 	none = kmem_zone_for(40) == NULL;
+	q = kern_malloc(3 * KMEM_ZMAX, M_PATHS, M_WAITOK);
+	none = none && q != NULL && kmem_zone_for(40) == NULL;
 	p = kern_malloc(40, M_PATHS, M_WAITOK | M_ZERO);
 	ok(none && kmem_zone_for(40) != NULL && p != NULL && memcmp(p, zeros,
-	    48) == 0, "the first allocation makes the zones; with M_ZERO: 48 "
-	    "zero bytes");
+	    48) == 0, "a large block makes no zone; the first small one makes "
+	    "them, with M_ZERO: 48 zero bytes");
 	kern_free(p, M_PATHS);
+	kern_free(q, M_PATHS);
 	p = kern_malloc(48, M_PATHS, M_WAITOK);
 	memset(p, 0xee, 48);
 	kern_free(p, M_PATHS);
