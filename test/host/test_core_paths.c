@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The small services' rare paths on the host twin: kmem_zero's alignment
+ * The small services' rare paths on the host twin (and libc's malloc
+ * when its first block is large): kmem_zero's alignment
  * check, a console line longer than kmem_printf's buffer, the lowmem
  * table (a handler that replaces itself, tags that are not tags, a
  * deregistration that waits for another hart's call), the domain-set
@@ -23,8 +24,13 @@
 #include "tap.h"
 #include "expect_panic.h"
 #include "kmem_private.h"
+#include "uma_int.h"
 
 static char out[4096];
+
+/* The host build names libc's functions kmem_libc_* (libc_malloc.c). */
+void *kmem_libc_malloc(size_t size);
+void kmem_libc_free(void *p);
 
 static void
 zero_at(void *arg)
@@ -39,6 +45,24 @@ zero_len(void *arg)
 {
 
 	kmem_zero(arg, 12);
+}
+
+/* libc's first block is large: its first small one makes the zones. */
+static void
+libc_first_large(void)
+{
+	void *big, *p;
+	bool none;
+
+	none = kmem_zone_for(24) == NULL;
+	big = kmem_libc_malloc(100000);
+	none = none && kmem_zone_for(24) == NULL;
+	p = kmem_libc_malloc(24);
+	ok(none && big != NULL && p != NULL && kern_malloc_usable_size(p) ==
+	    32, "libc malloc: a large block makes no zone, the next small "
+	    "one makes them");
+	kmem_libc_free(p);
+	kmem_libc_free(big);
 }
 
 static void
@@ -273,6 +297,7 @@ main(void)
 	struct fdt_machine m;
 
 	ok(host_boot(&m, 2) == 0, "kmem boots on 2 domains");
+	libc_first_large();
 	core_services();
 	lowmem_table();
 	domainset_paths();

@@ -75,6 +75,24 @@ zone_slab_count(uma_zone_t z)
 	return (total);
 }
 
+/* The process's first malloc(9) block is large: the zones come later. */
+static void
+first_malloc_after_large(void)
+{
+	void *big, *p;
+	bool none;
+
+	none = kmem_zone_for(40) == NULL;
+	big = kern_malloc(3 * KMEM_ZMAX, M_TEMP, M_WAITOK);
+	none = none && kmem_zone_for(40) == NULL;
+	p = kern_malloc(40, M_TEMP, M_NOWAIT);
+	ok(none && big != NULL && p != NULL && kern_malloc_usable_size(p) ==
+	    64, "a large block makes no zone; the next small one, on the fast "
+	    "path's flags, makes them");
+	kern_free(p, M_TEMP);
+	kern_free(big, M_TEMP);
+}
+
 static void
 bad_args_and_novm(void)
 {
@@ -439,7 +457,7 @@ ctor_dtor_paths(void)
 	uintptr_t h;
 	u_long out;
 	void *p;
-	int i;
+	int i, other;
 
 	z = uma_zcreate("paths-dtor", 64, NULL, zdtor, NULL, NULL, 0, 0);
 	for (i = 0; i < 10; i++) {
@@ -466,6 +484,14 @@ ctor_dtor_paths(void)
 	    "fails with this hart's slot busy: NULL, the item back in its "
 	    "slab");
 	slot_give(&c->uc_alloc, h);
+	other = (c->uc_domain + 1) % (u_int)vm_ndomains;
+	out = z->uz_dom[other].ud_out;
+	ctor_fails = true;
+	p = uma_zalloc_domain(z, NULL, other, M_NOWAIT);
+	ctor_fails = false;
+	ok(p == NULL && z->uz_dom[other].ud_out == out, "a ctor that fails "
+	    "for an item of domain %d: NULL, the item back in its own slab",
+	    other);
 	uma_zdestroy(z);
 }
 
@@ -545,6 +571,7 @@ main(void)
 	struct fdt_machine m;
 
 	ok(host_boot(&m, 2) == 0, "kmem boots on 2 domains");
+	first_malloc_after_large();
 	bad_args_and_novm();
 	depot_round_trip();
 	zinit_zones();
