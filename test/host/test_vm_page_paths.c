@@ -111,8 +111,10 @@ main(void)
 	    "a cpu or a domain out of range: 0");
 	ok(vm_domain_free_count(-1) == 0 &&
 	    vm_domain_free_count(vm_ndomains) == 0 &&
-	    vm_domain_free_count(1) > 0, "vm_domain_free_count out of range: "
-	    "0");
+	    vm_domain_free_count(1) > 0 && vm_domain_page_count(-1) == 0 &&
+	    vm_domain_page_count(vm_ndomains) == 0 &&
+	    vm_domain_page_count(1) > 0, "vm_domain_free_count and "
+	    "vm_domain_page_count out of range: 0");
 	ok(vm_domain_empty(-1) && vm_domain_empty(vm_ndomains) &&
 	    !vm_domain_empty(0) && !vm_domain_empty(1), "vm_domain_empty: "
 	    "true out of range, false for the machine's domains");
