@@ -75,6 +75,7 @@ vmem_backend_free_t *vmem_backend_free;
 static struct kmem_spin vmem_bt_lock = KMEM_SPIN_INITIALIZER("vmem btag pool");
 static struct vmem_btag *vmem_bt_pool;
 atomic_ulong vmem_bt_npool;
+atomic_ulong vmem_bt_ntotal;		/* tags ever made: boot + pages */
 static bool vmem_bt_booted;
 static atomic_uint vmem_bt_refilling;
 static struct vmem_btag vmem_boot_tags[VMEM_BOOT_TAGS];
@@ -230,6 +231,48 @@ vmem_settle(vmem_t *vm)
 	bt_reclass_q(vm, bt, bt->bt_size >> vm->vm_quantum_shift);
 }
 
+/* ------------------------------------------------------- fault injection */
+
+/*
+ * Fault injection (tests, vmem_fail_after): while armed, each of vmem's
+ * own allocations (an arena's tag-cache fill from the pool, the pool's
+ * refill from the backend, a new busy hash table) is counted, and the one
+ * after the first vmem_inject_left is refused as if its supply were empty.
+ * Only those slow paths look at it: no fast path pays for it.
+ */
+static atomic_bool vmem_inject_armed;
+static atomic_bool vmem_inject_sticky;
+static atomic_long vmem_inject_left;
+static atomic_long vmem_inject_count;
+
+static bool
+vmem_inject_fail(void)
+{
+	long left;
+
+	if (!atomic_load_explicit(&vmem_inject_armed, memory_order_relaxed))
+		return (false);
+	atomic_fetch_add(&vmem_inject_count, 1);
+	left = atomic_fetch_sub(&vmem_inject_left, 1);
+	return (left == 0 || (left < 0 && atomic_load_explicit(
+	    &vmem_inject_sticky, memory_order_relaxed)));
+}
+
+long
+vmem_fail_after(long n, bool sticky)
+{
+	long counted;
+
+	atomic_store(&vmem_inject_armed, false);
+	counted = atomic_exchange(&vmem_inject_count, 0);
+	if (n >= 0) {
+		atomic_store(&vmem_inject_left, n);
+		atomic_store(&vmem_inject_sticky, sticky);
+		atomic_store(&vmem_inject_armed, true);
+	}
+	return (counted);
+}
+
 /* ------------------------------------------------------------- tag supply */
 
 /* Seed the pool with the boot tags, once. */
@@ -245,6 +288,8 @@ vmem_bootstrap(void)
 			vmem_bt_pool = &vmem_boot_tags[i];
 		}
 		atomic_fetch_add_explicit(&vmem_bt_npool, VMEM_BOOT_TAGS,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&vmem_bt_ntotal, VMEM_BOOT_TAGS,
 		    memory_order_relaxed);
 		vmem_bt_booted = true;
 	}
@@ -267,7 +312,8 @@ vmem_bt_refill(void)
 	if (vmem_backend_alloc == NULL ||
 	    atomic_exchange(&vmem_bt_refilling, 1) != 0)
 		return;
-	p = vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
+	p = vmem_inject_fail() ? NULL : vmem_backend_alloc(PAGE_SIZE,
+	    M_NOWAIT);
 	if (p != NULL) {
 		n = PAGE_SIZE / sizeof(struct vmem_btag);
 		head = NULL;
@@ -285,6 +331,8 @@ vmem_bt_refill(void)
 		vmem_bt_pool = head;
 		atomic_fetch_add_explicit(&vmem_bt_npool, n,
 		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&vmem_bt_ntotal, n,
+		    memory_order_relaxed);
 		kmem_spin_unlock(&vmem_bt_lock);
 	}
 	atomic_store(&vmem_bt_refilling, 0);
@@ -301,15 +349,19 @@ vmem_bt_refill_maybe(void)
 
 /*
  * Make sure the arena holds BT_MAXALLOC tags.  Arena lock held; takes the
- * pool lock (a leaf).  Returns ENOMEM if the pool is empty.
+ * pool lock (a leaf).  Returns ENOMEM if the pool runs dry first (the
+ * tags it did take stay in the arena's cache).  A refused fill (fault
+ * injection) is one whose pool runs dry a tag short.
  */
 static int
 bt_fill_slow(vmem_t *vm)
 {
 	struct vmem_btag *bt;
+	u_int want;
 
+	want = vmem_inject_fail() ? BT_MAXALLOC - 1 : 2 * BT_MAXALLOC;
 	kmem_spin_lock(&vmem_bt_lock);
-	while (vm->vm_nfreetags < 2 * BT_MAXALLOC &&
+	while (vm->vm_nfreetags < want &&
 	    (bt = vmem_bt_pool) != NULL) {
 		vmem_bt_pool = bt->bt_lnext;
 		atomic_fetch_sub_explicit(&vmem_bt_npool, 1,
@@ -588,6 +640,8 @@ vmem_rehash(vmem_t *vm)
 
 	if (want <= VMEM_HASH0_SIZE)
 		newtab = vm->vm_hash0;
+	else if (vmem_inject_fail())
+		newtab = NULL;
 	else
 		newtab = vmem_backend_alloc(round_page(want * sizeof(*newtab)),
 		    M_NOWAIT);

@@ -97,6 +97,7 @@ _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 /* The magazine pool (leaf lock): handles of empty magazines. */
 static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
 static uintptr_t vmem_mag_pool;
+static atomic_ulong vmem_mag_npages;	/* backend pages cut into magazines */
 
 void
 vmem_qcache_init(vmem_t *vm)
@@ -208,6 +209,7 @@ mag_get(void)
 	p = (uintptr_t)vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
 	if (p == 0)
 		return (0);
+	atomic_fetch_add_explicit(&vmem_mag_npages, 1, memory_order_relaxed);
 	/* Handles need 256-byte alignment; a page normally has it. */
 	end = p + PAGE_SIZE;
 	p = (p + MAG_MASK) & ~MAG_MASK;
@@ -541,6 +543,13 @@ vmem_drain(vmem_t *vm)
 			kmem_spin_unlock(&vmem_mag_lock);
 		}
 	}
+}
+
+unsigned long
+vmem_mag_pages(void)
+{
+
+	return (atomic_load_explicit(&vmem_mag_npages, memory_order_relaxed));
 }
 
 void
