@@ -13,8 +13,9 @@
  *  - constraints at the very top of the address space, imports whose size
  *    overflows, a source that wraps, an import quantum off the quantum;
  *  - the quantum cache when its hart's slot is held (an interrupted
- *    owner), when the backend has no page for a magazine or a leaf, and
- *    its leaf lists with several leaves; a vmem_xfree of a cached round.
+ *    owner), when the backend has no page for a magazine or a leaf, its
+ *    previous magazines, and its leaf lists with several leaves; a
+ *    vmem_xfree of a cached round.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -647,6 +648,49 @@ test_qcache_slot_held(void)
 	vmem_destroy(vm);
 }
 
+/*
+ * Bonwick's previous magazine: a free that finds the loaded magazine full
+ * keeps it as the previous one, and an allocation that finds the loaded
+ * one empty trades with it; the depot is not used.
+ */
+static void
+test_qcache_previous_magazine(void)
+{
+	static vmem_addr_t a[40];
+	_Atomic uintptr_t *load, *prev;
+	struct vmem_qcache *qc;
+	vmem_t *vm;
+	int i, n;
+
+	vm = vmem_create("prev", BASE, 256 * Q, Q, Q, M_NOWAIT);
+	load = &vm->vm_qload[kmem_cpuid()][0];
+	prev = &vm->vm_qprev[kmem_cpuid()][0];
+	qc = &vm->vm_qcache[0];
+	for (n = 0; n < 40 && vmem_alloc(vm, Q, M_NOWAIT, &a[n]) == 0; n++)
+		;
+	ok(n == 40, "40 rounds out");
+	for (i = 0; i < 40; i++)
+		vmem_free(vm, a[i], Q);
+	/* A magazine holds 31 rounds: (handle & 255) / 8. */
+	ok((atomic_load(prev) & 255) == 31 * 8 && (atomic_load(load) & 255) ==
+	    9 * 8 && qc->qc_full == 0 && qc->qc_empty == 0, "freed: the full "
+	    "magazine is the previous one, 9 rounds in the loaded one, the "
+	    "depot empty");
+	for (n = 0; n < 10 && vmem_alloc(vm, Q, M_NOWAIT, &a[n]) == 0; n++)
+		;
+	ok(n == 10 && (atomic_load(load) & 255) == 30 * 8 &&
+	    atomic_load(prev) > 256 && (atomic_load(prev) & 255) == 0 &&
+	    qc->qc_full == 0 && qc->qc_empty == 0, "10 allocations: the "
+	    "tenth traded the empty loaded magazine for the full previous "
+	    "one, not with the depot");
+	for (i = 0; i < 10; i++)
+		vmem_free(vm, a[i], Q);
+	vmem_drain(vm);
+	ok(vmem_size(vm, VMEM_ALLOC) == 0 && atomic_load(prev) == 256,
+	    "drained, nothing in use and no previous magazine");
+	vmem_destroy(vm);
+}
+
 /* Two leaves on one list: keys 32 apart (256 KiB with 16-byte quanta). */
 static void
 test_qcache_leaf_lists(void)
@@ -694,6 +738,7 @@ main(void)
 	test_top_and_overflow();
 	test_xfree_of_cached_round();
 	test_qcache_slot_held();
+	test_qcache_previous_magazine();
 	test_qcache_leaf_lists();
 	return (tap_done());
 }
