@@ -828,17 +828,16 @@ vmem_clip(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr, vmem_size_t size)
 
 	if (addr == bt->bt_start)
 		return (vmem_carve(vm, bt, size, false));
+	/* A free head [bt_start, addr) stays; bt goes on from addr. */
 	bt_remfree(vm, bt);
-	if (addr != bt->bt_start) {
-		nb = bt_alloc(vm);
-		nb->bt_type = BT_TYPE_FREE;
-		nb->bt_start = bt->bt_start;
-		nb->bt_size = addr - bt->bt_start;
-		bt->bt_start = addr;
-		bt->bt_size -= nb->bt_size;
-		bt_insseg_before(vm, nb, bt);
-		bt_insfree(vm, nb);
-	}
+	nb = bt_alloc(vm);
+	nb->bt_type = BT_TYPE_FREE;
+	nb->bt_start = bt->bt_start;
+	nb->bt_size = addr - bt->bt_start;
+	bt->bt_start = addr;
+	bt->bt_size -= nb->bt_size;
+	bt_insseg_before(vm, nb, bt);
+	bt_insfree(vm, nb);
 	if (bt->bt_size != size) {
 		nb = bt_alloc(vm);
 		nb->bt_type = BT_TYPE_FREE;
@@ -1030,8 +1029,8 @@ vmem_release_idle(vmem_t *vm)
 		return;
 again:
 	for (sp = vm->vm_spans; sp != NULL; sp = sp->bt_lnext) {
-		if (sp->bt_snext == NULL ||
-		    sp->bt_snext->bt_type != BT_TYPE_FREE ||
+		/* A span is never empty: a segment follows it. */
+		if (sp->bt_snext->bt_type != BT_TYPE_FREE ||
 		    !vmem_span_idle(vm, sp->bt_snext))
 			continue;
 		vmem_span_remove(vm, sp, &a, &s);

@@ -18,6 +18,9 @@
  *    vmem_xfree of a cached round.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,18 +38,33 @@
 
 static long be_out;			/* backend bytes not given back */
 static bool be_refuse;
+static char *be_misaligned;		/* set: the next page is handed out
+					   64 bytes past its start */
+static vmem_t *be_nested;		/* set: the next page first allocates
+					   two quanta from this arena */
+static vmem_addr_t be_nested_a;
 
 static void *
 p_alloc(vmem_size_t size, int flags)
 {
-	void *p;
+	vmem_t *vm;
+	char *p;
 
 	(void)flags;
 	if (be_refuse)
 		return (NULL);
+	if ((vm = be_nested) != NULL && size == PAGE_SIZE) {
+		be_nested = NULL;
+		if (vmem_alloc(vm, 2 * Q, M_NOWAIT, &be_nested_a) != 0)
+			be_nested_a = 0;
+	}
 	p = aligned_alloc(PAGE_SIZE, size);
 	if (p != NULL)
 		be_out += (long)size;
+	if (p != NULL && be_misaligned != NULL) {
+		be_misaligned = p;
+		p += 64;
+	}
 	return (p);
 }
 
@@ -156,6 +174,8 @@ test_check_finds_damage(void)
 	    "a span inside the one before");
 	DAMAGE(vm, s2->bt_lpprev, &vm->vm_spans, "span list mismatch",
 	    "a span list back link");
+	DAMAGE(vm, s1->bt_lnext, NULL, "span list mismatch",
+	    "a span missing from the span list");
 	vm->vm_seghead = b1;
 	b1->bt_sprev = NULL;
 	check_finds(vm, "segment before any span", "a segment before any "
@@ -252,9 +272,19 @@ test_check_finds_damage(void)
 	    "an entry without its round");
 	DAMAGE(vm, vm->vm_nfreetags, vm->vm_nfreetags + 1, "tag cache holds",
 	    "a wrong tag cache count");
-	ok(check_unclean == 0, "each damage undone, the arena passes again");
 	vmem_xfree(vm, a1, 4 * Q);
 	vmem_xfree(vm, a2, 4 * Q);
+	vmem_destroy(vm);
+
+	/* A round where the arena has no leaf at all. */
+	vm = vmem_create("check-far", 0x50000000, 16 * Q, Q, 0, M_NOWAIT);
+	ok(vmem_xalloc(vm, Q, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX, M_NOWAIT,
+	    &a1) == 0, "an arena without a quantum cache");
+	b1 = seg_nth(vm, VMEM_SEG_BUSY, 0);
+	DAMAGE(vm, b1->bt_round, 1, "has round entry 0x0",
+	    "a round with no leaf");
+	ok(check_unclean == 0, "each damage undone, the arena passes again");
+	vmem_xfree(vm, a1, Q);
 	vmem_destroy(vm);
 }
 
@@ -366,6 +396,10 @@ test_create_answers(void)
 	    "(0x%lx)", (u_long)vmem_size(vm, VMEM_MAXFREE));
 	vmem_xfree(vm, a, Q);
 	vmem_xfree(vm, b, 803 * Q);
+	ok(vmem_xalloc(vm, 1024 * Q, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
+	    M_NOWAIT, &a) == 0 && vmem_size(vm, VMEM_MAXFREE) == 0,
+	    "VMEM_MAXFREE of a full arena: 0");
+	vmem_xfree(vm, a, 1024 * Q);
 	old = vm;
 
 	/* An import function and a static span: destroy keeps to itself. */
@@ -688,6 +722,18 @@ test_qcache_previous_magazine(void)
 	vmem_drain(vm);
 	ok(vmem_size(vm, VMEM_ALLOC) == 0 && atomic_load(prev) == 256,
 	    "drained, nothing in use and no previous magazine");
+	/* The previous slot held elsewhere: the depot instead. */
+	for (n = 0; n < 40 && vmem_alloc(vm, Q, M_NOWAIT, &a[n]) == 0; n++)
+		;
+	atomic_store(prev, 0);			/* MAG_BUSY */
+	for (i = 0; i < 40; i++)
+		vmem_free(vm, a[i], Q);
+	ok(n == 40 && atomic_load(prev) == 0 && qc->qc_full != 0,
+	    "with the previous slot held, the full magazine goes to the "
+	    "depot");
+	atomic_store(prev, 256);		/* MAG_NONE */
+	vmem_drain(vm);
+	ok(vmem_size(vm, VMEM_ALLOC) == 0, "and drains from there");
 	vmem_destroy(vm);
 }
 
@@ -717,10 +763,202 @@ test_qcache_leaf_lists(void)
 	EXPECT_PANIC(vmem_free(vm, far + (32UL << (4 + QLEAF_SHIFT)), Q),
 	    "vmem_free", expect_hex(hex, sizeof(hex), far + (32UL << (4 +
 	    QLEAF_SHIFT))), "a free whose leaf is not on that list");
+	EXPECT_PANIC(vmem_free(vm, BASE + 1, Q), "vmem_free",
+	    "0x10000001", "a free off the quantum");
 	vmem_drain(vm);
 	ok(vmem_size(vm, VMEM_ALLOC) == 0 && vmem_check(vm, why, sizeof(why))
 	    == 0, "every round back");
 	vmem_destroy(vm);
+}
+
+/*
+ * The tag pool really runs dry (the backend refuses its refills): the
+ * allocation that finds no tag says ENOMEM, M_WAITOK panics naming the
+ * arena, and every tag comes back with the frees.
+ */
+static void
+test_tags_run_dry(void)
+{
+	static vmem_addr_t a[8192];
+	unsigned long pool;
+	vmem_t *vm;
+	vmem_addr_t x;
+	char why[192];
+	int n, rv;
+
+	vm = vmem_create("dry", BASE, 16384 * Q, Q, 0, M_NOWAIT);
+	pool = vmem_bt_pool_count();
+	be_refuse = true;
+	rv = 0;
+	for (n = 0; n < 8192; n++)
+		if ((rv = vmem_alloc(vm, Q, M_NOWAIT, &a[n])) != 0)
+			break;
+	ok(rv == ENOMEM && vmem_bt_pool_count() == 0 && (unsigned long)n <=
+	    pool + 8, "with no refill, %d segments take the pool's %lu tags, "
+	    "then ENOMEM", n, pool);
+	EXPECT_PANIC((void)vmem_xalloc(vm, Q, 0, 0, 0, VMEM_ADDR_MIN,
+	    VMEM_ADDR_MAX, M_WAITOK, &x), "vmem_xalloc", "\"dry\"",
+	    "M_WAITOK with the pool dry");
+	be_refuse = false;
+	while (n > 0)
+		vmem_free(vm, a[--n], Q);
+	ok(vmem_size(vm, VMEM_ALLOC) == 0 && vmem_check(vm, why, sizeof(why))
+	    == 0, "all freed, the arena is whole");
+	vmem_destroy(vm);
+	ok(vmem_bt_pool_count() >= pool, "and the pool has its tags back");
+}
+
+/* M_NEXTFIT's cursor when the tag it names goes away. */
+static void
+test_nextfit_cursor(void)
+{
+	vmem_t *vm, *src, *imp;
+	vmem_addr_t a, b, c, d, e;
+	char why[192];
+	bool whole;
+
+	a = b = c = d = e = 0;
+	vm = vmem_create("nextfit", BASE, 64 * Q, Q, 0, M_NOWAIT);
+	ok(vmem_alloc(vm, 4 * Q, M_NOWAIT | M_NEXTFIT, &a) == 0 &&
+	    vmem_alloc(vm, 4 * Q, M_NOWAIT | M_NEXTFIT, &b) == 0 &&
+	    vmem_alloc(vm, 4 * Q, M_NOWAIT | M_NEXTFIT, &c) == 0 &&
+	    a == BASE && b == BASE + 4 * Q && c == BASE + 8 * Q,
+	    "three next-fit segments in a row");
+	vmem_free(vm, c, 4 * Q);	/* the cursor's tag merges forward */
+	whole = vmem_check(vm, why, sizeof(why)) == 0;
+	whole &= vmem_alloc(vm, 4 * Q, M_NOWAIT | M_NEXTFIT, &d) == 0;
+	ok(whole && d == BASE + 12 * Q, "the next one still goes after the "
+	    "last (0x%lx)", (u_long)d);
+	vmem_free(vm, b, 4 * Q);
+	vmem_free(vm, d, 4 * Q);	/* merges both ways */
+	whole = vmem_check(vm, why, sizeof(why)) == 0;
+	whole &= vmem_alloc(vm, 4 * Q, M_NOWAIT | M_NEXTFIT, &e) == 0;
+	ok(whole && e == BASE + 16 * Q, "and after that one (0x%lx)",
+	    (u_long)e);
+	vmem_free(vm, e, 4 * Q);	/* merges backward only */
+	whole = vmem_check(vm, why, sizeof(why)) == 0;
+	ok(vmem_alloc(vm, 60 * Q, M_NOWAIT | M_NEXTFIT, &e) == 0 &&
+	    e == BASE + 4 * Q && whole, "a size that only fits before the "
+	    "cursor wraps round");
+	vmem_free(vm, e, 60 * Q);
+	vmem_free(vm, a, 4 * Q);
+	vmem_destroy(vm);
+
+	/* The cursor on a span that goes back to its source. */
+	src = vmem_create("nf-src", 0x70000000, 1024 * Q, Q, 0, M_NOWAIT);
+	imp = vmem_create("nf-imp", 0, 0, Q, 0, M_NOWAIT);
+	vmem_set_import(imp, p_import, p_release, src, 16 * Q);
+	ok(vmem_alloc(imp, 16 * Q, M_NOWAIT | M_NEXTFIT, &a) == 0 &&
+	    vmem_alloc(imp, 16 * Q, M_NOWAIT | M_NEXTFIT, &b) == 0,
+	    "next fit in two imported spans");
+	vmem_free(imp, b, 16 * Q);
+	vmem_free(imp, a, 16 * Q);
+	ok(vmem_size(src, VMEM_ALLOC) == 0 && vmem_check(imp, why,
+	    sizeof(why)) == 0, "both spans went back");
+	ok(vmem_alloc(imp, 16 * Q, M_NOWAIT | M_NEXTFIT, &a) == 0 &&
+	    vmem_check(imp, why, sizeof(why)) == 0, "and next fit imports "
+	    "again");
+	vmem_free(imp, a, 16 * Q);
+	vmem_destroy(imp);
+	vmem_destroy(src);
+}
+
+/* Two M_WAITOK allocations sleep on an empty arena; vmem_add wakes them. */
+static vmem_t *wait_vm;
+static atomic_int woke;
+
+static void *
+waiter(void *arg)
+{
+
+	host_thread_register();
+	if (vmem_alloc(wait_vm, 4 * Q, M_WAITOK, arg) == 0)
+		atomic_fetch_add(&woke, 1);
+	host_thread_unregister();
+	return (NULL);
+}
+
+static void
+test_add_wakes_waiters(void)
+{
+	struct vmem_stats vs;
+	vmem_addr_t a[2];
+	pthread_t t[2];
+	int i;
+
+	wait_vm = vmem_create("waiters", 0, 0, Q, 0, M_NOWAIT);
+	for (i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, waiter, &a[i]);
+	for (i = 0; i < 1000000; i++) {
+		vmem_get_stats(wait_vm, &vs);
+		if (vs.vs_nwaiters == 2)
+			break;
+		sched_yield();
+	}
+	ok(vs.vs_nwaiters == 2 && atomic_load(&woke) == 0, "two M_WAITOK "
+	    "allocations sleep on an empty arena");
+	ok(vmem_add(wait_vm, BASE, 8 * Q, M_NOWAIT) == 0, "vmem_add");
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ok(atomic_load(&woke) == 2 && a[0] != a[1], "woke both, and both got "
+	    "their segment");
+	vmem_free(wait_vm, a[0], 4 * Q);
+	vmem_free(wait_vm, a[1], 4 * Q);
+	vmem_destroy(wait_vm);
+}
+
+/* The round table's leaves: a backend that misbehaves, a leaf added twice. */
+static void
+test_qcache_leaf_add(void)
+{
+	struct vmem_qleaf *l;
+	vmem_addr_t a;
+	vmem_t *vm;
+	char why[192];
+	u_int b, nleaves;
+
+	/* Before the backend, with magazines to be had: no leaf, the arena. */
+	a = 0;
+	vmem_set_backend(NULL, NULL);
+	vm = vmem_create("boot-qc", BASE, 64 * Q, Q, Q, M_NOWAIT);
+	ok(vm != NULL && vmem_alloc(vm, Q, M_NOWAIT, &a) == 0 &&
+	    vmem_size(vm, VMEM_ALLOC) == Q, "a boot arena with a magazine but "
+	    "no backend for a leaf allocates from the arena");
+	vmem_free(vm, a, Q);
+	vmem_destroy(vm);
+	vmem_set_backend(p_alloc, p_free);
+
+	/* Another caller adds the leaf while this one asks the backend. */
+	vm = vmem_create("leaf-twice", BASE, 256 * Q, Q, 2 * Q, M_NOWAIT);
+	be_nested = vm;
+	ok(vmem_alloc(vm, Q, M_NOWAIT, &a) == 0 && be_nested_a != 0,
+	    "an allocation whose leaf another one added meanwhile");
+	nleaves = 0;
+	for (b = 0; b < VMEM_QLEAF_BUCKETS; b++)
+		for (l = vm->vm_qleaf[b]; l != NULL; l = l->ql_next)
+			nleaves++;
+	ok(nleaves == 1 && vmem_check(vm, why, sizeof(why)) == 0,
+	    "one leaf, the other page went back");
+	vmem_free(vm, a, Q);
+	vmem_free(vm, be_nested_a, 2 * Q);
+	vmem_drain(vm);
+	ok(vmem_size(vm, VMEM_ALLOC) == 0, "both free");
+	vmem_destroy(vm);
+}
+
+/* Last: it leaves its arena's slot held by the call that panicked. */
+static void
+test_qcache_leaf_misaligned(void)
+{
+	vmem_t *vm;
+	vmem_addr_t a;
+
+	vm = vmem_create("leaf-odd", BASE, 256 * Q, Q, Q, M_NOWAIT);
+	be_misaligned = (char *)1;
+	EXPECT_PANIC((void)vmem_alloc(vm, Q, M_NOWAIT, &a), "vmem_qleaf_add",
+	    "not page-aligned", "a backend page off its alignment for a leaf");
+	p_free(be_misaligned, PAGE_SIZE);
+	be_misaligned = NULL;
 }
 
 int
@@ -740,5 +978,10 @@ main(void)
 	test_qcache_slot_held();
 	test_qcache_previous_magazine();
 	test_qcache_leaf_lists();
+	test_tags_run_dry();
+	test_nextfit_cursor();
+	test_add_wakes_waiters();
+	test_qcache_leaf_add();
+	test_qcache_leaf_misaligned();
 	return (tap_done());
 }
