@@ -696,13 +696,17 @@ vmem_fit(vmem_addr_t bstart, vmem_addr_t bend, vmem_size_t size,
 	if (a < start)
 		return (false);
 	if (nocross != 0 && ((a ^ (a + size - 1)) & -nocross) != 0) {
-		/* Next multiple of nocross, plus phase (align < nocross). */
+		/*
+		 * Next multiple of nocross, plus phase.  Only a range that
+		 * wraps at the top (b is 0) crosses when align >= nocross:
+		 * a is phase modulo nocross then, and the arguments' check
+		 * keeps [phase, phase + size) inside one block.  So here
+		 * phase < align < nocross and b + phase cannot wrap.
+		 */
 		b = (a | (nocross - 1)) + 1;
 		if (b == 0)
 			return (false);
 		a = b + phase;
-		if (a < b)
-			return (false);
 	}
 	if (a > end || end - a < size - 1)
 		return (false);

@@ -5,7 +5,8 @@
  * backend, a new busy hash table.  An arena workload (a parent with static
  * spans added as it goes, a child importing spans from it, quantum-cached
  * and constrained allocations, enough busy segments that the parent's
- * hash grows and shrinks again) runs once to count those allocations,
+ * hash grows and shrinks again; a backend that takes its addresses from
+ * an arena too, as kmem's does) runs once to count those allocations,
  * then once for every N with the N-th refused, and once for every N with
  * the N-th and every later one refused.  After each run: every call
  * answered 0 or ENOMEM, what succeeded is distinct, both arenas pass
@@ -41,13 +42,30 @@ static long be_out;			/* backend bytes not given back */
 static vmem_size_t tag_size;		/* bytes per boundary tag */
 static vmem_size_t hash_peak;		/* the parent's biggest hash */
 
+/*
+ * The backend also takes the address range of what it hands out from an
+ * arena, as kmem's does (KVA for the pages), and through vmem_xalloc's
+ * general path: so a tag-pool refill's own backend call comes back into
+ * vmem while the refill runs, and a refused tag fill there fails the
+ * backend call.
+ */
+static struct vmem be_arena_store;
+static vmem_t *be_arena;
+
 static void *
 tf_alloc(vmem_size_t size, int flags)
 {
+	vmem_addr_t va;
 	void *p;
 
 	(void)flags;
 	p = aligned_alloc(PAGE_SIZE, size);
+	if (p != NULL && be_arena != NULL && vmem_xalloc(be_arena, size, 0,
+	    0, 0, (vmem_addr_t)p, (vmem_addr_t)p + size - 1, M_NOWAIT, &va) !=
+	    0) {
+		free(p);
+		p = NULL;
+	}
 	if (p != NULL)
 		be_out += (long)size;
 	return (p);
@@ -58,6 +76,8 @@ tf_free(void *p, vmem_size_t size)
 {
 
 	be_out -= (long)size;
+	if (be_arena != NULL)
+		vmem_xfree(be_arena, (vmem_addr_t)p, size);
 	free(p);
 }
 
@@ -336,24 +356,31 @@ scenario(const char **why, int *nfailed)
 }
 
 /*
- * The hog's busy hash (it grows as the hog does): the backend bytes it
- * holds beyond those at the start.
+ * The backend bytes of vm's busy hash table (0 while it is the one in
+ * struct vmem).  The hog's and the backend arena's grow with them, and
+ * count beside the tag and magazine pages.
  */
 static vmem_t *hog;
-static long hog_hash0;
+static long tables0, hog_table0;
 
 static long
-hog_hash_bytes(void)
+hash_bytes(vmem_t *vm)
 {
 	struct vmem_stats vs;
 
-	if (hog == NULL)
+	if (vm == NULL)
 		return (0);
-	vmem_get_stats(hog, &vs);
+	vmem_get_stats(vm, &vs);
 	if (vs.vs_hashsize == VMEM_HASH0_SIZE)
-		return (-hog_hash0);
-	return ((long)round_page(vs.vs_hashsize * sizeof(void *)) -
-	    hog_hash0);
+		return (0);
+	return ((long)round_page(vs.vs_hashsize * sizeof(void *)));
+}
+
+static long
+tables_grown(void)
+{
+
+	return (hash_bytes(hog) + hash_bytes(be_arena) - tables0);
 }
 
 /*
@@ -380,7 +407,7 @@ nothing_lost(const char **why)
 		return (false);
 	}
 	kept = (long)((total - total0) / per + vmem_mag_pages() - mags0) *
-	    (long)PAGE_SIZE + hog_hash_bytes();
+	    (long)PAGE_SIZE + tables_grown();
 	if (be_out - out0 != kept) {
 		snprintf(buf, sizeof(buf), "the backend has %ld bytes out, "
 		    "%ld more than the tag and magazine pages made", be_out,
@@ -523,6 +550,8 @@ main(void)
 	bool good;
 
 	host_thread_register();
+	be_arena = vmem_init(&be_arena_store, "tf-backend", PAGE_SIZE,
+	    (1UL << 47) - PAGE_SIZE, PAGE_SIZE, 0, M_NOWAIT);
 	vmem_set_backend(tf_alloc, tf_free);
 	why = "";
 	good = scenario(&why, &nfailed);
@@ -534,7 +563,8 @@ main(void)
 	total0 = vmem_bt_total();
 	mags0 = vmem_mag_pages();
 	out0 = be_out;
-	hog_hash0 = hog_hash_bytes();
+	hog_table0 = hash_bytes(hog);
+	tables0 = hog_table0 + hash_bytes(be_arena);
 	good = nothing_lost(&why);
 	ok(good && total0 > VMEM_BT_BOOT_TAGS, "every tag "
 	    "accounted for (%lu made, from the boot array and pages) %s",
@@ -553,7 +583,8 @@ main(void)
 		vmem_free(hog, hogged[--nhogged], Q);
 	vmem_destroy(hog);
 	hog = NULL;
-	out0 -= hog_hash0 + (long)round_page(sizeof(struct vmem));
+	tables0 -= hog_table0;
+	out0 -= hog_table0 + (long)round_page(sizeof(struct vmem));
 	cannot_return();
 	return (tap_done());
 }
