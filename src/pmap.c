@@ -432,11 +432,28 @@ kva_shadow_set(vm_offset_t va, vm_paddr_t pa)
  * when alloc is set.  NULL when it is missing and could not be made.
  * pmap locked.
  */
+/*
+ * Link a new page-table page (of domain) into the empty entry *p.  Its
+ * table PTE, or 0 when no page could be had.  pmap locked.
+ */
+static pt_entry_t
+pt_link(pmap_t pmap, pt_entry_t *p, int domain)
+{
+	vm_paddr_t pa;
+	pt_entry_t e;
+
+	pa = pt_alloc(pmap, domain);
+	if (pa == 0)
+		return (0);
+	e = pa_to_pte(pa) | PTE_V;
+	pte_store_table(p, e);
+	return (e);
+}
+
 static pt_entry_t *
 pmap_l2_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 {
 	pt_entry_t e, *l1p;
-	vm_paddr_t pa;
 
 	if (__predict_false(pmap->pm_top_va == NULL))
 		panic("pmap: va 0x%lx changed before pmap_bootstrap", va);
@@ -446,13 +463,8 @@ pmap_l2_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 		if ((e & PTE_V) != 0)
 			panic("pmap_l2_get: 1 GiB leaf 0x%lx covers va 0x%lx "
 			    "outside the DMAP", (unsigned long)e, va);
-		if (!alloc)
+		if (!alloc || (e = pt_link(pmap, l1p, domain)) == 0)
 			return (NULL);
-		pa = pt_alloc(pmap, domain);
-		if (pa == 0)
-			return (NULL);
-		e = pa_to_pte(pa) | PTE_V;
-		pte_store_table(l1p, e);
 	}
 	return (&pt_ptr(pte_to_pa(e))[pl2_index(va)]);
 }
@@ -496,7 +508,6 @@ static pt_entry_t *
 pmap_l3_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 {
 	pt_entry_t e, *l2p;
-	vm_paddr_t pa;
 
 	l2p = pmap_l2_get(pmap, va, domain, alloc);
 	if (l2p == NULL)
@@ -506,14 +517,9 @@ pmap_l3_get(pmap_t pmap, vm_offset_t va, int domain, bool alloc)
 		pmap_demote_l2(pmap, l2p, va);
 		e = pte_load(l2p);
 	} else if ((e & PTE_V) == 0) {
-		if (!alloc)
+		if (!alloc || (e = pt_link(pmap, l2p, domain)) == 0)
 			return (NULL);
-		pa = pt_alloc(pmap, domain);
-		if (pa == 0)
-			return (NULL);
-		e = pa_to_pte(pa) | PTE_V;
-		pte_store_table(l2p, e);
-		kva_shadow_set(va, pa);
+		kva_shadow_set(va, pte_to_pa(e));
 	}
 	return (&pt_ptr(pte_to_pa(e))[pl3_index(va)]);
 }

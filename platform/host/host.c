@@ -449,18 +449,27 @@ md_sleep_would_deadlock(void)
 #define PTE_PBMT_SHIFT	61
 #define PTE_N		(1UL << 63)
 
+/*
+ * Each hart's TLB: 64 direct-mapped entries for 4 KiB leaves (slot: the
+ * page number mod 64) and 8 fully associative ones for superpage leaves,
+ * filled round-robin, as hardware keeps them apart.  A flush of a few pages
+ * looks at their slots and the 8; only a big range scans everything.
+ */
 #define TLB_ENTRIES	64
+#define TLB_BIG		8
 struct tlb_entry {
 	bool		valid;
-	vm_offset_t	vpage;		/* va >> PAGE_SHIFT */
-	vm_paddr_t	pa;		/* of the 4 KiB page */
-	int		perm;		/* KMEM_ACC_* allowed */
 	vm_offset_t	leaf_va;	/* the leaf's VA range */
 	vm_size_t	leaf_size;
+	vm_paddr_t	leaf_pa;	/* where leaf_va goes */
+	int		perm;		/* KMEM_ACC_* allowed */
 };
 struct tlb {
 	pthread_mutex_t	mtx;
+	_Atomic u_int	nvalid;		/* valid entries: 0 skips a flush */
+	u_int		bignext;	/* next big entry to refill */
 	struct tlb_entry e[TLB_ENTRIES];
+	struct tlb_entry big[TLB_BIG];
 };
 static struct tlb tlbs[MAXCPU];
 static pthread_once_t tlb_once = PTHREAD_ONCE_INIT;
@@ -476,19 +485,50 @@ tlb_init(void)
 		pthread_mutex_init(&tlbs[i].mtx, NULL);
 }
 
+static bool
+tlb_hit(const struct tlb_entry *e, vm_offset_t va)
+{
+
+	return (e->valid && va - e->leaf_va < e->leaf_size);
+}
+
+/* Invalidate e if its leaf overlaps [sva, eva).  Called with t->mtx held. */
+static void
+tlb_drop(struct tlb *t, struct tlb_entry *e, vm_offset_t sva,
+    vm_offset_t eva)
+{
+
+	if (!e->valid || e->leaf_va >= eva || sva >= e->leaf_va + e->leaf_size)
+		return;
+	e->valid = false;
+	atomic_fetch_sub_explicit(&t->nvalid, 1, memory_order_relaxed);
+}
+
 static void
 tlb_flush_range(struct tlb *t, vm_offset_t sva, vm_offset_t eva)
 {
-	struct tlb_entry *e;
+	vm_offset_t va;
 	int i;
 
+	/*
+	 * An empty TLB (a hart that has not translated since its last flush,
+	 * most of them in a one-thread test) has nothing to drop.  A fill
+	 * racing with this flush is no more stale than with the lock taken:
+	 * its walk runs unlocked either way.
+	 */
+	if (atomic_load_explicit(&t->nvalid, memory_order_relaxed) == 0)
+		return;
 	pthread_mutex_lock(&t->mtx);
-	for (i = 0; i < TLB_ENTRIES; i++) {
-		e = &t->e[i];
-		if (e->valid && e->leaf_va < eva &&
-		    sva < e->leaf_va + e->leaf_size)
-			e->valid = false;
+	if (eva - sva < TLB_ENTRIES * PAGE_SIZE) {
+		for (va = sva; va < eva; va += PAGE_SIZE)
+			tlb_drop(t, &t->e[(va >> PAGE_SHIFT) % TLB_ENTRIES],
+			    sva, eva);
+	} else {
+		for (i = 0; i < TLB_ENTRIES; i++)
+			tlb_drop(t, &t->e[i], sva, eva);
 	}
+	for (i = 0; i < TLB_BIG; i++)
+		tlb_drop(t, &t->big[i], sva, eva);
 	pthread_mutex_unlock(&t->mtx);
 }
 
@@ -698,15 +738,17 @@ host_mmu_translate(vm_offset_t va, int access, vm_paddr_t *pa,
 	vm_offset_t leaf_va;
 	vm_size_t leaf_size;
 	vm_paddr_t wpa;
-	int perm;
+	int i, perm;
 
 	pthread_once(&tlb_once, tlb_init);
 	t = &tlbs[md_cpuid()];
 	pthread_mutex_lock(&t->mtx);
 	e = &t->e[(va >> PAGE_SHIFT) % TLB_ENTRIES];
-	if (e->valid && e->vpage == va >> PAGE_SHIFT) {
+	for (i = 0; !tlb_hit(e, va) && i < TLB_BIG; i++)
+		e = &t->big[i];
+	if (tlb_hit(e, va)) {
 		perm = e->perm;
-		wpa = e->pa + (va & PAGE_MASK);
+		wpa = e->leaf_pa + (va - e->leaf_va);
 		pthread_mutex_unlock(&t->mtx);
 		goto check;
 	}
@@ -715,12 +757,17 @@ host_mmu_translate(vm_offset_t va, int access, vm_paddr_t *pa,
 	if (mmu_walk(va, &wpa, &perm, &leaf_va, &leaf_size, why) != 0)
 		return (-1);
 	pthread_mutex_lock(&t->mtx);
+	if (leaf_size == PAGE_SIZE)
+		e = &t->e[(va >> PAGE_SHIFT) % TLB_ENTRIES];
+	else
+		e = &t->big[t->bignext++ % TLB_BIG];
+	if (!e->valid)
+		atomic_fetch_add_explicit(&t->nvalid, 1, memory_order_relaxed);
 	e->valid = true;
-	e->vpage = va >> PAGE_SHIFT;
-	e->pa = trunc_page(wpa);
-	e->perm = perm;
 	e->leaf_va = leaf_va;
 	e->leaf_size = leaf_size;
+	e->leaf_pa = wpa - (va - leaf_va);
+	e->perm = perm;
 	pthread_mutex_unlock(&t->mtx);
 check:
 	if ((perm & access) != access) {

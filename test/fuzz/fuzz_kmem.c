@@ -79,10 +79,33 @@ mapped(const struct live *l)
 	return (l->kind != K_KVA && l->kind != K_KMAP);
 }
 
-static uint8_t *
-owner(vm_offset_t va)
+/*
+ * The model walks a range page by page; pmap_kextract_run answers a whole
+ * linear run (a superpage, or 4 KiB leaves mapping consecutive pages) per
+ * walk, and a run caches that answer.  Start each range with RUN0.
+ */
+struct run {
+	vm_offset_t	va;
+	vm_size_t	len;
+	vm_paddr_t	pa;		/* of va; 0: unmapped */
+};
+#define RUN0	((struct run){ 0, 0, 0 })
+
+/* What va (in [r's range start, end)) maps to, 0 if nothing. */
+static vm_paddr_t
+run_pa(struct run *r, vm_offset_t va, vm_offset_t end)
 {
-	vm_paddr_t pa = pmap_kextract(va);
+
+	if (va - r->va >= r->len) {
+		r->va = va;
+		r->pa = pmap_kextract_run(va, end - va, &r->len);
+	}
+	return (r->pa == 0 ? 0 : r->pa + (va - r->va));
+}
+
+static uint8_t *
+owner(vm_paddr_t pa, vm_offset_t va)
+{
 
 	if (pa < HOST_RAM_BASE || pa >= HOST_RAM_BASE + 2 * FZ_RAM)
 		FAIL("0x%lx maps pa 0x%lx outside RAM", va, (u_long)pa);
@@ -93,6 +116,8 @@ owner(vm_offset_t va)
 static void
 own(struct live *l)
 {
+	struct run r = RUN0;
+	vm_paddr_t pa;
 	vm_size_t o;
 	uint8_t *f;
 
@@ -100,39 +125,40 @@ own(struct live *l)
 	if (!mapped(l))
 		return;
 	for (o = 0; o < l->size; o += PAGE_SIZE) {
-		f = owner(l->va + o);
+		pa = run_pa(&r, l->va + o, l->va + l->size);
+		f = owner(pa, l->va + o);
 		if (*f != 0)
 			FAIL("kind %d 0x%lx: page 0x%lx (pa 0x%lx) already "
 			    "belongs to a live allocation: two owners",
-			    l->kind, l->va, l->va + o,
-			    (u_long)pmap_kextract(l->va + o));
+			    l->kind, l->va, l->va + o, (u_long)pa);
 		*f = 1;
 		if (o == 0 || o + PAGE_SIZE == l->size)
 			host_store64(l->va + o, l->tag ^ o);
 		else
-			*(uint64_t *)host_phys_ptr(pmap_kextract(l->va + o),
-			    8) = l->tag ^ o;
+			*(uint64_t *)host_phys_ptr(pa, 8) = l->tag ^ o;
 	}
 }
 
 static void
 disown(const struct live *l)
 {
+	struct run r = RUN0;
 	vm_size_t o;
 
 	for (o = 0; mapped(l) && o < l->size; o += PAGE_SIZE)
-		*owner(l->va + o) = 0;
+		*owner(run_pa(&r, l->va + o, l->va + l->size), l->va + o) = 0;
 }
 
 static void
 check_one(const struct live *l)
 {
+	struct run r = RUN0;
 	vm_paddr_t pa, pa0;
 	vm_size_t o;
 
 	pa0 = pmap_kextract(l->va);
 	for (o = 0; o < l->size; o += PAGE_SIZE) {
-		pa = pmap_kextract(l->va + o);
+		pa = run_pa(&r, l->va + o, l->va + l->size);
 		if (!mapped(l)) {
 			if (pa != 0 && l->kind == K_KVA)
 				FAIL("kva range 0x%lx has page 0x%lx mapped",
@@ -180,6 +206,7 @@ add(vm_offset_t va, vm_size_t size, int kind, bool zero, vm_paddr_t low,
     vm_paddr_t high)
 {
 	struct live *l;
+	struct run r = RUN0;
 	vm_size_t o;
 
 	if (va == 0)
@@ -194,8 +221,8 @@ add(vm_offset_t va, vm_size_t size, int kind, bool zero, vm_paddr_t low,
 	for (o = 0; zero && o < l->size; o += PAGE_SIZE) {
 		static const uint8_t zeros[PAGE_SIZE];
 
-		if (memcmp(host_phys_ptr(pmap_kextract(va + o), PAGE_SIZE),
-		    zeros, PAGE_SIZE) != 0)
+		if (memcmp(host_phys_ptr(run_pa(&r, va + o, va + l->size),
+		    PAGE_SIZE), zeros, PAGE_SIZE) != 0)
 			FAIL("M_ZERO 0x%lx: page 0x%lx not zero", va, va + o);
 	}
 	own(l);
