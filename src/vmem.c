@@ -88,16 +88,14 @@ static bool vmem_boot_arena_used[VMEM_BOOT_ARENAS];
 
 /* ------------------------------------------------------------ free lists */
 
-/* True if a segment of q quanta belongs on list c. */
+/* True if a segment of q > VMEM_NEXACT quanta belongs on list c. */
 VMEM_INLINE bool
 vmem_qinclass(vmem_size_t q, u_long c)
 {
 
 	if (c > VMEM_NEXACT)
 		return ((q >> (c - VMEM_NEXACT + 6)) == 1);
-	if (c == VMEM_NEXACT)
-		return (q > VMEM_NEXACT && q < 2 * VMEM_NEXACT);
-	return (q == c + 1);
+	return (c == VMEM_NEXACT && q < 2 * VMEM_NEXACT);
 }
 
 /* The first list all of whose members are at least q quanta (instant fit). */
@@ -115,8 +113,12 @@ vmem_qfirst(vmem_size_t q)
 	return (c + 1);
 }
 
-/* The first non-empty free list at or above idx, or -1 (two bitmap words). */
-_Static_assert(VMEM_FLWORDS == 2, "vmem_flnext scans two words");
+/*
+ * The first non-empty free list at or above idx (at most VMEM_NFREELIST:
+ * one past the last list), or -1 (two bitmap words).
+ */
+_Static_assert(VMEM_FLWORDS == 2 && VMEM_NFREELIST < 128,
+    "vmem_flnext scans two words");
 VMEM_INLINE int
 vmem_flnext(const vmem_t *vm, u_int idx)
 {
@@ -127,8 +129,7 @@ vmem_flnext(const vmem_t *vm, u_int idx)
 		if (bits != 0)
 			return ((int)kmem_ctzl(bits));
 		idx = 64;
-	} else if (idx >= 128)
-		return (-1);
+	}
 	bits = vm->vm_flbits[1] & (~0UL << (idx - 64));
 	return (bits != 0 ? (int)(64 + kmem_ctzl(bits)) : -1);
 }
@@ -188,15 +189,10 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 VMEM_INLINE long
 bt_newclass(vmem_size_t q, u_long ofl)
 {
-	u_long fl;
 
-	if (q <= VMEM_NEXACT)
-		fl = q - 1;
-	else if (vmem_qinclass(q, ofl))
-		return (-1);
-	else
-		fl = vmem_qclass(q);
-	return (fl == ofl ? -1 : (long)fl);
+	if (q > VMEM_NEXACT)
+		return (vmem_qinclass(q, ofl) ? -1 : (long)vmem_qclass(q));
+	return (q - 1 == ofl ? -1 : (long)(q - 1));
 }
 
 /*
