@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <kmem.h>
 #include <kmem/fault.h>
@@ -907,6 +908,76 @@ test_add_wakes_waiters(void)
 	vmem_destroy(wait_vm);
 }
 
+/* A quantum cache whose arena imports: a source that is full, then not. */
+static void
+test_qcache_import(void)
+{
+	vmem_t *src, *vm;
+	vmem_addr_t a, s0;
+
+	src = vmem_create("qi-src", 0x70000000, 16 * Q, Q, 0, M_NOWAIT);
+	vm = vmem_create("qi", 0, 0, Q, 2 * Q, M_NOWAIT);
+	vmem_set_import(vm, p_import, p_release, src, 16 * Q);
+	ok(vmem_xalloc(src, 16 * Q, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
+	    M_NOWAIT, &s0) == 0 && vmem_alloc(vm, Q, M_NOWAIT, &a) == ENOMEM &&
+	    vmem_size(vm, VMEM_ALLOC | VMEM_FREE) == 0, "a cached size whose "
+	    "source is full: ENOMEM, nothing imported");
+	vmem_xfree(src, s0, 16 * Q);
+	ok(vmem_alloc(vm, Q, M_NOWAIT, &a) == 0 && vmem_size(src, VMEM_ALLOC) ==
+	    16 * Q, "with room there, a span is imported for the rounds");
+	vmem_free(vm, a, Q);
+	vmem_drain(vm);
+	ok(vmem_size(src, VMEM_ALLOC) == 0, "drained, the span goes back");
+	vmem_destroy(vm);
+	vmem_destroy(src);
+}
+
+/*
+ * Another hart holds the arena lock: a free whose try fails takes the
+ * general path, waits for the lock, and frees.
+ */
+static vmem_t *locked_vm;
+static atomic_int lock_state;		/* 1 held, 2 the free is coming */
+
+static void *
+lock_holder(void *arg)
+{
+
+	(void)arg;
+	host_thread_register();
+	kmem_spin_lock(&locked_vm->vm_lock);
+	atomic_store(&lock_state, 1);
+	while (atomic_load(&lock_state) != 2)
+		sched_yield();
+	nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	kmem_spin_unlock(&locked_vm->vm_lock);
+	host_thread_unregister();
+	return (NULL);
+}
+
+static void
+test_free_waits_for_lock(void)
+{
+	pthread_t t;
+	vmem_addr_t a, b;
+	char why[192];
+
+	locked_vm = vmem_create("locked", BASE, 64 * Q, Q, 0, M_NOWAIT);
+	ok(vmem_alloc(locked_vm, 4 * Q, M_NOWAIT, &a) == 0 &&
+	    vmem_alloc(locked_vm, 4 * Q, M_NOWAIT, &b) == 0, "two segments");
+	pthread_create(&t, NULL, lock_holder, NULL);
+	while (atomic_load(&lock_state) != 1)
+		sched_yield();
+	atomic_store(&lock_state, 2);
+	vmem_free(locked_vm, a, 4 * Q);
+	pthread_join(t, NULL);
+	ok(vmem_size(locked_vm, VMEM_ALLOC) == 4 * Q && vmem_check(locked_vm,
+	    why, sizeof(why)) == 0, "a free that found the lock held waited "
+	    "and freed");
+	vmem_free(locked_vm, b, 4 * Q);
+	vmem_destroy(locked_vm);
+}
+
 /* The round table's leaves: a backend that misbehaves, a leaf added twice. */
 static void
 test_qcache_leaf_add(void)
@@ -981,6 +1052,8 @@ main(void)
 	test_tags_run_dry();
 	test_nextfit_cursor();
 	test_add_wakes_waiters();
+	test_free_waits_for_lock();
+	test_qcache_import();
 	test_qcache_leaf_add();
 	test_qcache_leaf_misaligned();
 	return (tap_done());
