@@ -43,7 +43,9 @@ static struct mon_alloc mon_allocs[MON_ALLOCS];
 
 /*
  * Read a line into buf (without its end), echoing.  CR, LF or CR LF end
- * a line; backspace and DEL erase.  Returns false at the end of input.
+ * a line (a CR ends the line at once, so only a line's first byte can be
+ * the LF of a CR LF); backspace and DEL erase; a tab is a blank.  Returns
+ * false at the end of input.
  */
 static bool
 mon_getline(char *buf, size_t size, bool *after_cr)
@@ -60,7 +62,7 @@ mon_getline(char *buf, size_t size, bool *after_cr)
 			md_cpu_relax();
 			continue;
 		}
-		if (c == '\n' && *after_cr && n == 0) {
+		if (c == '\n' && *after_cr) {
 			*after_cr = false;	/* the LF of a CR LF */
 			continue;
 		}
@@ -77,6 +79,8 @@ mon_getline(char *buf, size_t size, bool *after_cr)
 			}
 			continue;
 		}
+		if (c == '\t')
+			c = ' ';	/* a blank, as mon_word reads it */
 		if (c < ' ' || n + 1 >= size)
 			continue;	/* control bytes and overlong lines */
 		buf[n++] = (char)c;
@@ -90,12 +94,12 @@ mon_word(char **p)
 {
 	char *w;
 
-	while (**p == ' ' || **p == '\t')
+	while (**p == ' ')
 		(*p)++;
 	if (**p == '\0')
 		return (NULL);
 	w = *p;
-	while (**p != '\0' && **p != ' ' && **p != '\t')
+	while (**p != '\0' && **p != ' ')
 		(*p)++;
 	if (**p != '\0')
 		*(*p)++ = '\0';
@@ -111,7 +115,7 @@ mon_number(const char *s, bool sizes, uint64_t *vp)
 {
 	uint64_t v, base, d, mul;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL)		/* mon_word's words are never empty */
 		return (false);
 	base = 10;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -352,8 +356,12 @@ cmd_page(char *args)
 		if (pa >= ps.segs[i].start && pa < ps.segs[i].end)
 			kmem_printf(", segment %d [0x%lx, 0x%lx)", i,
 			    (u_long)ps.segs[i].start, (u_long)ps.segs[i].end);
-	marks = vm_page_kmem_get(m);
+	/*
+	 * A free page's struct holds list links where an allocated one has
+	 * its marks, and inside a free block no "known zero" bit: none.
+	 */
 	state = vm_phys_pa_state(pa);
+	marks = state == VM_PHYS_PAGE_FREE ? 0 : vm_page_kmem_get(m);
 	kmem_printf("\n  %s; kmem marks:%s%s%s%s; known zero: %s; dmap va "
 	    "0x%lx\n", state == VM_PHYS_PAGE_FREE ? "free" :
 	    state == VM_PHYS_PAGE_CACHED ? "free, in a hart's cache" :
@@ -361,7 +369,7 @@ cmd_page(char *args)
 	    (marks & VM_PAGE_KMEM_HEAD) != 0 ? " head" : "",
 	    (marks & VM_PAGE_KMEM_TAIL) != 0 ? " tail" : "",
 	    (marks & VM_PAGE_KMEM_EXEC) != 0 ? " exec" : "",
-	    vm_page_is_zero(m) ? "yes" : "no",
+	    state != VM_PHYS_PAGE_FREE && vm_page_is_zero(m) ? "yes" : "no",
 	    (u_long)PHYS_TO_DMAP(trunc_page(pa)));
 	return (0);
 }

@@ -37,7 +37,8 @@ struct rep {
 	char	line[REP_LINE_MAX + 2];	/* + the closing brace and newline */
 	size_t	ll;		/* bytes in line */
 	bool	over;		/* the line did not fit: replaced by an error */
-	char	*buf;		/* NULL: the console */
+	bool	console;	/* lines go to the console, not to buf */
+	char	*buf;
 	size_t	len;
 	size_t	total;		/* bytes the whole report needs */
 	bool	full;		/* a line did not fit in buf: stop copying */
@@ -133,7 +134,7 @@ rep_end(struct rep *r)
 	r->line[r->ll++] = '\n';
 	r->nlines++;
 	r->total += r->ll;
-	if (r->buf == NULL) {
+	if (r->console) {
 		md_console_write(r->line, r->ll);
 		return;
 	}
@@ -389,6 +390,7 @@ kmem_report_json(void)
 	struct rep r;
 
 	memset(&r, 0, sizeof(r));
+	r.console = true;
 	rep_all(&r);
 }
 

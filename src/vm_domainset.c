@@ -308,8 +308,9 @@ iter_step(struct vm_domainset_iter *di, int *domain, bool sleeps, bool once)
 		di->di_pass = 4;	/* no further round */
 		return (ENOMEM);
 	}
+	/* di_cnt > 0: pass 1 or 2 of the new round yields a domain. */
 	iter_start(di, domain);
-	return (*domain >= 0 ? 0 : ENOMEM);
+	return (0);
 }
 
 void

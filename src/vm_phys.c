@@ -809,6 +809,8 @@ vm_phys_init(void)
 		seg->epfn = atop(seg->end);
 		seg->domain = physmem.managed[i].domain;
 	}
+	if (vm_phys_nsegs == 0)
+		return (EINVAL);
 	for (i = 1; i < vm_phys_nsegs; i++) {
 		tmp = vm_phys_segs[i];
 		for (j = i; j > 0 && seg_cmp_domain(&vm_phys_segs[j - 1],

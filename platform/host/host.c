@@ -730,8 +730,7 @@ mmu_walk(vm_offset_t va, vm_paddr_t *pa, int *perm, vm_offset_t *leaf_va,
 }
 
 int
-host_mmu_translate(vm_offset_t va, int access, vm_paddr_t *pa,
-    const char **why)
+host_mmu_perm(vm_offset_t va, vm_paddr_t *pa, const char **why)
 {
 	struct tlb *t;
 	struct tlb_entry *e;
@@ -748,9 +747,9 @@ host_mmu_translate(vm_offset_t va, int access, vm_paddr_t *pa,
 		e = &t->big[i];
 	if (tlb_hit(e, va)) {
 		perm = e->perm;
-		wpa = e->leaf_pa + (va - e->leaf_va);
+		*pa = e->leaf_pa + (va - e->leaf_va);
 		pthread_mutex_unlock(&t->mtx);
-		goto check;
+		return (perm);
 	}
 	pthread_mutex_unlock(&t->mtx);
 	atomic_fetch_add(&st_walks, 1);
@@ -769,7 +768,20 @@ host_mmu_translate(vm_offset_t va, int access, vm_paddr_t *pa,
 	e->leaf_pa = wpa - (va - leaf_va);
 	e->perm = perm;
 	pthread_mutex_unlock(&t->mtx);
-check:
+	*pa = wpa;
+	return (perm);
+}
+
+int
+host_mmu_translate(vm_offset_t va, int access, vm_paddr_t *pa,
+    const char **why)
+{
+	vm_paddr_t wpa;
+	int perm;
+
+	perm = host_mmu_perm(va, &wpa, why);
+	if (perm < 0)
+		return (-1);
 	if ((perm & access) != access) {
 		*why = access == KMEM_ACC_WRITE ? "write to a page without W "
 		    "(or D clear)" : access == KMEM_ACC_EXEC ?

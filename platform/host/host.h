@@ -67,7 +67,11 @@ void host_smp_stop(void);
 /*
  * Translate va for access (KMEM_ACC_*).  Returns 0 and the PA, or -1 with
  * *why set when the hart would fault.  Uses and fills this hart's TLB.
+ * host_mmu_perm: the same translation for every access at once: the
+ * KMEM_ACC_* bits va allows and its PA, or -1 with *why when nothing maps
+ * it (or the tables are bad).
  */
+int host_mmu_perm(vm_offset_t va, vm_paddr_t *pa, const char **why);
 int host_mmu_translate(vm_offset_t va, int access, vm_paddr_t *pa,
     const char **why);
 

@@ -17,7 +17,8 @@ const bool kmem_boot_quiet = true;
  * kmem_free while other harts work never finishes in useful time.  So the
  * multi-hart run stays inside one batch per hart (fewer than
  * KDEFER_RANGES frees): it measures the common path under concurrency; the
- * batch is flushed afterwards, when the other harts are idle again.
+ * batch is flushed afterwards, when the other harts are idle again.  Its
+ * caches are stocked before (stock()), as they are in a long run.
  */
 #define N	BENCH_PAIRS
 #define NMULTI	20
@@ -28,6 +29,26 @@ static int npairs = N, nwarm = WARM1;
 static uint64_t all[MAXCPU * N];
 static struct kmem_barrier bar;
 static volatile unsigned long locks0, locks1;
+
+/*
+ * Stock this hart's caches as a long run does: while other harts run,
+ * kmem_free hands pages and KVA back only when its batch is flushed, so
+ * allocate a burst, free it and flush.  Each hart does this in turn while
+ * the others wait idle (a fence to an idle hart is cheap under -icount).
+ */
+static void
+stock(void *arg)
+{
+	static vm_offset_t va[MAXCPU][NMULTI + WARMN];
+	int i;
+
+	(void)arg;
+	for (i = 0; i < NMULTI + WARMN; i++)
+		va[md_cpuid()][i] = kmem_malloc(PAGE_SIZE, M_WAITOK);
+	for (i = 0; i < NMULTI + WARMN; i++)
+		kmem_free(va[md_cpuid()][i], PAGE_SIZE);
+	(void)kmem_free_flush();
+}
 
 static void
 pairs(void *arg)
@@ -72,7 +93,15 @@ main(void)
 	if (ncpu < 2)
 		return (0);
 	kmem_barrier_init(&bar, ncpu);
-	(void)kmem_free_flush();
+	for (c = 0; c < ncpu; c++) {
+		if (c == md_cpuid()) {
+			stock(NULL);
+			continue;
+		}
+		if (kmem_smp_run(c, stock, NULL) != 0)
+			return (1);
+		kmem_smp_wait(c);
+	}
 	npairs = NMULTI;
 	nwarm = WARMN;
 	kmem_smp_run_all(pairs, NULL);

@@ -5,8 +5,8 @@
  * catches), so the process must end with KMEM_EXIT_FAULT (97) or
  * KMEM_EXIT_PANIC (98) after a report naming the access and the region.
  * test/target/expect_exit.sh checks the code and a line of the report.
- *   host_fault_report early | kva | kva_ro | dmap_end | exec | devmap |
- *                     lower | panic
+ *   host_fault_report early | access | kva | kva_ro | dmap_end | exec |
+ *                     devmap | lower | panic
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +25,10 @@ main(int argc, char **argv)
 	if (strcmp(c, "early") == 0) {
 		/* Before the pmap: no region names yet. */
 		kmem_fault_fatal(0x1000, KMEM_ACC_EXEC, 0x2000, "early test");
+	}
+	if (strcmp(c, "access") == 0) {
+		/* A trap whose kind of access the platform could not tell. */
+		kmem_fault_fatal(0x1000, 0, 0x2000, "unknown access test");
 	}
 	if (host_boot(&m, 1) != 0) {
 		fprintf(stderr, "host_fault_report: kmem did not boot\n");

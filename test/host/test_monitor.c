@@ -12,6 +12,7 @@
 
 #include <kmem.h>
 #include "host.h"
+#include "capture.h"
 #include "tap.h"
 
 static struct fdt_machine M;
@@ -58,12 +59,8 @@ run_str(const char *script)
 static int
 count(const char *needle)
 {
-	const char *p;
-	int n;
 
-	for (n = 0, p = out; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return (n);
+	return (capture_count(out, needle));
 }
 
 int

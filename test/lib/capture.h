@@ -4,13 +4,15 @@
  * stderr on the host twin), so a test can assert the lines a printing
  * function writes.  capture_begin() sends stderr to a temporary file;
  * capture_end() restores it, copies the text into buf (NUL-terminated,
- * cut at size - 1) and echoes it to stderr for the test's log.
+ * cut at size - 1) and echoes it to stderr for the test's log;
+ * capture_count() counts a string in what was caught.
  */
 #ifndef KMEM_TEST_CAPTURE_H
 #define KMEM_TEST_CAPTURE_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static FILE *capture_file;
@@ -45,6 +47,18 @@ capture_end(char *buf, size_t size)
 	fclose(capture_file);
 	capture_file = NULL;
 	fputs(buf, stderr);
+	return (n);
+}
+
+/* How many times needle occurs in buf (overlapping ones too). */
+static inline int
+capture_count(const char *buf, const char *needle)
+{
+	const char *p;
+	int n;
+
+	for (n = 0, p = buf; (p = strstr(p, needle)) != NULL; p++)
+		n++;
 	return (n);
 }
 
