@@ -75,6 +75,7 @@ vmem_backend_free_t *vmem_backend_free;
 static struct kmem_spin vmem_bt_lock = KMEM_SPIN_INITIALIZER("vmem btag pool");
 static struct vmem_btag *vmem_bt_pool;
 atomic_ulong vmem_bt_npool;
+atomic_ulong vmem_bt_ntotal;		/* tags ever made: boot + pages */
 static bool vmem_bt_booted;
 static atomic_uint vmem_bt_refilling;
 static struct vmem_btag vmem_boot_tags[VMEM_BOOT_TAGS];
@@ -87,16 +88,14 @@ static bool vmem_boot_arena_used[VMEM_BOOT_ARENAS];
 
 /* ------------------------------------------------------------ free lists */
 
-/* True if a segment of q quanta belongs on list c. */
+/* True if a segment of q > VMEM_NEXACT quanta belongs on list c. */
 VMEM_INLINE bool
 vmem_qinclass(vmem_size_t q, u_long c)
 {
 
 	if (c > VMEM_NEXACT)
 		return ((q >> (c - VMEM_NEXACT + 6)) == 1);
-	if (c == VMEM_NEXACT)
-		return (q > VMEM_NEXACT && q < 2 * VMEM_NEXACT);
-	return (q == c + 1);
+	return (c == VMEM_NEXACT && q < 2 * VMEM_NEXACT);
 }
 
 /* The first list all of whose members are at least q quanta (instant fit). */
@@ -114,8 +113,12 @@ vmem_qfirst(vmem_size_t q)
 	return (c + 1);
 }
 
-/* The first non-empty free list at or above idx, or -1 (two bitmap words). */
-_Static_assert(VMEM_FLWORDS == 2, "vmem_flnext scans two words");
+/*
+ * The first non-empty free list at or above idx (at most VMEM_NFREELIST:
+ * one past the last list), or -1 (two bitmap words).
+ */
+_Static_assert(VMEM_FLWORDS == 2 && VMEM_NFREELIST < 128,
+    "vmem_flnext scans two words");
 VMEM_INLINE int
 vmem_flnext(const vmem_t *vm, u_int idx)
 {
@@ -126,8 +129,7 @@ vmem_flnext(const vmem_t *vm, u_int idx)
 		if (bits != 0)
 			return ((int)kmem_ctzl(bits));
 		idx = 64;
-	} else if (idx >= 128)
-		return (-1);
+	}
 	bits = vm->vm_flbits[1] & (~0UL << (idx - 64));
 	return (bits != 0 ? (int)(64 + kmem_ctzl(bits)) : -1);
 }
@@ -187,15 +189,10 @@ bt_remfree(vmem_t *vm, struct vmem_btag *bt)
 VMEM_INLINE long
 bt_newclass(vmem_size_t q, u_long ofl)
 {
-	u_long fl;
 
-	if (q <= VMEM_NEXACT)
-		fl = q - 1;
-	else if (vmem_qinclass(q, ofl))
-		return (-1);
-	else
-		fl = vmem_qclass(q);
-	return (fl == ofl ? -1 : (long)fl);
+	if (q > VMEM_NEXACT)
+		return (vmem_qinclass(q, ofl) ? -1 : (long)vmem_qclass(q));
+	return (q - 1 == ofl ? -1 : (long)(q - 1));
 }
 
 /*
@@ -230,6 +227,48 @@ vmem_settle(vmem_t *vm)
 	bt_reclass_q(vm, bt, bt->bt_size >> vm->vm_quantum_shift);
 }
 
+/* ------------------------------------------------------- fault injection */
+
+/*
+ * Fault injection (tests, vmem_fail_after): while armed, each of vmem's
+ * own allocations (an arena's tag-cache fill from the pool, the pool's
+ * refill from the backend, a new busy hash table) is counted, and the one
+ * after the first vmem_inject_left is refused as if its supply were empty.
+ * Only those slow paths look at it: no fast path pays for it.
+ */
+static atomic_bool vmem_inject_armed;
+static atomic_bool vmem_inject_sticky;
+static atomic_long vmem_inject_left;
+static atomic_long vmem_inject_count;
+
+static bool
+vmem_inject_fail(void)
+{
+	long left;
+
+	if (!atomic_load_explicit(&vmem_inject_armed, memory_order_relaxed))
+		return (false);
+	atomic_fetch_add(&vmem_inject_count, 1);
+	left = atomic_fetch_sub(&vmem_inject_left, 1);
+	return (left == 0 || (left < 0 && atomic_load_explicit(
+	    &vmem_inject_sticky, memory_order_relaxed)));
+}
+
+long
+vmem_fail_after(long n, bool sticky)
+{
+	long counted;
+
+	atomic_store(&vmem_inject_armed, false);
+	counted = atomic_exchange(&vmem_inject_count, 0);
+	if (n >= 0) {
+		atomic_store(&vmem_inject_left, n);
+		atomic_store(&vmem_inject_sticky, sticky);
+		atomic_store(&vmem_inject_armed, true);
+	}
+	return (counted);
+}
+
 /* ------------------------------------------------------------- tag supply */
 
 /* Seed the pool with the boot tags, once. */
@@ -245,6 +284,8 @@ vmem_bootstrap(void)
 			vmem_bt_pool = &vmem_boot_tags[i];
 		}
 		atomic_fetch_add_explicit(&vmem_bt_npool, VMEM_BOOT_TAGS,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&vmem_bt_ntotal, VMEM_BOOT_TAGS,
 		    memory_order_relaxed);
 		vmem_bt_booted = true;
 	}
@@ -267,7 +308,8 @@ vmem_bt_refill(void)
 	if (vmem_backend_alloc == NULL ||
 	    atomic_exchange(&vmem_bt_refilling, 1) != 0)
 		return;
-	p = vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
+	p = vmem_inject_fail() ? NULL : vmem_backend_alloc(PAGE_SIZE,
+	    M_NOWAIT);
 	if (p != NULL) {
 		n = PAGE_SIZE / sizeof(struct vmem_btag);
 		head = NULL;
@@ -285,6 +327,8 @@ vmem_bt_refill(void)
 		vmem_bt_pool = head;
 		atomic_fetch_add_explicit(&vmem_bt_npool, n,
 		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&vmem_bt_ntotal, n,
+		    memory_order_relaxed);
 		kmem_spin_unlock(&vmem_bt_lock);
 	}
 	atomic_store(&vmem_bt_refilling, 0);
@@ -301,15 +345,19 @@ vmem_bt_refill_maybe(void)
 
 /*
  * Make sure the arena holds BT_MAXALLOC tags.  Arena lock held; takes the
- * pool lock (a leaf).  Returns ENOMEM if the pool is empty.
+ * pool lock (a leaf).  Returns ENOMEM if the pool runs dry first (the
+ * tags it did take stay in the arena's cache).  A refused fill (fault
+ * injection) is one whose pool runs dry a tag short.
  */
 static int
 bt_fill_slow(vmem_t *vm)
 {
 	struct vmem_btag *bt;
+	u_int want;
 
+	want = vmem_inject_fail() ? BT_MAXALLOC - 1 : 2 * BT_MAXALLOC;
 	kmem_spin_lock(&vmem_bt_lock);
-	while (vm->vm_nfreetags < 2 * BT_MAXALLOC &&
+	while (vm->vm_nfreetags < want &&
 	    (bt = vmem_bt_pool) != NULL) {
 		vmem_bt_pool = bt->bt_lnext;
 		atomic_fetch_sub_explicit(&vmem_bt_npool, 1,
@@ -588,6 +636,8 @@ vmem_rehash(vmem_t *vm)
 
 	if (want <= VMEM_HASH0_SIZE)
 		newtab = vm->vm_hash0;
+	else if (vmem_inject_fail())
+		newtab = NULL;
 	else
 		newtab = vmem_backend_alloc(round_page(want * sizeof(*newtab)),
 		    M_NOWAIT);
@@ -642,13 +692,17 @@ vmem_fit(vmem_addr_t bstart, vmem_addr_t bend, vmem_size_t size,
 	if (a < start)
 		return (false);
 	if (nocross != 0 && ((a ^ (a + size - 1)) & -nocross) != 0) {
-		/* Next multiple of nocross, plus phase (align < nocross). */
+		/*
+		 * Next multiple of nocross, plus phase.  Only a range that
+		 * wraps at the top (b is 0) crosses when align >= nocross:
+		 * a is phase modulo nocross then, and the arguments' check
+		 * keeps [phase, phase + size) inside one block.  So here
+		 * phase < align < nocross and b + phase cannot wrap.
+		 */
 		b = (a | (nocross - 1)) + 1;
 		if (b == 0)
 			return (false);
 		a = b + phase;
-		if (a < b)
-			return (false);
 	}
 	if (a > end || end - a < size - 1)
 		return (false);
@@ -774,17 +828,16 @@ vmem_clip(vmem_t *vm, struct vmem_btag *bt, vmem_addr_t addr, vmem_size_t size)
 
 	if (addr == bt->bt_start)
 		return (vmem_carve(vm, bt, size, false));
+	/* A free head [bt_start, addr) stays; bt goes on from addr. */
 	bt_remfree(vm, bt);
-	if (addr != bt->bt_start) {
-		nb = bt_alloc(vm);
-		nb->bt_type = BT_TYPE_FREE;
-		nb->bt_start = bt->bt_start;
-		nb->bt_size = addr - bt->bt_start;
-		bt->bt_start = addr;
-		bt->bt_size -= nb->bt_size;
-		bt_insseg_before(vm, nb, bt);
-		bt_insfree(vm, nb);
-	}
+	nb = bt_alloc(vm);
+	nb->bt_type = BT_TYPE_FREE;
+	nb->bt_start = bt->bt_start;
+	nb->bt_size = addr - bt->bt_start;
+	bt->bt_start = addr;
+	bt->bt_size -= nb->bt_size;
+	bt_insseg_before(vm, nb, bt);
+	bt_insfree(vm, nb);
 	if (bt->bt_size != size) {
 		nb = bt_alloc(vm);
 		nb->bt_type = BT_TYPE_FREE;
@@ -976,8 +1029,8 @@ vmem_release_idle(vmem_t *vm)
 		return;
 again:
 	for (sp = vm->vm_spans; sp != NULL; sp = sp->bt_lnext) {
-		if (sp->bt_snext == NULL ||
-		    sp->bt_snext->bt_type != BT_TYPE_FREE ||
+		/* A span is never empty: a segment follows it. */
+		if (sp->bt_snext->bt_type != BT_TYPE_FREE ||
 		    !vmem_span_idle(vm, sp->bt_snext))
 			continue;
 		vmem_span_remove(vm, sp, &a, &s);

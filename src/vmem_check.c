@@ -294,3 +294,10 @@ vmem_bt_pool_count(void)
 
 	return (atomic_load_explicit(&vmem_bt_npool, memory_order_relaxed));
 }
+
+unsigned long
+vmem_bt_total(void)
+{
+
+	return (atomic_load_explicit(&vmem_bt_ntotal, memory_order_relaxed));
+}

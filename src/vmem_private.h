@@ -65,6 +65,26 @@ void vmem_get_stats(vmem_t *vm, struct vmem_stats *vs);
 /* Tags in the global pool (free, ready for any arena). */
 unsigned long vmem_bt_pool_count(void);
 
+/*
+ * Tags ever made (the boot tags and every page the pool was refilled
+ * with; tag pages are never given back): the pool, the arenas' tag caches
+ * and their segment lists together hold exactly this many.
+ */
+unsigned long vmem_bt_total(void);
+
+/* Backend pages cut into magazines (kept in their pool, never given back). */
+unsigned long vmem_mag_pages(void);
+
+/*
+ * Fault injection, for tests: after n more of vmem's own allocations (an
+ * arena's tag-cache fill from the pool, the pool's refill from the
+ * backend, a new busy hash table) the next one is refused as if its supply
+ * were empty: once, or with sticky every one after it too; n < 0 disarms.
+ * While armed every such allocation is counted.  Returns the allocations
+ * counted since the previous call.
+ */
+long vmem_fail_after(long n, bool sticky);
+
 #ifdef KMEM_PRIVATE_H		/* src/ only from here on */
 
 /* The helpers of the fast paths are inlined into them. */
@@ -313,6 +333,7 @@ extern struct vmem *vmem_list;
 
 /* vmem_check's and vmem_print's view of the tag pool. */
 extern atomic_ulong vmem_bt_npool;
+extern atomic_ulong vmem_bt_ntotal;
 
 /* Quantum caches of a new arena: every slot empty, every depot empty. */
 void vmem_qcache_init(vmem_t *vm);

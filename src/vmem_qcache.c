@@ -97,6 +97,7 @@ _Static_assert(sizeof(struct vmem_mag) == VMEM_MAG_SIZE, "magazine size");
 /* The magazine pool (leaf lock): handles of empty magazines. */
 static struct kmem_spin vmem_mag_lock = KMEM_SPIN_INITIALIZER("vmem mag pool");
 static uintptr_t vmem_mag_pool;
+static atomic_ulong vmem_mag_npages;	/* backend pages cut into magazines */
 
 void
 vmem_qcache_init(vmem_t *vm)
@@ -208,6 +209,7 @@ mag_get(void)
 	p = (uintptr_t)vmem_backend_alloc(PAGE_SIZE, M_NOWAIT);
 	if (p == 0)
 		return (0);
+	atomic_fetch_add_explicit(&vmem_mag_npages, 1, memory_order_relaxed);
 	/* Handles need 256-byte alignment; a page normally has it. */
 	end = p + PAGE_SIZE;
 	p = (p + MAG_MASK) & ~MAG_MASK;
@@ -279,13 +281,36 @@ qc_trade_prev(_Atomic uintptr_t *ps, uintptr_t h, bool rounds)
 }
 
 /*
+ * The caller stops loading the magazine h (not 0): it becomes the previous
+ * one if the previous slot ps has none (Bonwick's loaded and previous
+ * magazines, so that qc_trade_prev finds it), else it goes on the depot
+ * list.
+ */
+static void
+qc_retire(struct vmem_qcache *qc, _Atomic uintptr_t *ps, uintptr_t *list,
+    uintptr_t h)
+{
+	uintptr_t f;
+
+	f = atomic_exchange_explicit(ps, MAG_BUSY, memory_order_acquire);
+	if (f == MAG_NONE) {
+		atomic_store_explicit(ps, h, memory_order_release);
+		return;
+	}
+	if (f != MAG_BUSY)
+		atomic_store_explicit(ps, f, memory_order_release);
+	depot_push(qc, list, h);
+}
+
+/*
  * vmem_alloc's slow path.  h is what the fast path swapped out of the
  * hart's loaded slot for the size: MAG_BUSY (the slot is held elsewhere:
  * use the arena), else we own the slot and h is an empty magazine or
  * MAG_NONE.  Then: trade with the previous slot if its magazine has
- * rounds, else take a magazine with rounds from the depot,
- * else fill at most QC_FILL_ROUNDS rounds from the arena, else allocate
- * from the arena.  No lock held; never sleeps unless the arena does.
+ * rounds, else take a magazine with rounds from the depot (h retired to
+ * the previous slot or the depot), else fill at most QC_FILL_ROUNDS
+ * rounds from the arena, else allocate from the arena.  No lock held;
+ * never sleeps unless the arena does.
  */
 static __attribute__((noinline)) int
 qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
@@ -308,14 +333,15 @@ qc_alloc_slow(vmem_t *vm, vmem_size_t size, int flags, vmem_addr_t *addrp,
 		goto take;
 	}
 	kmem_spin_lock(&qc->qc_lock);
-	if ((e = mag_pop(&qc->qc_full)) != 0) {
+	e = mag_pop(&qc->qc_full);
+	kmem_spin_unlock(&qc->qc_lock);
+	if (e != 0) {
 		if (h != 0)
-			mag_push(&qc->qc_empty, h);
-		kmem_spin_unlock(&qc->qc_lock);
+			qc_retire(qc, &vm->vm_qprev[cpu][idx], &qc->qc_empty,
+			    h);
 		h = e;
 		goto take;
 	}
-	kmem_spin_unlock(&qc->qc_lock);
 	if (h == 0 && (h = mag_get()) == 0) {
 		atomic_store_explicit(slot, MAG_NONE, memory_order_release);
 		goto arena;
@@ -343,8 +369,9 @@ arena:
  * swapped out of the hart's loaded slot: MAG_BUSY (held elsewhere: give
  * the round back to the arena), or, the slot ours, a full magazine or
  * MAG_NONE.  Then: trade with the previous slot if its magazine has room,
- * else trade the full one for an empty one from the depot or the pool,
- * else give the round back to the arena.  No lock held on entry.
+ * else trade the full one for an empty one from the depot or the pool
+ * (the full one retired to the previous slot or the depot), else give the
+ * round back to the arena.  No lock held on entry.
  */
 static __attribute__((noinline)) void
 qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
@@ -379,19 +406,15 @@ qc_free_slow(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 	}
 	kmem_spin_lock(&qc->qc_lock);
 	m = mag_pop(&qc->qc_empty);
-	if (m != 0 && h != 0)
-		mag_push(&qc->qc_full, h);
 	kmem_spin_unlock(&qc->qc_lock);
-	if (m == 0) {
-		if ((m = mag_get()) == 0) {
-			atomic_store_explicit(slot, h != 0 ? h : MAG_NONE,
-			    memory_order_release);
-			vmem_rounds_free(vm, &e, 1);
-			return;
-		}
-		if (h != 0)
-			depot_push(qc, &qc->qc_full, h);
+	if (m == 0 && (m = mag_get()) == 0) {
+		atomic_store_explicit(slot, h != 0 ? h : MAG_NONE,
+		    memory_order_release);
+		vmem_rounds_free(vm, &e, 1);
+		return;
 	}
+	if (h != 0)
+		qc_retire(qc, &vm->vm_qprev[cpu][idx], &qc->qc_full, h);
 	h = m;
 push:
 	*(vmem_round_t **)h = e;
@@ -541,6 +564,13 @@ vmem_drain(vmem_t *vm)
 			kmem_spin_unlock(&vmem_mag_lock);
 		}
 	}
+}
+
+unsigned long
+vmem_mag_pages(void)
+{
+
+	return (atomic_load_explicit(&vmem_mag_npages, memory_order_relaxed));
 }
 
 void
