@@ -82,14 +82,13 @@ mapped(const struct live *l)
 /*
  * The model walks a range page by page; pmap_kextract_run answers a whole
  * linear run (a superpage, or 4 KiB leaves mapping consecutive pages) per
- * walk, and a run caches that answer.  Start each range with RUN0.
+ * walk, and a run caches that answer.  Start each range with a zeroed one.
  */
 struct run {
 	vm_offset_t	va;
 	vm_size_t	len;
 	vm_paddr_t	pa;		/* of va; 0: unmapped */
 };
-#define RUN0	((struct run){ 0, 0, 0 })
 
 /* What va (in [r's range start, end)) maps to, 0 if nothing. */
 static vm_paddr_t
@@ -116,7 +115,7 @@ owner(vm_paddr_t pa, vm_offset_t va)
 static void
 own(struct live *l)
 {
-	struct run r = RUN0;
+	struct run r = { 0 };
 	vm_paddr_t pa;
 	vm_size_t o;
 	uint8_t *f;
@@ -142,7 +141,7 @@ own(struct live *l)
 static void
 disown(const struct live *l)
 {
-	struct run r = RUN0;
+	struct run r = { 0 };
 	vm_size_t o;
 
 	for (o = 0; mapped(l) && o < l->size; o += PAGE_SIZE)
@@ -152,7 +151,7 @@ disown(const struct live *l)
 static void
 check_one(const struct live *l)
 {
-	struct run r = RUN0;
+	struct run r = { 0 };
 	vm_paddr_t pa, pa0;
 	vm_size_t o;
 
@@ -206,7 +205,7 @@ add(vm_offset_t va, vm_size_t size, int kind, bool zero, vm_paddr_t low,
     vm_paddr_t high)
 {
 	struct live *l;
-	struct run r = RUN0;
+	struct run r = { 0 };
 	vm_size_t o;
 
 	if (va == 0)
