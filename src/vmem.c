@@ -334,6 +334,23 @@ vmem_bt_refill(void)
 	atomic_store(&vmem_bt_refilling, 0);
 }
 
+/*
+ * An M_WAITOK allocation found the pool dry: another hart may be refilling
+ * it right now (only one refill runs at a time).  Wait for that refill,
+ * then refill once more.  True when the pool has tags again.  No vmem
+ * lock held.
+ */
+static bool
+vmem_bt_refill_wait(void)
+{
+
+	while (atomic_load(&vmem_bt_refilling) != 0)
+		md_cpu_relax();
+	vmem_bt_refill();
+	return (atomic_load_explicit(&vmem_bt_npool,
+	    memory_order_relaxed) != 0);
+}
+
 VMEM_INLINE void
 vmem_bt_refill_maybe(void)
 {
@@ -1176,6 +1193,7 @@ vmem_xalloc_slow(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
 	    maxaddr, size, align, phase, nocross, minaddr, maxaddr, &addr))
 		return (ENOMEM);
 
+retry:
 	nimports = 0;
 	vmem_bt_refill_maybe();
 	kmem_spin_lock(&vm->vm_lock);
@@ -1215,6 +1233,8 @@ vmem_xalloc_slow(vmem_t *vm, vmem_size_t size0, vmem_size_t align,
 	kmem_spin_unlock(&vm->vm_lock);
 	if (grow)
 		vmem_rehash(vm);
+	if (notags && (flags & M_NOWAIT) == 0 && vmem_bt_refill_wait())
+		goto retry;
 	if (notags && (flags & M_NOWAIT) == 0)
 		panic("vmem_xalloc: arena \"%s\": out of boundary tags for an "
 		    "M_WAITOK allocation of 0x%lx bytes (no backend memory)",
