@@ -337,18 +337,20 @@ vmem_bt_refill(void)
 /*
  * An M_WAITOK allocation found the pool dry: another hart may be refilling
  * it right now (only one refill runs at a time).  Wait for that refill,
- * then refill once more.  True when the pool has tags again.  No vmem
+ * then refill once more.  True when a refill added tags.  No vmem
  * lock held.
  */
 static bool
 vmem_bt_refill_wait(void)
 {
+	unsigned long before;
 
+	before = atomic_load_explicit(&vmem_bt_ntotal, memory_order_relaxed);
 	while (atomic_load(&vmem_bt_refilling) != 0)
 		md_cpu_relax();
 	vmem_bt_refill();
-	return (atomic_load_explicit(&vmem_bt_npool,
-	    memory_order_relaxed) != 0);
+	return (atomic_load_explicit(&vmem_bt_ntotal, memory_order_relaxed) !=
+	    before);
 }
 
 VMEM_INLINE void
