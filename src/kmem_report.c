@@ -264,24 +264,22 @@ rep_arena(vmem_t *vm, void *arg)
 	rep_str(r, "name", vs.vs_name);
 	rep_str(r, "kind", kind);
 	rep_add(r, ",\"domain\":%d", domain);
-	rep_num(r, "quantum", vs.vs_quantum);
-	rep_num(r, "size", vs.vs_size);
-	rep_num(r, "inuse", vs.vs_inuse);
-	rep_num(r, "free", vs.vs_size - vs.vs_inuse);
-	rep_num(r, "limit", vs.vs_limit);
-	rep_add(r, ",\"import\":%s", vs.vs_import ? "true" : "false");
-	rep_num(r, "import_quantum", vs.vs_import_quantum);
-	rep_num(r, "imported_spans", vs.vs_nimported);
-	rep_num(r, "imported_bytes", vs.vs_imported);
-	rep_num(r, "spans", vs.vs_nspans);
-	rep_num(r, "busy_segs", vs.vs_nbusy);
-	rep_num(r, "free_segs", vs.vs_nfree);
-	rep_num(r, "hash_buckets", vs.vs_hashsize);
-	rep_num(r, "cached_tags", vs.vs_cachedtags);
-	rep_num(r, "qcache_max", vs.vs_qcache_max);
-	rep_num(r, "qcache_rounds", vs.vs_qcache_rounds);
-	rep_num(r, "qcache_bytes", vs.vs_qcache_bytes);
-	rep_num(r, "waiters", vs.vs_nwaiters);
+	rep_add(r, ",\"quantum\":%lu,\"size\":%lu,\"inuse\":%lu,\"free\":%lu"
+	    ",\"limit\":%lu", (u_long)vs.vs_quantum, (u_long)vs.vs_size,
+	    (u_long)vs.vs_inuse, (u_long)(vs.vs_size - vs.vs_inuse),
+	    (u_long)vs.vs_limit);
+	rep_add(r, ",\"import\":%s,\"import_quantum\":%lu"
+	    ",\"imported_spans\":%lu,\"imported_bytes\":%lu",
+	    vs.vs_import ? "true" : "false", (u_long)vs.vs_import_quantum,
+	    (u_long)vs.vs_nimported, (u_long)vs.vs_imported);
+	rep_add(r, ",\"spans\":%lu,\"busy_segs\":%lu,\"free_segs\":%lu"
+	    ",\"hash_buckets\":%lu,\"cached_tags\":%lu",
+	    (u_long)vs.vs_nspans, (u_long)vs.vs_nbusy, (u_long)vs.vs_nfree,
+	    (u_long)vs.vs_hashsize, (u_long)vs.vs_cachedtags);
+	rep_add(r, ",\"qcache_max\":%lu,\"qcache_rounds\":%lu"
+	    ",\"qcache_bytes\":%lu,\"waiters\":%lu",
+	    (u_long)vs.vs_qcache_max, (u_long)vs.vs_qcache_rounds,
+	    (u_long)vs.vs_qcache_bytes, (u_long)vs.vs_nwaiters);
 	rep_end(r);
 }
 

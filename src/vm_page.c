@@ -478,8 +478,8 @@ vm_page_fail_after(long n, bool sticky)
 vm_page_t
 vm_page_alloc_noobj_domain(int domain, int req)
 {
-	struct vm_pcache *pc;
 	vm_page_t m;
+	struct vm_pcache *pc;
 	uint32_t h;
 
 	if (__predict_false((u_int)domain >= (u_int)vm_ndomains))
