@@ -530,19 +530,22 @@ kmem_malloc_general(struct domainset *ds, vm_size_t size, int flags)
 }
 
 /*
- * The fast path: one page, not M_EXEC, exactly one of M_NOWAIT/M_WAITOK,
- * and a first domain above its minimum: one attempt there
- * (kmem_malloc_page).  Anything else, or a failed attempt, takes the
- * general path (kmem_malloc_general) from the start.
+ * kmem_malloc_domainset and kmem_malloc (who: the caller's name, for the
+ * panic of an M_WAITOK call from an interrupt handler).  The fast path:
+ * one page, not M_EXEC, exactly one of M_NOWAIT/M_WAITOK, and a first
+ * domain above its minimum: one attempt there (kmem_malloc_page).
+ * Anything else, or a failed attempt, takes the general path
+ * (kmem_malloc_general) from the start.
  */
-vm_offset_t
-kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
+static inline __attribute__((__always_inline__)) vm_offset_t
+kmem_malloc_ds(const char *who, struct domainset *ds, vm_size_t size,
+    int flags)
 {
 	vm_offset_t addr;
 	int domain;
 
 	if ((flags & M_WAITOK) != 0)
-		KMEM_MAY_SLEEP("kmem_malloc_domainset");
+		KMEM_MAY_SLEEP(who);
 	if (__predict_true(size - 1 < PAGE_SIZE && (flags & M_EXEC) == 0 &&
 	    flags_ok(flags)) && (domain = vm_domainset_first(ds)) >= 0 &&
 	    (addr = kmem_malloc_page(domain, flags)) != 0)
@@ -551,12 +554,17 @@ kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
 }
 
 vm_offset_t
+kmem_malloc_domainset(struct domainset *ds, vm_size_t size, int flags)
+{
+
+	return (kmem_malloc_ds("kmem_malloc_domainset", ds, size, flags));
+}
+
+vm_offset_t
 kmem_malloc(vm_size_t size, int flags)
 {
 
-	if ((flags & M_WAITOK) != 0)
-		KMEM_MAY_SLEEP("kmem_malloc");
-	return (kmem_malloc_domainset(DOMAINSET_RR(), size, flags));
+	return (kmem_malloc_ds("kmem_malloc", DOMAINSET_RR(), size, flags));
 }
 
 /*
