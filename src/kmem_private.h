@@ -129,9 +129,8 @@ kmem_spin_try(struct kmem_spin *l, bool counted)
 	__atomic_store_n(&l->ks_owner, (u_int)cpu + 1, __ATOMIC_RELAXED);
 	l->ks_saved = saved;
 	if (counted)
-		atomic_store_explicit(&kmem_spin_counts[cpu],
-		    atomic_load_explicit(&kmem_spin_counts[cpu],
-		    memory_order_relaxed) + 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&kmem_spin_counts[cpu], 1,
+		    memory_order_relaxed);
 	return (true);
 }
 
