@@ -78,8 +78,10 @@ semihosting_exit(int code)
 
 	__asm__ volatile(
 	    ".option push\n"
-	    ".option norvc\n"
+	    /* Align with compressed nops allowed: the linker may need 14
+	     * bytes of padding in a function's own (2-aligned) section. */
 	    ".balign 16\n"
+	    ".option norvc\n"
 	    "slli zero, zero, 0x1f\n"
 	    "ebreak\n"
 	    "srai zero, zero, 0x7\n"
