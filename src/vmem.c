@@ -1794,6 +1794,12 @@ vmem_create(const char *name, vmem_addr_t base, vmem_size_t size,
 	return (r);
 }
 
+/*
+ * Destroy a live arena: every arena vmem_init or vmem_create made is on
+ * vmem_list until vmem_destroy unlinks it, so anything else (an arena
+ * destroyed already, whose storage may be gone, or a pointer that never
+ * was one) panics before vm is read.
+ */
 void
 vmem_destroy(vmem_t *vm)
 {
@@ -1801,7 +1807,16 @@ vmem_destroy(vmem_t *vm)
 	vmem_t **pp;
 	vmem_addr_t a;
 	vmem_size_t s, tsize;
+	bool live;
 
+	kmem_spin_lock(&vmem_list_lock);
+	for (pp = &vmem_list; *pp != NULL && *pp != vm; pp = &(*pp)->vm_next)
+		continue;
+	live = *pp != NULL;
+	kmem_spin_unlock(&vmem_list_lock);
+	if (!live)
+		panic("vmem_destroy: %p is not a live arena (destroyed "
+		    "already, or never made)", (void *)vm);
 	vmem_drain(vm);
 	kmem_spin_lock(&vm->vm_lock);
 	if (vm->vm_nbusytag != 0) {

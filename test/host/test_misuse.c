@@ -6,7 +6,8 @@
  * of its own:
  *   host_misuse kva_double_free | vmem_free_foreign |
  *               page_free_mapped | back_backed | kmap_free_bad |
- *               waitok_empty_domain | waitok_never_fits
+ *               vmem_destroy_twice | waitok_empty_domain |
+ *               waitok_never_fits
  */
 #include <string.h>
 
@@ -178,6 +179,46 @@ vmem_free_foreign(void)
 	ok(good, "the foreign address is never handed out afterwards");
 }
 
+/*
+ * vmem_destroy of an arena destroyed already (its storage back with the
+ * backend, or the caller's), or of a pointer that never was an arena:
+ * panics naming vmem_destroy and the pointer, reading nothing of it; the
+ * live arenas are unharmed.
+ */
+static void
+vmem_destroy_twice(void)
+{
+	static struct vmem store, never;
+	vmem_t *vm, *other;
+	vmem_addr_t a;
+	char buf[32];
+
+	other = vmem_create("other", 0x200000, 0x10000, 16, 0, M_WAITOK);
+	vm = vmem_create("twice", 0x100000, 0x10000, 16, 16 * 16, M_WAITOK);
+	ok(vm != NULL && other != NULL && vmem_alloc(vm, 64, M_WAITOK, &a) ==
+	    0, "two arenas made");
+	vmem_free(vm, a, 64);
+	vmem_destroy(vm);
+	EXPECT_PANIC(vmem_destroy(vm), "vmem_destroy",
+	    expect_hex(buf, sizeof(buf), (u_long)vm),
+	    "vmem_destroy of a vmem_create arena destroyed already");
+	ok(vmem_init(&store, "store", 0x300000, 0x10000, 16, 0, M_WAITOK) ==
+	    &store, "vmem_init of an arena in the caller's storage");
+	vmem_destroy(&store);
+	EXPECT_PANIC(vmem_destroy(&store), "vmem_destroy",
+	    expect_hex(buf, sizeof(buf), (u_long)&store),
+	    "vmem_destroy of a vmem_init arena destroyed already");
+	EXPECT_PANIC(vmem_destroy(&never), "vmem_destroy", "not a live arena",
+	    "vmem_destroy of storage that never was an arena");
+	ok(vmem_alloc(other, 64, M_WAITOK, &a) == 0 && a >= 0x200000 &&
+	    a < 0x210000, "the other arena still allocates");
+	vmem_free(other, a, 64);
+	vmem_destroy(other);
+	ok(vmem_init(&store, "store", 0x300000, 0x10000, 16, 0, M_WAITOK) ==
+	    &store, "the storage makes an arena again");
+	vmem_destroy(&store);
+}
+
 /* (6a) M_WAITOK for a fixed domain without memory. */
 static void
 waitok_empty_domain(void)
@@ -224,6 +265,7 @@ main(int argc, char **argv)
 		{ "page_free_mapped", page_free_mapped, 1 },
 		{ "back_backed", back_backed, 1 },
 		{ "kmap_free_bad", kmap_free_bad, 1 },
+		{ "vmem_destroy_twice", vmem_destroy_twice, 1 },
 		{ "waitok_empty_domain", waitok_empty_domain, 2 },
 		{ "waitok_never_fits", waitok_never_fits, 2 },
 	};

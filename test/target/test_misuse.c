@@ -20,6 +20,8 @@ main(void)
 	vm_paddr_t pa;
 	vm_page_t m;
 	vm_size_t used;
+	vmem_addr_t addr;
+	vmem_t *vm;
 	char a[32];
 
 	/* (3) vm_page_free of a page kmem_malloc maps. */
@@ -60,6 +62,15 @@ main(void)
 	ok(swap_reserved() == used && *(volatile uint64_t *)(va +
 	    PAGE_SIZE) == 42, "the allocation is intact");
 	kmap_free_wakeup(exec_map, va, 4 * PAGE_SIZE);
+
+	/* vmem_destroy of an arena destroyed already. */
+	vm = vmem_create("twice", 0x100000, 0x10000, 16, 16 * 16, M_WAITOK);
+	ok(vm != NULL && vmem_alloc(vm, 64, M_WAITOK, &addr) == 0,
+	    "an arena made");
+	vmem_free(vm, addr, 64);
+	vmem_destroy(vm);
+	EXPECT_PANIC(vmem_destroy(vm), "vmem_destroy",
+	    expect_hex(a, sizeof(a), (u_long)vm), "vmem_destroy twice");
 
 	/* (6) M_WAITOK that can never succeed, with every hart running. */
 	EXPECT_PANIC((void)kmem_malloc(1UL << 40, M_WAITOK), "kmem_malloc",
