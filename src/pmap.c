@@ -446,21 +446,26 @@ pt_link(pmap_t pmap, pt_entry_t *p, int domain)
 
 /*
  * The L2 entry of va (kernel half, not the DMAP), creating the L2 table
- * when it is missing.  NULL when it could not be made.  pmap locked.
+ * when it is missing.  NULL when it could not be made.  pmap locked (a
+ * panic drops the lock first).
  */
 static pt_entry_t *
 pmap_l2_get(pmap_t pmap, vm_offset_t va, int domain)
 {
 	pt_entry_t e, *l1p;
 
-	if (__predict_false(pmap->pm_top_va == NULL))
+	if (__predict_false(pmap->pm_top_va == NULL)) {
+		kmem_spin_unlock(&pmap->pm_lock);
 		panic("pmap: va 0x%lx changed before pmap_bootstrap", va);
+	}
 	l1p = &pmap->pm_top_va[pl1_index(va)];
 	e = pte_load(l1p);
 	if (!pte_is_table(e)) {
-		if ((e & PTE_V) != 0)
+		if ((e & PTE_V) != 0) {
+			kmem_spin_unlock(&pmap->pm_lock);
 			panic("pmap_l2_get: 1 GiB leaf 0x%lx covers va 0x%lx "
 			    "outside the DMAP", (unsigned long)e, va);
+		}
 		if ((e = pt_link(pmap, l1p, domain)) == 0)
 			return (NULL);
 	}

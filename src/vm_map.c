@@ -143,12 +143,15 @@ swap_reserve(vm_size_t size)
 void
 swap_release(vm_size_t size)
 {
+	vm_size_t used;
 
 	kmem_spin_lock(&commit_lock);
-	KMEM_CHECK(size <= commit_used, ("swap_release: releasing %lu bytes "
-	    "but only %lu are charged", (u_long)size, (u_long)commit_used));
-	commit_used -= size;
+	used = commit_used;
+	if (size <= used)
+		commit_used = used - size;
 	kmem_spin_unlock(&commit_lock);
+	KMEM_CHECK(size <= used, ("swap_release: releasing %lu bytes but only "
+	    "%lu are charged", (u_long)size, (u_long)used));
 }
 
 vm_size_t
@@ -201,10 +204,12 @@ vm_map_unlock_and_wait(vm_map_t map, int timo)
 {
 
 	(void)timo;
-	if (md_sleep_would_deadlock())
+	if (md_sleep_would_deadlock()) {
+		vm_map_unlock(map);
 		panic("vm_map_unlock_and_wait: map %p [0x%lx-0x%lx) is full and "
 		    "no other hart runs that could free space: the wait can "
 		    "never end", (void *)map, map->min_offset, map->max_offset);
+	}
 	md_sleep(&map->needs_wakeup, &map->lock);
 	kmem_spin_unlock(&map->lock);
 }

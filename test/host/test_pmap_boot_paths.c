@@ -15,7 +15,6 @@
 #include "host.h"
 #include "pmap_private.h"
 #include "tap.h"
-#include "child.h"
 #include "expect_panic.h"
 
 #define MIB	(1UL << 20)
@@ -68,19 +67,6 @@ leave_pages(u_long n)
 	(void)physmem_early_alloc(0, RAM - ptoa(n), PAGE_SIZE, "filler");
 }
 
-static int
-kenter_before_bootstrap(void)
-{
-	struct kmem_panic_catch pc;
-
-	if (KMEM_PANIC_TRY(&pc)) {
-		pmap_kenter(VM_MIN_KERNEL_ADDRESS, PAGE_SIZE, HOST_RAM_BASE,
-		    VM_MEMATTR_DEFAULT);
-		return (1);
-	}
-	return (strstr(pc.kp_msg, "before pmap_bootstrap") != NULL ? 0 : 2);
-}
-
 static void
 before(void)
 {
@@ -94,8 +80,11 @@ before(void)
 	EXPECT_PANIC(pmap_remove(kernel_pmap, va, va + 2 * PAGE_SIZE),
 	    "pmap_remove", "before pmap_bootstrap", "pmap_remove before "
 	    "pmap_bootstrap");
-	ok(run_child(kenter_before_bootstrap) == 0, "pmap_kenter before "
-	    "pmap_bootstrap panics saying so");
+	EXPECT_PANIC(pmap_kenter(va, PAGE_SIZE, HOST_RAM_BASE,
+	    VM_MEMATTR_DEFAULT), "pmap", "before pmap_bootstrap",
+	    "pmap_kenter before pmap_bootstrap");
+	ok(!kmem_spin_owned(&kernel_pmap->pm_lock), "the panic dropped the "
+	    "pmap lock");
 }
 
 static void
