@@ -400,8 +400,10 @@ unback_pageable(vm_offset_t start, vm_offset_t end)
 /*
  * Remove [start, end) from the map.  Map lock held.  Entries that
  * straddle an end are split; pageable pages are freed and their charge
- * returned; submap entries inside the range are refused (a submap lives as
- * long as the system).
+ * returned.  A range that covers a submap entry (a submap lives as long as
+ * the system) panics, and so does a split with no entry left for the
+ * tail; both are found before anything changes, and either panic drops the
+ * map lock first.
  */
 int
 vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end)
@@ -411,24 +413,32 @@ vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end)
 
 	if (start >= end || start < map->min_offset || end > map->max_offset)
 		return (KERN_INVALID_ADDRESS);
+	tail = NULL;
+	for (e = map->first; e != NULL && e->start < end; e = e->next) {
+		if (e->end <= start)
+			continue;
+		if ((e->eflags & ENTRY_SUBMAP) != 0) {
+			vm_map_unlock(map);
+			panic("vm_map_delete: map %p: range 0x%lx-0x%lx "
+			    "covers submap 0x%lx-0x%lx", (void *)map, start,
+			    end, e->start, e->end);
+		}
+		/* At most one entry straddles end: its tail stays. */
+		if (e->end > end && (tail = entry_alloc()) == NULL) {
+			vm_map_unlock(map);
+			panic("vm_map_delete: no entry to split "
+			    "0x%lx-0x%lx at 0x%lx", e->start, e->end, end);
+		}
+	}
 	pp = &map->first;
 	while ((e = *pp) != NULL && e->start < end) {
 		if (e->end <= start) {
 			pp = &e->next;
 			continue;
 		}
-		if ((e->eflags & ENTRY_SUBMAP) != 0)
-			panic("vm_map_delete: map %p: range 0x%lx-0x%lx "
-			    "covers submap 0x%lx-0x%lx", (void *)map, start,
-			    end, e->start, e->end);
 		s = e->start > start ? e->start : start;
 		t = e->end < end ? e->end : end;
-		/* Split off a tail that stays. */
-		if (e->end > t) {
-			tail = entry_alloc();
-			if (tail == NULL)
-				panic("vm_map_delete: no entry to split "
-				    "0x%lx-0x%lx at 0x%lx", e->start, e->end, t);
+		if (e->end > t) {	/* the tail that stays */
 			*tail = *e;
 			tail->start = t;
 			e->end = t;

@@ -54,6 +54,17 @@ delete_middle(void *arg)
 	vm_map_unlock(&sub);
 }
 
+/* From the first entry to the middle of the big one at *arg. */
+static void
+delete_across(void *arg)
+{
+	vm_offset_t a = *(vm_offset_t *)arg;
+
+	vm_map_lock(&sub);
+	(void)vm_map_delete(&sub, lo, a + PAGE_SIZE);
+	vm_map_unlock(&sub);
+}
+
 static void
 entries_run_out(void)
 {
@@ -95,7 +106,12 @@ entries_run_out(void)
 	ok(panics(delete_middle, &big, "vm_map_delete", "no entry to split",
 	    NULL), "deleting the middle of an entry with no entry left "
 	    "panics: %s", panic_msg);
-	vm_map_unlock(&sub);		/* the panic left it held */
+	ok(!kmem_spin_owned(&sub.lock), "the panic dropped the map lock");
+	ok(panics(delete_across, &big, "vm_map_delete", "no entry to split",
+	    NULL) && !kmem_spin_owned(&sub.lock), "so does deleting every "
+	    "small entry and the head of the big one: %s", panic_msg);
+	ok(sub.nentries == n + 1 && is_entry(lo, PAGE_SIZE),
+	    "... before deleting any of the small entries");
 	(void)vm_page_fail_after(-1, false);
 	ok(is_entry(big, 3 * PAGE_SIZE) && sub.nentries == n + 1,
 	    "... before changing anything: the entry is whole");

@@ -157,7 +157,8 @@ submaps(void)
 	ok(panics(delete_submap, NULL, "vm_map_delete", "covers submap",
 	    NULL) && !is, "vm_map_delete over a submap panics (%s); a submap "
 	    "is not a live entry", panic_msg);
-	vm_map_unlock(kernel_map);
+	ok(!kmem_spin_owned(&kernel_map->lock), "the panic dropped the map "
+	    "lock");
 	ok(vm_map_size(&sub) == 0 && vm_map_min(&sub) == smin, "the submap "
 	    "is still there");
 }
