@@ -1700,6 +1700,23 @@ vmem_free_all_tags(vmem_t *vm)
 	bt_trim(vm, 0);
 }
 
+/*
+ * Whether vm is a live arena: every arena vmem_init or vmem_create made is
+ * on vmem_list until vmem_destroy unlinks it.  Compares pointers only:
+ * nothing of vm is read.
+ */
+static bool
+vmem_live(const vmem_t *vm)
+{
+	const vmem_t *p;
+
+	kmem_spin_lock(&vmem_list_lock);
+	for (p = vmem_list; p != NULL && p != vm; p = p->vm_next)
+		continue;
+	kmem_spin_unlock(&vmem_list_lock);
+	return (p != NULL);
+}
+
 static vmem_t *
 vmem_init1(vmem_t *vm, const char *name, vmem_addr_t base, vmem_size_t size,
     vmem_size_t quantum, vmem_size_t qcache_max, int flags, u_int vmflags)
@@ -1710,6 +1727,9 @@ vmem_init1(vmem_t *vm, const char *name, vmem_addr_t base, vmem_size_t size,
 	if (vm == NULL || quantum == 0 || !powerof2(quantum) ||
 	    (qcache_max & (quantum - 1)) != 0)
 		return (NULL);
+	if (vmem_live(vm))
+		panic("vmem_init: arena %p (\"%s\") is live: vmem_destroy "
+		    "it first", (void *)vm, vm->vm_name);
 	vmem_bootstrap();
 	memset(vm, 0, sizeof(*vm));
 	kmem_spin_init(&vm->vm_lock, "vmem arena lock");
@@ -1795,10 +1815,9 @@ vmem_create(const char *name, vmem_addr_t base, vmem_size_t size,
 }
 
 /*
- * Destroy a live arena: every arena vmem_init or vmem_create made is on
- * vmem_list until vmem_destroy unlinks it, so anything else (an arena
- * destroyed already, whose storage may be gone, or a pointer that never
- * was one) panics before vm is read.
+ * Destroy a live arena.  Anything else (an arena destroyed already, whose
+ * storage may be gone, or a pointer that never was one) panics before vm
+ * is read.
  */
 void
 vmem_destroy(vmem_t *vm)
@@ -1807,14 +1826,8 @@ vmem_destroy(vmem_t *vm)
 	vmem_t **pp;
 	vmem_addr_t a;
 	vmem_size_t s, tsize;
-	bool live;
 
-	kmem_spin_lock(&vmem_list_lock);
-	for (pp = &vmem_list; *pp != NULL && *pp != vm; pp = &(*pp)->vm_next)
-		continue;
-	live = *pp != NULL;
-	kmem_spin_unlock(&vmem_list_lock);
-	if (!live)
+	if (!vmem_live(vm))
 		panic("vmem_destroy: %p is not a live arena (destroyed "
 		    "already, or never made)", (void *)vm);
 	vmem_drain(vm);

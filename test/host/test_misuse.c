@@ -182,7 +182,8 @@ vmem_free_foreign(void)
 /*
  * vmem_destroy of an arena destroyed already (its storage back with the
  * backend, or the caller's), or of a pointer that never was an arena:
- * panics naming vmem_destroy and the pointer, reading nothing of it; the
+ * panics naming vmem_destroy and the pointer, reading nothing of it;
+ * vmem_init over a live arena panics before it changes the arena.  The
  * live arenas are unharmed.
  */
 static void
@@ -190,7 +191,7 @@ vmem_destroy_twice(void)
 {
 	static struct vmem store, never;
 	vmem_t *vm, *other;
-	vmem_addr_t a;
+	vmem_addr_t a = 0;
 	char buf[32];
 
 	other = vmem_create("other", 0x200000, 0x10000, 16, 0, M_WAITOK);
@@ -210,6 +211,9 @@ vmem_destroy_twice(void)
 	    "vmem_destroy of a vmem_init arena destroyed already");
 	EXPECT_PANIC(vmem_destroy(&never), "vmem_destroy", "not a live arena",
 	    "vmem_destroy of storage that never was an arena");
+	EXPECT_PANIC((void)vmem_init(other, "again", 0x400000, 0x10000, 16, 0,
+	    M_WAITOK), "vmem_init", expect_hex(buf, sizeof(buf), (u_long)other),
+	    "vmem_init over a live arena");
 	ok(vmem_alloc(other, 64, M_WAITOK, &a) == 0 && a >= 0x200000 &&
 	    a < 0x210000, "the other arena still allocates");
 	vmem_free(other, a, 64);
