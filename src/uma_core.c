@@ -737,10 +737,18 @@ void
 uma_zdestroy(uma_zone_t zone)
 {
 	struct uma_zdom *ud;
-	uma_zone_t *zp;
+	uma_zone_t *zp, z;
 	u_long out;
 	int d;
 
+	/* Only a live zone (on uma_zones): nothing of another is read. */
+	kmem_spin_lock(&uma_zones_lock);
+	for (z = uma_zones; z != NULL && z != zone; z = z->uz_link)
+		continue;
+	kmem_spin_unlock(&uma_zones_lock);
+	if (z == NULL)
+		panic("uma_zdestroy: %p is not a live zone (destroyed already, "
+		    "or never made)", (void *)zone);
 	(void)zone_drain_cpus(zone);
 	zone_drain_depot(zone, false);
 	out = zone_out(zone);

@@ -441,6 +441,13 @@ test_bad_frees(void)
 	EXPECT_PANIC(uma_zfree(z, it), "uma_zfree_arg", it,
 	    "uma_zfree twice");
 	uma_zdestroy(z);
+	EXPECT_PANIC(uma_zdestroy(z), "uma_zdestroy", z,
+	    "uma_zdestroy twice");
+	EXPECT_PANIC(uma_zdestroy(NULL), "uma_zdestroy", NULL,
+	    "uma_zdestroy(NULL)");
+	it = uma_zalloc(z2, M_WAITOK);
+	ok(it != NULL, "the other zone still allocates");
+	uma_zfree(z2, it);
 	uma_zdestroy(z2);
 }
 
