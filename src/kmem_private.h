@@ -117,16 +117,18 @@ static inline bool
 kmem_spin_try(struct kmem_spin *l, bool counted)
 {
 	unsigned long saved;
+	u_int free;
 	int cpu;
 
 	saved = kmem_intr_disable();
-	if (__predict_false(atomic_exchange_explicit(&l->ks_locked, 1,
-	    memory_order_acquire) != 0)) {
+	cpu = (int)kmem_cpuid();	/* with interrupts off: no migration */
+	free = 0;
+	if (__predict_false(!atomic_compare_exchange_strong_explicit(
+	    &l->ks_owner, &free, (u_int)cpu + 1, memory_order_acquire,
+	    memory_order_relaxed))) {
 		kmem_intr_restore(saved);
 		return (false);
 	}
-	cpu = (int)kmem_cpuid();
-	__atomic_store_n(&l->ks_owner, (u_int)cpu + 1, __ATOMIC_RELAXED);
 	l->ks_saved = saved;
 	if (counted)
 		atomic_fetch_add_explicit(&kmem_spin_counts[cpu], 1,
@@ -144,12 +146,11 @@ kmem_spin_release_mine(struct kmem_spin *l)
 {
 	unsigned long saved;
 
-	if (__predict_false(__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) !=
-	    kmem_cpuid() + 1))
+	if (__predict_false(atomic_load_explicit(&l->ks_owner,
+	    memory_order_relaxed) != kmem_cpuid() + 1))
 		return (false);
 	saved = l->ks_saved;
-	__atomic_store_n(&l->ks_owner, 0, __ATOMIC_RELAXED);
-	atomic_store_explicit(&l->ks_locked, 0, memory_order_release);
+	atomic_store_explicit(&l->ks_owner, 0, memory_order_release);
 	kmem_intr_restore(saved);
 	return (true);
 }

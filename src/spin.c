@@ -12,8 +12,7 @@ void
 kmem_spin_init(struct kmem_spin *l, const char *name)
 {
 
-	atomic_init(&l->ks_locked, 0);
-	l->ks_owner = 0;
+	atomic_init(&l->ks_owner, 0);
 	l->ks_saved = 0;
 	l->ks_name = name;
 	l->ks_percpu = false;
@@ -37,12 +36,11 @@ kmem_spin_lock(struct kmem_spin *l)
 {
 
 	while (!kmem_spin_try(l, !l->ks_percpu)) {
-		if (__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) ==
-		    kmem_cpuid() + 1)
+		if (kmem_spin_owned(l))
 			panic("kmem_spin_lock: lock \"%s\" (%p) already held "
 			    "by this hart (cpu %u)", l->ks_name, (void *)l,
 			    kmem_cpuid());
-		while (atomic_load_explicit(&l->ks_locked,
+		while (atomic_load_explicit(&l->ks_owner,
 		    memory_order_relaxed) != 0)
 			md_cpu_relax();
 	}
@@ -62,14 +60,15 @@ kmem_spin_unlock_bad(struct kmem_spin *l)
 
 	panic("kmem_spin_unlock: lock \"%s\" (%p) not held by this hart "
 	    "(owner %u, cpu %u)", l->ks_name, (void *)l,
-	    __atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED), kmem_cpuid());
+	    atomic_load_explicit(&l->ks_owner, memory_order_relaxed),
+	    kmem_cpuid());
 }
 
 bool
 kmem_spin_owned(const struct kmem_spin *l)
 {
 
-	return (__atomic_load_n(&l->ks_owner, __ATOMIC_RELAXED) ==
+	return (atomic_load_explicit(&l->ks_owner, memory_order_relaxed) ==
 	    kmem_cpuid() + 1);
 }
 

@@ -27,14 +27,13 @@
 #include <kmem/types.h>
 
 struct kmem_spin {
-	atomic_uint	ks_locked;	/* 0 free, 1 held */
-	u_int		ks_owner;	/* cpuid + 1 of the holder, 0 if free */
+	atomic_uint	ks_owner;	/* cpuid + 1 of the holder, 0 if free */
 	unsigned long	ks_saved;	/* interrupt state of the holder */
 	const char	*ks_name;
 	bool		ks_percpu;	/* one hart's own lock: not counted */
 };
 
-#define KMEM_SPIN_INITIALIZER(name) { 0, 0, 0, (name), false }
+#define KMEM_SPIN_INITIALIZER(name) { 0, 0, (name), false }
 
 void kmem_spin_init(struct kmem_spin *l, const char *name);
 /* A lock that belongs to one hart (others take it only to drain it). */

@@ -7,6 +7,7 @@
  * after a warm-up, so divide by four.
  */
 #include <kmem.h>
+#include <stdlib.h>
 
 const bool kmem_boot_quiet = true;
 
@@ -29,7 +30,10 @@ prof_off(void)
 int
 main(void)
 {
+	vmem_addr_t a, live[20];
 	vm_offset_t va;
+	uma_zone_t z;
+	vmem_t *vm;
 	int i;
 
 	for (i = 0; i < 64; i++)
@@ -47,6 +51,37 @@ main(void)
 		va = kva_alloc(PAGE_SIZE);
 		kva_free(va, PAGE_SIZE);
 	}
+	prof_off();
+	/* Instant fit with 10 live segments, as bench_vmem measures it. */
+	vm = vmem_create("prof", 0x100000000UL, 1UL << 32, 16, 0, M_WAITOK);
+	for (i = 0; i < 20; i++)
+		vmem_alloc(vm, 16 * (1 + (i * 37) % 64), M_WAITOK | M_FIRSTFIT,
+		    &live[i]);
+	for (i = 0; i < 20; i += 2)
+		vmem_free(vm, live[i], 16 * (1 + (i * 37) % 64));
+	for (i = 0; i < 64; i++) {
+		vmem_alloc(vm, 16 * (1 + i % 64), M_NOWAIT | M_FIRSTFIT, &a);
+		vmem_free(vm, a, 16 * (1 + i % 64));
+	}
+	prof_on();
+	for (i = 64; i < 68; i++) {
+		vmem_alloc(vm, 16 * (1 + i % 64), M_NOWAIT | M_FIRSTFIT, &a);
+		vmem_free(vm, a, 16 * (1 + i % 64));
+	}
+	prof_off();
+	/* malloc(64) + free, then uma_zalloc + uma_zfree of 64 bytes. */
+	for (i = 0; i < 64; i++)
+		free(malloc(64));
+	prof_on();
+	for (i = 0; i < 4; i++)
+		free(malloc(64));
+	prof_off();
+	z = uma_zcreate("prof", 64, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
+	for (i = 0; i < 64; i++)
+		uma_zfree(z, uma_zalloc(z, M_WAITOK));
+	prof_on();
+	for (i = 0; i < 4; i++)
+		uma_zfree(z, uma_zalloc(z, M_WAITOK));
 	prof_off();
 	return (0);
 }
