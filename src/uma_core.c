@@ -33,8 +33,9 @@
  * handler does UMA_RECLAIM_DRAIN_CPU for every zone, which also frees the
  * empty slabs.
  *
- * Lock order: uma_zones_lock > zone domain locks (one at a time) >
- * limit lock > the page allocator's locks.
+ * Locks: uma_zones_lock, a lock per zone and domain (slabs and depot)
+ * and a zone's limit lock; their place in the lock order is in
+ * kmem/spin.h.
  */
 #include <string.h>
 
