@@ -435,8 +435,8 @@ vm_page_alloc_slow(int domain, int req)
  * and the one after the first inject_left is refused.  Armed is one flag
  * tested on the fast path; the rest is out of line.
  */
-static volatile bool inject_armed;
-static bool inject_sticky;
+static atomic_bool inject_armed;
+static atomic_bool inject_sticky;
 static atomic_long inject_left;
 static atomic_long inject_count;
 
@@ -447,7 +447,7 @@ vm_page_inject_fail(void)
 
 	atomic_fetch_add(&inject_count, 1);
 	left = atomic_fetch_sub(&inject_left, 1);
-	return (left == 0 || (left < 0 && inject_sticky));
+	return (left == 0 || (left < 0 && atomic_load(&inject_sticky)));
 }
 
 /* vm_page_alloc_noobj_domain while injection is armed (out of line). */
@@ -465,12 +465,12 @@ vm_page_fail_after(long n, bool sticky)
 {
 	long counted;
 
-	inject_armed = false;
+	atomic_store(&inject_armed, false);
 	counted = atomic_exchange(&inject_count, 0);
 	if (n >= 0) {
 		atomic_store(&inject_left, n);
-		inject_sticky = sticky;
-		inject_armed = true;
+		atomic_store(&inject_sticky, sticky);
+		atomic_store(&inject_armed, true);
 	}
 	return (counted);
 }
@@ -484,7 +484,8 @@ vm_page_alloc_noobj_domain(int domain, int req)
 
 	if (__predict_false((u_int)domain >= (u_int)vm_ndomains))
 		return (NULL);
-	if (__predict_false(inject_armed))
+	if (__predict_false(atomic_load_explicit(&inject_armed,
+	    memory_order_relaxed)))
 		return (vm_page_alloc_inject(domain, req));
 	pc = &vm_pcpu[kmem_cpuid()].pc_dom[domain];
 	h = pc_take(pc);
@@ -848,7 +849,8 @@ vm_page_alloc_noobj_contig_domain(int domain, int req, u_long npages,
 	(void)memattr;
 	if (!contig_args(domain, npages, low, high, alignment, boundary, &cr))
 		return (NULL);
-	if (__predict_false(inject_armed) && vm_page_inject_fail())
+	if (__predict_false(atomic_load_explicit(&inject_armed,
+	    memory_order_relaxed)) && vm_page_inject_fail())
 		return (NULL);
 	for (reclaims = 0;; ) {
 		gen = atomic_load(&vm_free_gen);
