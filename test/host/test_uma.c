@@ -644,24 +644,56 @@ hammer(void *arg)
 	return (NULL);
 }
 
+/*
+ * A drainer racing the owners: it empties every hart's buckets of the
+ * zones (the busy-marker swap against the owners' fast paths) and trims
+ * the depots and slabs, over and over, until the hammers are done.
+ */
+static _Atomic bool t_done;
+
+static void *
+drainer(void *arg)
+{
+	u_long rounds;
+
+	(void)arg;
+	host_thread_register();
+	for (rounds = 0; !atomic_load(&t_done); rounds++) {
+		uma_zone_reclaim(tz, UMA_RECLAIM_DRAIN_CPU);
+		if ((rounds & 7) == 0)
+			uma_reclaim(UMA_RECLAIM_TRIM);
+	}
+	return ((void *)rounds);
+}
+
 static void
 test_threads(int n)
 {
-	pthread_t t[8];
-	void *p;
+	pthread_t t[8], d;
+	u_int before, after;
+	void *p, *rounds;
 	int i;
 
+	before = settled_free();
 	tz = uma_zcreate("threads", 40, NULL, NULL, NULL, NULL, 0, 0);
+	atomic_store(&t_done, false);
+	pthread_create(&d, NULL, drainer, NULL);
 	for (i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, hammer, (void *)(uintptr_t)(i + 1));
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
+	atomic_store(&t_done, true);
+	pthread_join(d, &rounds);
 	for (i = 0; i < 64; i++)
 		if ((p = atomic_exchange(&ring[i], NULL)) != NULL)
 			uma_zfree(tz, p);
 	ok(atomic_load(&t_errors) == 0 && uma_zone_get_cur(tz) == 0,
-	    "%d threads: owner stamps intact, cross-thread frees, count 0", n);
+	    "%d threads and a drainer (%lu drains): owner stamps intact, "
+	    "cross-thread frees, count 0", n, (u_long)(uintptr_t)rounds);
 	uma_zdestroy(tz);
+	after = settled_free();
+	ok(after == before, "after the threads and the drainer, every page "
+	    "is back (%u -> %u free pages)", before, after);
 }
 
 int
