@@ -4,7 +4,9 @@
  * this payload with QEMU's per-instruction trace and prints, for each
  * region between prof_on() and prof_off(), the instructions spent in each
  * function (inlined code counts for its caller).  Four pairs per region,
- * after a warm-up, so divide by four.
+ * after a warm-up, so divide by four.  The regions, in order: kmem_malloc
+ * + kmem_free of a page, kva_alloc + kva_free, vmem instant fit with 10
+ * live segments, malloc(64) + free, uma_zalloc + uma_zfree of 64 bytes.
  */
 #include <kmem.h>
 #include <stdlib.h>
